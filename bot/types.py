@@ -100,6 +100,7 @@ class OutboundMessage:
     author: Author
     locale: str | None = None
     quick_replies: tuple[QuickReply, ...] = ()
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

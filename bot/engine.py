@@ -1,0 +1,356 @@
+"""The conversation engine: decides what happens to each stored shopper message.
+
+Messages of one conversation are handled strictly in order (a per-conversation
+serializer), different conversations in parallel. In state `bot` the NLU and the
+knowledge base answer, ask to clarify, or hand off; in `queued`/`assigned` the
+message is for the operators, who learn of it from the bus. Every reply is a
+message row plus an outbox row in the same transaction as the decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot import replies
+from bot.metrics import Metrics
+from bot.protocols import NLU, Bus, KnowledgeBase, Router
+from bot.serial import KeyedSerializer
+from bot.store import contacts as contact_store
+from bot.store import conversations as conversation_store
+from bot.store import messages as message_store
+from bot.store.conversations import ConversationRow
+from bot.store.db import Database
+from bot.store.messages import StoredMessage
+from bot.types import (
+    Author,
+    AuthorKind,
+    ConversationQueued,
+    ConversationState,
+    Event,
+    IntentPrediction,
+    MessageStored,
+    ParseResult,
+    QuickReply,
+)
+
+log = logging.getLogger("relevo.engine")
+
+FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+HANDOFF_INTENT = "human_handoff"
+
+# A shopper asking for a human, in the languages shipped (the NLU's `human_handoff`
+# intent catches the rest). Matched on whole words, accents folded.
+_HUMAN_REQUEST = re.compile(
+    r"\b(human|humano|humana|person|persona|agent|agente|operator|operador|operadora|"
+    r"asesor|asesora|representative|representante|real person|alguien real)\b"
+)
+_ORDINALS = {
+    "1": 0, "first": 0, "primero": 0, "primera": 0,
+    "2": 1, "two": 1, "second": 1, "dos": 1, "segundo": 1, "segunda": 1,
+    "3": 2, "three": 2, "third": 2, "tres": 2, "tercero": 2, "tercera": 2,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    default_locale: str = "en"
+    max_bot_misses: int = 2
+    clarify_min_confidence: float = 0.25
+    max_clarify_options: int = 3
+
+
+@dataclass(slots=True)
+class _Decision:
+    kind: str  # answer | clarify | miss | handoff | relay
+    text: str = ""
+    reason: str = ""
+    locale: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    quick_replies: tuple[QuickReply, ...] = ()
+    bot_context: dict[str, Any] | None = None
+
+
+class Engine:
+    def __init__(
+        self,
+        database: Database,
+        bus: Bus,
+        metrics: Metrics,
+        *,
+        on_outbound: Callable[[], None],
+        nlu: NLU | None = None,
+        knowledge_base: KnowledgeBase | None = None,
+        router: Router | None = None,
+        settings: EngineSettings = EngineSettings(),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._db = database
+        self._bus = bus
+        self._metrics = metrics
+        self._on_outbound = on_outbound
+        self._nlu = nlu
+        self._kb = knowledge_base
+        self._router = router
+        self._settings = settings
+        self._clock = clock
+        self._serial = KeyedSerializer()
+
+    def configure(
+        self,
+        *,
+        nlu: NLU | None = None,
+        knowledge_base: KnowledgeBase | None = None,
+        router: Router | None = None,
+    ) -> None:
+        """Plug in components built after the engine (at start-up, in the lifespan)."""
+        self._nlu = nlu or self._nlu
+        self._kb = knowledge_base or self._kb
+        self._router = router or self._router
+
+    def submit(self, message_id: int, conversation_id: int) -> None:
+        self._serial.submit(conversation_id, lambda: self.handle(message_id))
+
+    async def recover(self) -> int:
+        """Hand the messages a crash left stored-but-unhandled back to the engine."""
+        async with self._db.read() as conn:
+            pending = await message_store.unprocessed(conn)
+        for message_id, conversation_id in pending:
+            self.submit(message_id, conversation_id)
+        if pending:
+            log.info("recovered %d unhandled messages", len(pending))
+        return len(pending)
+
+    async def join(self) -> None:
+        await self._serial.join()
+
+    async def close(self) -> None:
+        await self._serial.close()
+
+    async def handle(self, message_id: int) -> None:
+        async with self._db.read() as conn:
+            message = await message_store.get(conn, message_id)
+            conversation = (
+                await conversation_store.get(conn, message.conversation_id) if message else None
+            )
+            context = (
+                await conversation_store.bot_context(conn, conversation.id)
+                if conversation
+                else None
+            )
+        if message is None or conversation is None:
+            return
+        # The NLU may be remote (Rasa): decide outside the write transaction.
+        decision = (
+            await self._decide(message, conversation, context)
+            if conversation.state == ConversationState.BOT
+            else _Decision("relay")
+        )
+        events: list[Event] = []
+        now = self._clock()
+        async with self._db.write() as conn:
+            if not await message_store.mark_processed(conn, message_id):
+                return
+            fresh = await conversation_store.get(conn, conversation.id)
+            if fresh is None:
+                return
+            if fresh.state != ConversationState.BOT and decision.kind != "relay":
+                decision = _Decision("relay")  # an operator took it meanwhile
+            events = await self._apply(conn, decision, message, fresh, now)
+        for event in events:
+            await self._bus.publish(event)
+        if any(isinstance(e, MessageStored) for e in events):
+            self._on_outbound()
+        self._metrics.inc("relevo_engine_decisions_total", decision=decision.kind)
+        if decision.kind == "handoff" and self._router is not None:
+            await self._router.route(conversation.id)
+
+    async def _decide(
+        self,
+        message: StoredMessage,
+        conversation: ConversationRow,
+        context: dict[str, Any] | None,
+    ) -> _Decision:
+        locale = message.locale or conversation.locale
+        folded = _fold(message.text)
+        if context and context.get("clarify"):
+            chosen = _pick_option(folded, context["clarify"])
+            if chosen is not None:
+                answered = self._answer(chosen, 1.0, locale or self._settings.default_locale, ())
+                if answered is not None:
+                    answered.meta["clarified"] = True
+                    return answered
+        if _HUMAN_REQUEST.search(folded):
+            return _Decision("handoff", reason="the shopper asked for a person", locale=locale)
+        if self._nlu is None:
+            return _Decision("handoff", reason="no NLU is configured", locale=locale)
+        result = await self._nlu.parse(message.text, locale)
+        locale = locale or result.locale or self._settings.default_locale
+        return self._from_parse(result, conversation, locale)
+
+    def _from_parse(
+        self, result: ParseResult, conversation: ConversationRow, locale: str
+    ) -> _Decision:
+        intent = result.intent
+        ranking = [p for p in result.intent_ranking if p.name not in FALLBACK_INTENTS]
+        runners_up = tuple(ranking[1:4])
+        if intent.name == HANDOFF_INTENT:
+            return _Decision("handoff", reason="the shopper asked for a person", locale=locale)
+        if intent.name not in FALLBACK_INTENTS:
+            answered = self._answer(intent.name, intent.confidence, locale, runners_up)
+            if answered is not None:
+                return answered
+        if intent.name == "out_of_scope":
+            return _Decision("handoff", reason="out of scope for the bot", locale=locale)
+        options = self._clarify_options(ranking, locale)
+        if len(options) >= 2:
+            titles = [title for _, title in options]
+            numbered = "\n".join(f"{i}. {title}" for i, title in enumerate(titles, 1))
+            text = (
+                f"{replies.text('clarify', locale)}\n{numbered}\n"
+                f"{replies.text('clarify_hint', locale)}"
+            )
+            return _Decision(
+                "clarify",
+                text=text,
+                locale=locale,
+                meta={"clarify": [name for name, _ in options],
+                      "confidence": intent.confidence},
+                quick_replies=tuple(QuickReply(t, n) for n, t in options),
+                bot_context={"clarify": [[n, t] for n, t in options]},
+            )
+        if conversation.bot_misses + 1 >= self._settings.max_bot_misses:
+            return _Decision("handoff", reason="the bot did not understand twice", locale=locale)
+        return _Decision(
+            "miss",
+            text=replies.text("didnt_understand", locale),
+            locale=locale,
+            meta={"intent": intent.name, "confidence": intent.confidence},
+        )
+
+    def _answer(
+        self,
+        intent: str,
+        confidence: float,
+        locale: str,
+        runners_up: Sequence[IntentPrediction],
+    ) -> _Decision | None:
+        if self._kb is None:
+            return None
+        answer = self._kb.answer(intent, locale)
+        if answer is None:
+            return None
+        return _Decision(
+            "answer",
+            text=answer,
+            locale=locale,
+            meta={
+                "intent": intent,
+                "article": intent,
+                "confidence": round(confidence, 4),
+                "runners_up": [
+                    {"intent": p.name, "confidence": round(p.confidence, 4)} for p in runners_up
+                ],
+            },
+        )
+
+    def _clarify_options(
+        self, ranking: Sequence[IntentPrediction], locale: str
+    ) -> list[tuple[str, str]]:
+        if self._kb is None or not ranking:
+            return []
+        floor = max(self._settings.clarify_min_confidence, ranking[0].confidence / 2)
+        options: list[tuple[str, str]] = []
+        for prediction in ranking[: self._settings.max_clarify_options]:
+            title = self._kb.title(prediction.name, locale)
+            if prediction.confidence >= floor and title:
+                options.append((prediction.name, title))
+        return options
+
+    async def _apply(
+        self,
+        conn: AsyncConnection,
+        decision: _Decision,
+        message: StoredMessage,
+        conversation: ConversationRow,
+        now: datetime,
+    ) -> list[Event]:
+        if decision.kind == "relay":
+            return []
+        events: list[Event] = []
+        locale = decision.locale or conversation.locale or self._settings.default_locale
+        misses = conversation.bot_misses + 1 if decision.kind in ("miss", "clarify") else 0
+        await conversation_store.touch(
+            conn, conversation.id, now=now, locale=locale, bot_misses=misses,
+            bot_context=decision.bot_context,
+        )
+        if decision.kind == "handoff":
+            await conversation_store.transition(
+                conn, conversation.id, ConversationState.QUEUED,
+                actor="bot", reason=decision.reason, now=now,
+            )
+            events.append(
+                ConversationQueued(
+                    conversation_id=conversation.id, at=now,
+                    from_state=ConversationState.BOT, to_state=ConversationState.QUEUED,
+                    actor="bot", reason=decision.reason,
+                )
+            )
+            decision.text = replies.text("handoff_queued", locale)
+            decision.meta = {"handoff_reason": decision.reason}
+        recipient = await contact_store.recipient_for(
+            conn, conversation.contact_id, message.channel
+        )
+        if recipient is None:
+            log.error("no %s identity for contact %s", message.channel, conversation.contact_id)
+            return events
+        meta = dict(decision.meta)
+        if decision.quick_replies:
+            meta["quick_replies"] = [
+                {"title": q.title, "payload": q.payload} for q in decision.quick_replies
+            ]
+        author_kind = AuthorKind.SYSTEM if decision.kind == "handoff" else AuthorKind.BOT
+        reply_id = await message_store.insert_outbound(
+            conn,
+            conversation_id=conversation.id,
+            contact_id=conversation.contact_id,
+            channel=message.channel,
+            recipient=recipient,
+            author=Author(author_kind),
+            text=decision.text,
+            locale=locale,
+            now=now,
+            meta=meta,
+        )
+        events.append(
+            MessageStored(
+                conversation_id=conversation.id, at=now, message_id=reply_id,
+                channel=message.channel, author_kind=author_kind,
+            )
+        )
+        return events
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _pick_option(folded: str, options: Sequence[Sequence[str]]) -> str | None:
+    """The option the shopper chose: its number, an ordinal, or its title."""
+    words = re.findall(r"\w+", folded)
+    for word in words[:4]:
+        index = _ORDINALS.get(word)
+        if index is not None and index < len(options):
+            return options[index][0]
+    for name, title in options:
+        if folded.strip() in (_fold(title).strip(), name):
+            return name
+    return None

@@ -1,0 +1,123 @@
+"""The one inbox: every channel's verified, parsed message lands here.
+
+`accept` stores the message in one transaction (dedupe, contact, identity, open
+conversation) and returns before any bot or operator work happens, so a provider
+is acknowledged as soon as the message is durable. The engine takes it from there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.metrics import Metrics
+from bot.protocols import Bus
+from bot.store import contacts as contact_store
+from bot.store import conversations as conversation_store
+from bot.store import messages as message_store
+from bot.store.contacts import IdentityRef
+from bot.store.db import Database
+from bot.types import InboundMessage, MessageReceived
+
+log = logging.getLogger("relevo.inbox")
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    message_id: int
+    conversation_id: int
+    contact_id: int
+    duplicate: bool
+
+
+OnAccepted = Callable[[int, int], None]
+
+
+class Inbox:
+    def __init__(
+        self,
+        database: Database,
+        bus: Bus,
+        metrics: Metrics,
+        *,
+        on_accepted: OnAccepted | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._db = database
+        self._bus = bus
+        self._metrics = metrics
+        self._on_accepted = on_accepted
+        self._clock = clock
+
+    def set_handler(self, on_accepted: OnAccepted) -> None:
+        self._on_accepted = on_accepted
+
+    async def accept(
+        self, message: InboundMessage, *, identity: IdentityRef | None = None
+    ) -> Accepted:
+        """Store `message` once. A replay of the same `(channel, external_id)`, even a
+        concurrent one, returns the first message's ids with `duplicate=True`."""
+        async with self._db.read() as conn:
+            known = await message_store.find_inbound(conn, message.channel, message.external_id)
+        if known is not None:
+            return self._duplicate(message, *known)
+        now = self._clock()
+        try:
+            async with self._db.write() as conn:
+                known = await message_store.find_inbound(
+                    conn, message.channel, message.external_id
+                )
+                if known is not None:
+                    raise message_store.DuplicateMessage(*known)
+                if identity is None:
+                    identity = await contact_store.resolve_identity(
+                        conn,
+                        message.channel,
+                        message.external_user_id,
+                        now=now,
+                        display_name=message.display_name,
+                        locale=message.locale,
+                    )
+                conversation, _ = await conversation_store.open_for_contact(
+                    conn,
+                    identity.contact_id,
+                    channel=message.channel,
+                    locale=message.locale,
+                    now=now,
+                )
+                message_id = await message_store.insert_inbound(
+                    conn,
+                    message,
+                    conversation_id=conversation.id,
+                    contact_id=identity.contact_id,
+                    locale=message.locale or conversation.locale,
+                    now=now,
+                )
+                if conversation.channel != message.channel or (
+                    message.locale and message.locale != conversation.locale
+                ):
+                    await conversation_store.touch(
+                        conn, conversation.id, now=now, channel=message.channel,
+                        locale=message.locale,
+                    )
+        except message_store.DuplicateMessage as dup:
+            return self._duplicate(message, dup.message_id, dup.conversation_id)
+        self._metrics.inc("relevo_messages_in_total", channel=message.channel)
+        await self._bus.publish(
+            MessageReceived(
+                conversation_id=conversation.id,
+                at=now,
+                message_id=message_id,
+                channel=message.channel,
+            )
+        )
+        if self._on_accepted is not None:
+            self._on_accepted(message_id, conversation.id)
+        return Accepted(message_id, conversation.id, identity.contact_id, duplicate=False)
+
+    def _duplicate(self, message: InboundMessage, message_id: int, conversation_id: int) -> Accepted:
+        self._metrics.inc("relevo_messages_duplicate_total", channel=message.channel)
+        log.info("duplicate %s message ignored (stored as %s)", message.channel, message_id)
+        return Accepted(message_id, conversation_id, contact_id=0, duplicate=True)

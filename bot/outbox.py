@@ -1,0 +1,214 @@
+"""Delivery of outbound messages: rows first, then a worker with retries.
+
+Every outbound message was written with its outbox row in the transaction that
+decided it. The worker leases due rows, calls the channel's `send`, and records the
+outcome: done, retry later (exponential backoff with jitter, or the provider's
+`Retry-After`), or failed with the provider's reason. A retry re-sends the same
+stored message; it never creates a second one. Rows left pending by a crash are
+picked up again when their lease expires, or at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.config import OutboxSettings
+from bot.metrics import Metrics
+from bot.protocols import Bus, Channel
+from bot.store import messages as message_store
+from bot.store import outbox as outbox_store
+from bot.store.db import Database
+from bot.types import (
+    DeliveryStatus,
+    MessageSent,
+    PermanentDeliveryError,
+    SendResult,
+    TransientDeliveryError,
+)
+
+log = logging.getLogger("relevo.outbox")
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        database: Database,
+        channels: Mapping[str, Channel],
+        bus: Bus,
+        metrics: Metrics,
+        settings: OutboxSettings,
+        *,
+        clock: Clock = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._db = database
+        self._channels = channels
+        self._bus = bus
+        self._metrics = metrics
+        self._settings = settings
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Something was written: deliver it now rather than at the next poll."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="relevo-outbox")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                delivered = await self.deliver_due()
+            except Exception:  # a bad round must not kill the worker; the rows stay
+                log.exception("outbox round failed")
+                delivered = 0
+            if delivered:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(
+                    self._wake.wait(), timeout=self._settings.poll_interval_seconds
+                )
+            except TimeoutError:
+                pass
+
+    async def deliver_due(self) -> int:
+        """One round: lease the due rows, send them, record the outcomes."""
+        now = self._clock()
+        async with self._db.write() as conn:
+            claimed = await outbox_store.claim_due(
+                conn,
+                now=now,
+                lease=timedelta(seconds=self._settings.lease_seconds),
+                limit=self._settings.batch_size,
+                is_postgres=not self._db.is_sqlite,
+            )
+        if not claimed:
+            return 0
+        by_destination: dict[tuple[str, str], list[outbox_store.Claimed]] = defaultdict(list)
+        for row in claimed:
+            by_destination[(row.message.channel, row.message.recipient)].append(row)
+        outcomes = await asyncio.gather(
+            *(self._send_in_order(rows) for rows in by_destination.values())
+        )
+        results = [outcome for group in outcomes for outcome in group]
+        now = self._clock()
+        async with self._db.write() as conn:
+            for row, result in results:
+                await self._record(conn, row, result, now)
+        for row, result in results:
+            if isinstance(result, SendResult):
+                await self._bus.publish(
+                    MessageSent(
+                        conversation_id=row.message.conversation_id,
+                        at=now,
+                        message_id=row.message.message_id,
+                        channel=row.message.channel,
+                        status=result.status,
+                    )
+                )
+        return len(results)
+
+    async def _send_in_order(
+        self, rows: list[outbox_store.Claimed]
+    ) -> list[tuple[outbox_store.Claimed, SendResult | Exception | None]]:
+        """Send one destination's messages in order; stop at the first failure so a
+        later message never overtakes one that is being retried (the rest are
+        released by returning None: their lease is dropped below)."""
+        outcomes: list[tuple[outbox_store.Claimed, SendResult | Exception | None]] = []
+        for index, row in enumerate(rows):
+            result = await self._send_one(row)
+            outcomes.append((row, result))
+            if isinstance(result, TransientDeliveryError):
+                outcomes.extend((later, None) for later in rows[index + 1 :])
+                break
+        return outcomes
+
+    async def _send_one(self, row: outbox_store.Claimed) -> SendResult | Exception:
+        channel = self._channels.get(row.message.channel)
+        if channel is None:
+            return PermanentDeliveryError(f"no channel named {row.message.channel!r} is enabled")
+        try:
+            return await channel.send(row.message)
+        except (TransientDeliveryError, PermanentDeliveryError) as exc:
+            return exc
+        except Exception as exc:  # a channel bug: retry, the provider may be fine
+            log.exception("channel %s raised while sending", row.message.channel)
+            return TransientDeliveryError(f"{type(exc).__name__}: {exc}")
+
+    async def _record(
+        self,
+        conn: AsyncConnection,
+        row: outbox_store.Claimed,
+        result: SendResult | Exception | None,
+        now: datetime,
+    ) -> None:
+        channel = row.message.channel
+        if result is None:
+            # Not attempted this round (an earlier message to the same destination is
+            # backing off): make it due again right away, without counting an attempt.
+            await outbox_store.release(conn, row.outbox_id, now=now)
+            return
+        if isinstance(result, SendResult):
+            await outbox_store.finish(conn, row.outbox_id, now=now)
+            await message_store.set_delivery(
+                conn, row.message.message_id, result.status,
+                provider_message_id=result.external_id,
+            )
+            self._metrics.inc("relevo_messages_out_total", channel=channel)
+            return
+        attempts = row.attempts + 1
+        if isinstance(result, TransientDeliveryError) and attempts < self._settings.max_attempts:
+            delay = self.backoff(attempts, result.retry_after)
+            await outbox_store.retry_later(
+                conn, row.outbox_id, at=now + timedelta(seconds=delay),
+                error=result.reason[:500], now=now,
+            )
+            self._metrics.inc("relevo_delivery_retries_total", channel=channel)
+            log.info("delivery of message %s retried in %.2fs: %s",
+                     row.message.message_id, delay, result.reason)
+            return
+        reason = getattr(result, "reason", str(result))[:500]
+        await outbox_store.fail(conn, row.outbox_id, error=reason, now=now)
+        await message_store.set_delivery(
+            conn, row.message.message_id, DeliveryStatus.FAILED, error=reason
+        )
+        self._metrics.inc("relevo_delivery_failures_total", channel=channel)
+        log.warning("delivery of message %s failed: %s", row.message.message_id, reason)
+
+    def backoff(self, attempts: int, retry_after: float | None) -> float:
+        """Seconds before the next try: the provider's word when it gave one,
+        otherwise exponential with full jitter (so retries of many rows spread out)."""
+        if retry_after is not None and retry_after >= 0:
+            return min(retry_after, self._settings.max_delay_seconds)
+        ceiling = min(
+            self._settings.max_delay_seconds,
+            self._settings.base_delay_seconds * (2 ** (attempts - 1)),
+        )
+        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+

@@ -1,0 +1,1 @@
+"""Durable state: schema, database handle, migrations and the queries of the core."""

@@ -1,0 +1,259 @@
+"""Messages: inbound (deduped on the provider's id) and outbound (with their outbox row)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.schema import messages, outbox
+from bot.types import Attachment, Author, AuthorKind, DeliveryStatus, Direction, InboundMessage
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: int
+    conversation_id: int
+    contact_id: int
+    direction: Direction
+    author: Author
+    channel: str
+    text: str
+    locale: str | None
+    delivery_status: DeliveryStatus
+    created_at: datetime
+    attachments: tuple[Attachment, ...] = ()
+    meta: dict[str, Any] | None = None
+    delivery_error: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        """The shape shoppers' clients see (ARCHITECTURE.md: web chat contract)."""
+        return {
+            "id": self.id,
+            "author": {"kind": self.author.kind.value, "name": self.author.name},
+            "text": self.text,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+_COLUMNS = (
+    messages.c.id,
+    messages.c.conversation_id,
+    messages.c.contact_id,
+    messages.c.direction,
+    messages.c.author_kind,
+    messages.c.author_name,
+    messages.c.operator_id,
+    messages.c.channel,
+    messages.c.text,
+    messages.c.locale,
+    messages.c.delivery_status,
+    messages.c.created_at,
+    messages.c.attachments,
+    messages.c.meta,
+    messages.c.delivery_error,
+)
+
+
+def _row(row: sa.Row[Any]) -> StoredMessage:
+    m = row._mapping
+    return StoredMessage(
+        id=m["id"],
+        conversation_id=m["conversation_id"],
+        contact_id=m["contact_id"],
+        direction=Direction(m["direction"]),
+        author=Author(AuthorKind(m["author_kind"]), m["author_name"], m["operator_id"]),
+        channel=m["channel"],
+        text=m["text"],
+        locale=m["locale"],
+        delivery_status=DeliveryStatus(m["delivery_status"]),
+        created_at=m["created_at"],
+        attachments=tuple(Attachment(**a) for a in (m["attachments"] or ())),
+        meta=m["meta"],
+        delivery_error=m["delivery_error"],
+    )
+
+
+async def find_inbound(
+    conn: AsyncConnection, channel: str, external_id: str
+) -> tuple[int, int] | None:
+    """(message_id, conversation_id) of an already stored provider message."""
+    row = (
+        await conn.execute(
+            sa.select(messages.c.id, messages.c.conversation_id).where(
+                messages.c.channel == channel, messages.c.external_id == external_id
+            )
+        )
+    ).first()
+    return (row.id, row.conversation_id) if row is not None else None
+
+
+class DuplicateMessage(Exception):
+    def __init__(self, message_id: int, conversation_id: int) -> None:
+        super().__init__(f"message already stored as {message_id}")
+        self.message_id = message_id
+        self.conversation_id = conversation_id
+
+
+async def insert_inbound(
+    conn: AsyncConnection,
+    message: InboundMessage,
+    *,
+    conversation_id: int,
+    contact_id: int,
+    locale: str | None,
+    now: datetime,
+) -> int:
+    """Store a shopper's message, unprocessed. Raises `DuplicateMessage` when the
+    unique `(channel, external_id)` says another writer stored it first."""
+    try:
+        async with conn.begin_nested():
+            return (
+                await conn.execute(
+                    sa.insert(messages)
+                    .values(
+                        conversation_id=conversation_id,
+                        contact_id=contact_id,
+                        direction=Direction.INBOUND.value,
+                        author_kind=AuthorKind.SHOPPER.value,
+                        author_name=message.display_name,
+                        channel=message.channel,
+                        external_id=message.external_id,
+                        text=message.text,
+                        attachments=[_attachment(a) for a in message.attachments] or None,
+                        locale=locale,
+                        delivery_status=DeliveryStatus.DELIVERED.value,
+                        processed=False,
+                        created_at=now,
+                    )
+                    .returning(messages.c.id)
+                )
+            ).scalar_one()
+    except IntegrityError:
+        found = await find_inbound(conn, message.channel, message.external_id)
+        if found is None:
+            raise
+        raise DuplicateMessage(*found) from None
+
+
+def _attachment(a: Attachment) -> dict[str, Any]:
+    return {"url": a.url, "content_type": a.content_type, "name": a.name, "size": a.size}
+
+
+async def insert_outbound(
+    conn: AsyncConnection,
+    *,
+    conversation_id: int,
+    contact_id: int,
+    channel: str,
+    recipient: str,
+    author: Author,
+    text: str,
+    locale: str | None,
+    now: datetime,
+    meta: dict[str, Any] | None = None,
+) -> int:
+    """Store an outbound message and its outbox row in the caller's transaction."""
+    message_id = (
+        await conn.execute(
+            sa.insert(messages)
+            .values(
+                conversation_id=conversation_id,
+                contact_id=contact_id,
+                direction=Direction.OUTBOUND.value,
+                author_kind=author.kind.value,
+                author_name=author.name,
+                operator_id=author.operator_id,
+                channel=channel,
+                text=text,
+                locale=locale,
+                delivery_status=DeliveryStatus.PENDING.value,
+                processed=True,
+                meta=meta,
+                created_at=now,
+            )
+            .returning(messages.c.id)
+        )
+    ).scalar_one()
+    await conn.execute(
+        sa.insert(outbox).values(
+            message_id=message_id,
+            channel=channel,
+            recipient=recipient,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return message_id
+
+
+async def mark_processed(conn: AsyncConnection, message_id: int) -> bool:
+    """Compare-and-set: False when the message was already handled (a recovery race)."""
+    result = await conn.execute(
+        sa.update(messages)
+        .where(messages.c.id == message_id, messages.c.processed == sa.false())
+        .values(processed=True)
+    )
+    return result.rowcount == 1
+
+
+async def unprocessed(conn: AsyncConnection, limit: int = 1000) -> list[tuple[int, int]]:
+    """(message_id, conversation_id) of shopper messages stored but not yet handled,
+    oldest first: what a crash left behind."""
+    rows = await conn.execute(
+        sa.select(messages.c.id, messages.c.conversation_id)
+        .where(messages.c.processed == sa.false())
+        .order_by(messages.c.id)
+        .limit(limit)
+    )
+    return [(r.id, r.conversation_id) for r in rows]
+
+
+async def get(conn: AsyncConnection, message_id: int) -> StoredMessage | None:
+    row = (await conn.execute(sa.select(*_COLUMNS).where(messages.c.id == message_id))).first()
+    return _row(row) if row is not None else None
+
+
+async def for_contact(
+    conn: AsyncConnection, contact_id: int, *, after: int = 0, limit: int = 200
+) -> list[StoredMessage]:
+    rows = await conn.execute(
+        sa.select(*_COLUMNS)
+        .where(messages.c.contact_id == contact_id, messages.c.id > after)
+        .order_by(messages.c.id)
+        .limit(limit)
+    )
+    return [_row(r) for r in rows]
+
+
+async def for_conversation(
+    conn: AsyncConnection, conversation_id: int, *, limit: int = 1000
+) -> list[StoredMessage]:
+    rows = await conn.execute(
+        sa.select(*_COLUMNS)
+        .where(messages.c.conversation_id == conversation_id)
+        .order_by(messages.c.id)
+        .limit(limit)
+    )
+    return [_row(r) for r in rows]
+
+
+async def set_delivery(
+    conn: AsyncConnection,
+    message_id: int,
+    status: DeliveryStatus,
+    *,
+    provider_message_id: str | None = None,
+    error: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"delivery_status": status.value, "delivery_error": error}
+    if provider_message_id is not None:
+        values["provider_message_id"] = provider_message_id
+    await conn.execute(sa.update(messages).where(messages.c.id == message_id).values(**values))

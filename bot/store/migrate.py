@@ -1,0 +1,36 @@
+"""Apply Alembic migrations programmatically (`relevo db upgrade`, `relevo run`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+
+from bot.store.db import Database
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+async def upgrade(database: Database, revision: str = "head") -> None:
+    config = alembic_config(database.url)
+
+    def _upgrade(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    if database.is_sqlite:
+        async with database.engine.connect() as conn:
+            await conn.run_sync(_upgrade)
+            await conn.commit()
+    else:
+        async with database.engine.begin() as conn:
+            await conn.run_sync(_upgrade)

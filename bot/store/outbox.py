@@ -1,0 +1,143 @@
+"""Outbox rows: claimed with a lease, then marked done, retried or failed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.schema import messages, outbox
+from bot.types import Author, AuthorKind, OutboundMessage, QuickReply
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    outbox_id: int
+    attempts: int
+    message: OutboundMessage
+
+
+async def claim_due(
+    conn: AsyncConnection, *, now: datetime, lease: timedelta, limit: int, is_postgres: bool
+) -> list[Claimed]:
+    """Lease the due rows, oldest first, keeping each destination's order.
+
+    A destination whose oldest pending row is not due yet (backing off) gets nothing
+    this round, so a retried message is never overtaken by a later one.
+    """
+    query = (
+        sa.select(
+            outbox.c.id,
+            outbox.c.attempts,
+            outbox.c.next_attempt_at,
+            outbox.c.channel,
+            outbox.c.recipient,
+            messages.c.id.label("message_id"),
+            messages.c.conversation_id,
+            messages.c.text,
+            messages.c.locale,
+            messages.c.author_kind,
+            messages.c.author_name,
+            messages.c.operator_id,
+            messages.c.meta,
+            messages.c.created_at,
+        )
+        .join(messages, messages.c.id == outbox.c.message_id)
+        .where(outbox.c.status == "pending")
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    if is_postgres:
+        query = query.with_for_update(skip_locked=True, of=outbox)
+    rows = (await conn.execute(query)).all()
+    blocked: set[tuple[str, str]] = set()
+    claimed: list[Claimed] = []
+    for row in rows:
+        destination = (row.channel, row.recipient)
+        if destination in blocked:
+            continue
+        if row.next_attempt_at > now:
+            blocked.add(destination)
+            continue
+        meta = row.meta or {}
+        claimed.append(
+            Claimed(
+                outbox_id=row.id,
+                attempts=row.attempts,
+                message=OutboundMessage(
+                    message_id=row.message_id,
+                    conversation_id=row.conversation_id,
+                    channel=row.channel,
+                    recipient=row.recipient,
+                    text=row.text,
+                    author=Author(AuthorKind(row.author_kind), row.author_name, row.operator_id),
+                    locale=row.locale,
+                    quick_replies=tuple(
+                        QuickReply(q["title"], q["payload"]) for q in meta.get("quick_replies", ())
+                    ),
+                    created_at=row.created_at,
+                ),
+            )
+        )
+    if claimed:
+        await conn.execute(
+            sa.update(outbox)
+            .where(outbox.c.id.in_([c.outbox_id for c in claimed]))
+            .values(next_attempt_at=now + lease, updated_at=now)
+        )
+    return claimed
+
+
+async def finish(conn: AsyncConnection, outbox_id: int, *, now: datetime) -> None:
+    await conn.execute(
+        sa.update(outbox)
+        .where(outbox.c.id == outbox_id)
+        .values(status="done", attempts=outbox.c.attempts + 1, last_error=None, updated_at=now)
+    )
+
+
+async def retry_later(
+    conn: AsyncConnection, outbox_id: int, *, at: datetime, error: str, now: datetime
+) -> None:
+    await conn.execute(
+        sa.update(outbox)
+        .where(outbox.c.id == outbox_id)
+        .values(
+            attempts=outbox.c.attempts + 1, next_attempt_at=at, last_error=error, updated_at=now
+        )
+    )
+
+
+async def release(conn: AsyncConnection, outbox_id: int, *, now: datetime) -> None:
+    """Drop the lease without counting an attempt."""
+    await conn.execute(
+        sa.update(outbox).where(outbox.c.id == outbox_id).values(next_attempt_at=now)
+    )
+
+
+async def fail(conn: AsyncConnection, outbox_id: int, *, error: str, now: datetime) -> None:
+    await conn.execute(
+        sa.update(outbox)
+        .where(outbox.c.id == outbox_id)
+        .values(
+            status="failed", attempts=outbox.c.attempts + 1, last_error=error, updated_at=now
+        )
+    )
+
+
+async def backlog(conn: AsyncConnection) -> int:
+    return (
+        await conn.execute(
+            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status == "pending")
+        )
+    ).scalar_one()
+
+
+async def next_due(conn: AsyncConnection) -> datetime | None:
+    return (
+        await conn.execute(
+            sa.select(sa.func.min(outbox.c.next_attempt_at)).where(outbox.c.status == "pending")
+        )
+    ).scalar_one_or_none()

@@ -1,0 +1,202 @@
+"""The relational schema (SQLAlchemy Core). Alembic migrations are generated from it.
+
+Timestamps are stored in UTC; `UTCDateTime` gives them back timezone-aware on every
+backend (SQLite has no time zones of its own).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Big integers on PostgreSQL, INTEGER PRIMARY KEY (rowid alias) on SQLite.
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+OPEN_STATES = ("bot", "queued", "assigned")
+
+contacts = sa.Table(
+    "contacts",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("display_name", sa.String(200)),
+    sa.Column("locale", sa.String(16)),
+    sa.Column("phone", sa.String(32)),
+    sa.Column("email", sa.String(320)),
+    sa.Column("tags", sa.JSON, nullable=False, default=list),
+    sa.Column("merged_into_id", Id, sa.ForeignKey("contacts.id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+identities = sa.Table(
+    "identities",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("contact_id", Id, sa.ForeignKey("contacts.id"), nullable=False, index=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("external_user_id", sa.String(200), nullable=False),
+    sa.Column("display_name", sa.String(200)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime),
+    sa.UniqueConstraint("channel", "external_user_id", name="uq_identities_channel_user"),
+)
+
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("identity_id", Id, sa.ForeignKey("identities.id"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+operators = sa.Table(
+    "operators",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("email", sa.String(320), unique=True),
+    sa.Column("signature", sa.String(200)),
+    sa.Column("languages", sa.JSON, nullable=False, default=list),
+    sa.Column("skills", sa.JSON, nullable=False, default=list),
+    sa.Column("max_concurrent", sa.Integer, nullable=False, default=3),
+    sa.Column("timezone", sa.String(64), nullable=False, default="UTC"),
+    sa.Column("schedule", sa.JSON),
+    sa.Column("presence", sa.String(16), nullable=False, default="offline"),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(200)),
+    sa.Column("slack_user_id", sa.String(64), unique=True),
+    sa.Column("points", sa.Integer, nullable=False, default=0),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("contact_id", Id, sa.ForeignKey("contacts.id"), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("locale", sa.String(16)),
+    sa.Column("assigned_operator_id", Id, sa.ForeignKey("operators.id")),
+    sa.Column("handoff_reason", sa.String(200)),
+    sa.Column("bot_misses", sa.Integer, nullable=False, default=0),
+    # What the bot is waiting for (e.g. the options it offered to clarify).
+    sa.Column("bot_context", sa.JSON),
+    sa.Column("previous_conversation_id", Id, sa.ForeignKey("conversations.id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("resolved_at", UTCDateTime),
+    sa.CheckConstraint(
+        "state IN ('bot', 'queued', 'assigned', 'resolved')", name="state_known"
+    ),
+    # At most one open conversation per contact: concurrent first messages of a new
+    # shopper cannot open two.
+    sa.Index(
+        "uq_conversations_open_contact",
+        "contact_id",
+        unique=True,
+        sqlite_where=sa.text("state != 'resolved'"),
+        postgresql_where=sa.text("state != 'resolved'"),
+    ),
+    sa.Index("ix_conversations_state_updated", "state", "updated_at"),
+)
+
+conversation_transitions = sa.Table(
+    "conversation_transitions",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column(
+        "conversation_id", Id, sa.ForeignKey("conversations.id"), nullable=False, index=True
+    ),
+    sa.Column("from_state", sa.String(16), nullable=False),
+    sa.Column("to_state", sa.String(16), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", Id, sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("contact_id", Id, sa.ForeignKey("contacts.id"), nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("author_kind", sa.String(16), nullable=False),
+    sa.Column("author_name", sa.String(200)),
+    sa.Column("operator_id", Id, sa.ForeignKey("operators.id")),
+    sa.Column("channel", sa.String(32), nullable=False),
+    # The provider's id of an inbound message: the dedupe key.
+    sa.Column("external_id", sa.String(200)),
+    # The provider's id of an outbound message once sent (for status callbacks).
+    sa.Column("provider_message_id", sa.String(200)),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("attachments", sa.JSON),
+    sa.Column("locale", sa.String(16)),
+    sa.Column("delivery_status", sa.String(16), nullable=False),
+    sa.Column("delivery_error", sa.String(500)),
+    sa.Column("processed", sa.Boolean, nullable=False, default=True),
+    # Bot answers: intent, article, confidence, runners-up; for operators and analytics.
+    sa.Column("meta", sa.JSON),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
+    sa.Index("ix_messages_contact_id_id", "contact_id", "id"),
+    sa.Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    sa.Index(
+        "ix_messages_unprocessed",
+        "processed",
+        sqlite_where=sa.text("processed = 0"),
+        postgresql_where=sa.text("processed = false"),
+    ),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("message_id", Id, sa.ForeignKey("messages.id"), nullable=False, unique=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("recipient", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | done | failed
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
