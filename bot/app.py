@@ -7,8 +7,9 @@ outbox worker and hands back any message a crash left unhandled.
 
 from __future__ import annotations
 
+import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +52,21 @@ class Relevo:
     web_hub: WebChatHub
     nlu: NLU | None = None
     knowledge_base: KnowledgeBase | None = None
+    # Start-up and shutdown steps added by plugins (run in order; shutdown reversed).
+    on_startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+
+
+# Packages that plug into the app: each module has `install(app, relevo)`, which adds
+# its routes, channels, bus subscribers and start-up steps. A module that cannot be
+# imported (an optional part not installed) is skipped.
+PLUGINS = (
+    "handoff.plugin",
+    "channels.telegram",
+    "channels.whatsapp",
+    "channels.slack",
+)
 
 
 def build(
@@ -122,12 +137,19 @@ def create_app(
         if load_defaults and relevo.nlu is None:
             relevo.nlu = await _build_nlu(settings, relevo)
             relevo.engine.configure(nlu=relevo.nlu)
+        for step in relevo.on_startup:
+            await step()
         await relevo.outbox.start()
         await relevo.engine.recover()
         try:
             yield
         finally:
             await relevo.outbox.stop()
+            for step in reversed(relevo.on_shutdown):
+                try:
+                    await step()
+                except Exception:
+                    log.exception("shutdown step failed")
             await relevo.engine.close()
             await relevo.bus.close()
             closer = getattr(relevo.nlu, "close", None)
@@ -150,6 +172,8 @@ def create_app(
         webchat_router(relevo.database, relevo.inbox, relevo.web_hub, settings.webchat)
     )
     _mount_nlu(app, relevo)
+    for module_name in PLUGINS:
+        _install_plugin(module_name, app, relevo)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -217,6 +241,16 @@ async def _build_nlu(settings: Settings, relevo: Relevo) -> NLU | None:
     from bot.nlu_factory import build_nlu
 
     return await build_nlu(settings, relevo.knowledge_base, relevo.metrics)
+
+
+def _install_plugin(module_name: str, app: FastAPI, relevo: Relevo) -> None:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module_name.startswith(exc.name):
+            return  # that part of relevo is not there
+        raise
+    module.install(app, relevo)
 
 
 def _mount_nlu(app: FastAPI, relevo: Relevo) -> None:

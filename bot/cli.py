@@ -33,7 +33,8 @@ ConfigOption = Annotated[
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    Console(stderr=True).print(f"relevo: {message}", markup=False, highlight=False)
+    # Plain write: rich would wrap a long line in two.
+    sys.stderr.write(f"relevo: {message}\n")
     raise typer.Exit(code)
 
 
@@ -206,12 +207,25 @@ def version() -> None:
     print(dist_version("relevo"))
 
 
+# Sub-commands that live with their package: (module, command name, help).
+SUBCOMMANDS = (
+    ("nlu.cli", "nlu", "NLU: train, parse, evaluate, serve, export to Rasa."),
+    ("knowledge_base.cli", "kb", "Knowledge base: import and export articles."),
+    ("channels.telegram_cli", "telegram", "Telegram: webhook set-up and info."),
+)
+
+
 def _mount_optional() -> None:
-    try:
-        from nlu.cli import app as nlu_app
-    except ImportError:
-        return
-    app.add_typer(nlu_app, name="nlu", help="NLU: train, parse, evaluate, serve, export.")
+    import importlib
+
+    for module_name, name, help_text in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and module_name.startswith(exc.name):
+                continue
+            raise
+        app.add_typer(module.app, name=name, help=help_text)
 
 
 _mount_optional()

@@ -159,7 +159,7 @@ async def touch(
     channel: str | None = None,
     locale: str | None = None,
     bot_misses: int | None = None,
-    bot_context: dict[str, Any] | None | _Keep = KEEP,
+    bot_context: dict[str, Any] | _Keep | None = KEEP,
 ) -> None:
     values: dict[str, object] = {"updated_at": now}
     if not isinstance(bot_context, _Keep):

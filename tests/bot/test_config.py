@@ -1,0 +1,78 @@
+"""Configuration: defaults, YAML, environment overrides, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.config import ConfigError, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_documented_config_file_is_valid_and_matches_the_defaults() -> None:
+    documented = load_settings(REPO / "config.yml")
+    defaults = load_settings("/dev/null")
+    assert documented == defaults
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("port: 9000\nwebchat:\n  max_text_length: 100\n")
+    monkeypatch.setenv("RELEVO_PORT", "9100")
+    monkeypatch.setenv("RELEVO_DATABASE_URL", "postgresql+asyncpg://db/relevo")
+    monkeypatch.setenv("RELEVO_WEBCHAT__MAX_TEXT_LENGTH", "50")
+    settings = load_settings(config)
+    assert settings.port == 9100
+    assert settings.database_url == "postgresql+asyncpg://db/relevo"
+    assert settings.webchat.max_text_length == 50
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "key"),
+    [
+        ("port: 0\n", "port"),
+        ("port: eighty\n", "port"),
+        ("database_url: mysql://x\n", "database_url"),
+        ("webchat:\n  max_text_length: -1\n", "webchat.max_text_length"),
+        ("outbox:\n  max_attempts: 0\n", "outbox.max_attempts"),
+        ("nlu:\n  backend: gpt\n", "nlu.backend"),
+        ("no_such_option: 1\n", "no_such_option"),
+        ("redis_url: http://x\n", "redis_url"),
+    ],
+)
+def test_an_invalid_value_names_its_key(tmp_path: Path, yaml_text: str, key: str) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(yaml_text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    message = str(caught.value)
+    assert message.startswith(f"{key}:")
+    assert "\n" not in message
+
+
+def test_secrets_in_the_file_are_refused(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("telegram:\n  bot_token: '123:abc'\n")
+    with pytest.raises(ConfigError, match="RELEVO_TELEGRAM__BOT_TOKEN"):
+        load_settings(config)
+
+
+def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("port: 8000\nwebchat: [unclosed\n")
+    with pytest.raises(ConfigError, match="line"):
+        load_settings(config)
+
+
+def test_the_cli_stops_with_exit_code_2_and_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("webchat:\n  max_text_length: zero\n")
+    result = CliRunner().invoke(app, ["run", "--config", str(config)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("relevo: config error: webchat.max_text_length:")
