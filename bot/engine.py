@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +59,12 @@ _ORDINALS = {
 }
 
 
+# Runs before the engine decides; returns True when it handled the message itself
+# (e.g. the handoff package reading a CSAT score). It must be idempotent: after a
+# crash the same message may be offered again.
+Interceptor = Callable[[StoredMessage, ConversationRow], Awaitable[bool]]
+
+
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
     default_locale: str = "en"
@@ -102,6 +108,10 @@ class Engine:
         self._settings = settings
         self._clock = clock
         self._serial = KeyedSerializer()
+        self._interceptors: list[Interceptor] = []
+
+    def intercept(self, interceptor: Interceptor) -> None:
+        self._interceptors.append(interceptor)
 
     def configure(
         self,
@@ -147,6 +157,11 @@ class Engine:
             )
         if message is None or conversation is None:
             return
+        for interceptor in self._interceptors:
+            if await interceptor(message, conversation):
+                async with self._db.write() as conn:
+                    await message_store.mark_processed(conn, message_id)
+                return
         # The NLU may be remote (Rasa): decide outside the write transaction.
         decision = (
             await self._decide(message, conversation, context)
