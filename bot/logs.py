@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -18,8 +19,22 @@ from bot.metrics import Metrics
 access_log = logging.getLogger("relevo.http")
 
 
+# Credentials that third-party loggers (uvicorn's WebSocket line, httpx) may print.
+_SECRETS = re.compile(
+    r"((?:token|secret|signature|password|api_key|key)=)[^&\s\"']+|(Bearer\s+)[^\s\"']+",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    return _SECRETS.sub(lambda m: (m.group(1) or m.group(2)) + "[redacted]", text)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        return redact(self._format(record))
+
+    def _format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,

@@ -1,0 +1,423 @@
+/*! relevo web chat widget — vanilla JS, no build step, no dependencies.
+ *
+ * Embed: <script src="https://support.example/widget.js" defer
+ *                data-relevo-url="https://support.example"   (default: this script's origin)
+ *                data-locale="es" data-title="Soporte"></script>
+ *
+ * Contract (see ARCHITECTURE.md): POST /webchat/sessions, POST|GET /webchat/messages,
+ * WS /webchat/ws. The server is the source of truth; this file only keeps a view of it.
+ * Every string that comes from the server is rendered with textContent, never as HTML.
+ */
+(() => {
+  "use strict";
+  if (window.RelevoWidget) return; // embedded twice: the first copy wins
+
+  const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  const opts = (script && script.dataset) || {};
+  const BASE = (opts.relevoUrl || (script && script.src ? new URL(script.src, location.href).origin
+    : location.origin)).replace(/\/+$/, "");
+  const asked = (opts.locale || navigator.language || "en").toLowerCase().split(/[-_]/)[0];
+  const LOCALE = /^[a-z]{2,3}$/.test(asked) ? asked : "en"; // the server refuses malformed locales
+  const TOKEN_KEY = "relevo.visitor_token";
+  const SEND_ATTEMPTS = 4;           // then the bubble is marked failed with a retry control
+  const WS_BACKOFF_CAP_MS = 30000;
+  const WS_FAILURES_BEFORE_POLLING = 2;
+  const POLL_MS = 4000;
+
+  const STRINGS = {
+    en: { title: "Customer support", subtitle: "We usually reply in a few minutes",
+      open: "Open chat", close: "Close chat", send: "Send message", placeholder: "Write a message…",
+      input: "Message", intro: "Hi! How can we help you today?", bot: "Virtual assistant",
+      you: "You", sending: "Sending…", failed: "Not sent.", retry: "Retry", log: "Conversation",
+      unread: (n) => `${n} unread`, rejected: "The message was not accepted." },
+    es: { title: "Atención al cliente", subtitle: "Solemos responder en pocos minutos",
+      open: "Abrir chat", close: "Cerrar chat", send: "Enviar mensaje", placeholder: "Escribe un mensaje…",
+      input: "Mensaje", intro: "¡Hola! ¿En qué podemos ayudarte?", bot: "Asistente virtual",
+      you: "Tú", sending: "Enviando…", failed: "No enviado.", retry: "Reintentar", log: "Conversación",
+      unread: (n) => `${n} sin leer`, rejected: "El mensaje no se ha aceptado." },
+  };
+  const T = STRINGS[LOCALE] || STRINGS.en;
+
+  // localStorage throws in some privacy modes and sandboxed iframes: the chat must still work.
+  const store = {
+    get: () => { try { return localStorage.getItem(TOKEN_KEY); } catch { return null; } },
+    set: (v) => { try { localStorage.setItem(TOKEN_KEY, v); } catch { /* session-only */ } },
+    clear: () => { try { localStorage.removeItem(TOKEN_KEY); } catch { /* nothing stored */ } },
+  };
+
+  let token = store.get();
+  let sessionPromise = null;
+  let generation = 0;           // bumped when the session is dropped: late answers for it are ignored
+  const byId = new Map();       // server message id → its element (dedupes WS, GET and our own POSTs)
+  let lastId = 0;               // highest id received from the server, for ?after= catch-up
+  const unconfirmed = [];       // our sends that have no server id yet, oldest first
+  const queue = [];             // sends are delivered one at a time so the server keeps their order
+  let pumping = false;
+  let ws = null, wsFailures = 0, wsTimer = null, pollTimer = null;
+  let unread = 0;
+  let live = false;             // the history loaded at page load is not "unread"; later arrivals are
+
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  // Exponential backoff with jitter, so a fleet of reloaded pages does not reconnect in lockstep.
+  const backoff = (attempt, baseMs, capMs) =>
+    Math.min(capMs, baseMs * 2 ** attempt) * (0.5 + Math.random() * 0.5);
+  // randomUUID only exists in secure contexts (https, localhost); ids only need to be unique per visitor.
+  const newClientId = () => (typeof crypto !== "undefined" && crypto.randomUUID) ? crypto.randomUUID()
+    : Date.now().toString(36) + "-" + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+
+  /* ---------- HTTP ---------- */
+
+  async function request(method, path, body) {
+    const headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (token) headers.Authorization = "Bearer " + token;
+    const res = await fetch(BASE + path, { method, headers, credentials: "omit",
+      body: body === undefined ? undefined : JSON.stringify(body) });
+    const json = await res.json().catch(() => ({}));
+    return { status: res.status, json };
+  }
+
+  // FastAPI's own 422 carries a list of errors instead of a string; show something readable either way.
+  function detailOf(json) {
+    const d = json && json.detail;
+    if (typeof d === "string" && d) return d;
+    if (Array.isArray(d) && d[0] && typeof d[0].msg === "string") return d[0].msg;
+    return T.rejected;
+  }
+
+  // Sessions are created lazily on the first send, so browsing visitors do not each get one.
+  function ensureSession() {
+    if (token) return Promise.resolve(token);
+    sessionPromise = sessionPromise || request("POST", "/webchat/sessions", { locale: LOCALE }).then((r) => {
+      if (r.status >= 300 || !r.json.visitor_token) throw new Error("session: HTTP " + r.status);
+      token = r.json.visitor_token;
+      store.set(token);
+      connect();
+      return token;
+    }).finally(() => { sessionPromise = null; });
+    return sessionPromise;
+  }
+
+  // 401: the server no longer knows this visitor. Its history is gone with it; unsent bubbles stay
+  // and go out again under the new session (same client_message_id, so never twice).
+  function dropSession() {
+    generation++;
+    token = null;
+    store.clear();
+    closeSocket();
+    stopPolling();
+    lastId = 0;
+    byId.forEach((el) => el.remove());
+    byId.clear();
+  }
+
+  // One catch-up at a time; a request that arrives meanwhile runs once more afterwards, so nothing
+  // written between the first read and a socket (re)opening can slip through.
+  let catching = null, catchAgain = false;
+  function catchUp() {
+    if (catching) { catchAgain = true; return catching; }
+    catching = (async () => { do { catchAgain = false; await fetchNewer(); } while (catchAgain); })()
+      .finally(() => { catching = null; });
+    return catching;
+  }
+  async function fetchNewer() {
+    // The server answers a page at a time, oldest first: keep asking until a page comes back empty.
+    for (let page = 0; page < 50 && token; page++) {
+      const gen = generation;
+      let r;
+      try { r = await request("GET", "/webchat/messages" + (lastId ? "?after=" + lastId : "")); }
+      catch { return; } // offline: the next reconnect or poll tries again
+      if (gen !== generation) return;
+      if (r.status === 401) return dropSession();
+      const found = r.status === 200 && Array.isArray(r.json.messages) ? r.json.messages : [];
+      found.forEach((m) => addMessage(m, live));
+      if (!found.length) return;
+    }
+  }
+
+  /* ---------- live push: WebSocket, polling as the fallback ---------- */
+
+  function connect() {
+    if (!token || ws) return;
+    if (!("WebSocket" in window)) return startPolling();
+    clearTimeout(wsTimer);
+    const gen = generation;
+    const sock = new WebSocket(BASE.replace(/^http/, "ws") + "/webchat/ws?token=" + encodeURIComponent(token));
+    let openedAt = 0;
+    ws = sock;
+    sock.onopen = () => { openedAt = Date.now(); stopPolling(); catchUp(); };
+    sock.onmessage = (ev) => { let m; try { m = JSON.parse(ev.data); } catch { return; } addMessage(m, true); };
+    sock.onclose = () => {
+      if (ws !== sock) return; // we closed it on purpose
+      ws = null;
+      if (gen !== generation) return;
+      // Only a connection that stayed up for a while resets the backoff; an accept-then-drop loop must not spin.
+      wsFailures = openedAt && Date.now() - openedAt > 10000 ? 1 : wsFailures + 1;
+      // A refused socket may mean a dead token: the GET finds out (401 → new session) and fills any gap.
+      catchUp();
+      if (wsFailures >= WS_FAILURES_BEFORE_POLLING) startPolling();
+      wsTimer = setTimeout(connect, backoff(wsFailures - 1, 1000, WS_BACKOFF_CAP_MS));
+    };
+  }
+  function closeSocket() {
+    clearTimeout(wsTimer);
+    if (ws) { const s = ws; ws = null; s.close(); }
+  }
+  function startPolling() { if (!pollTimer) pollTimer = setInterval(catchUp, POLL_MS); }
+  function stopPolling() { clearInterval(pollTimer); pollTimer = null; }
+
+  /* ---------- sending ---------- */
+
+  function submit(raw) {
+    const text = raw.trim(); // the server trims too; the same text lets its push find this bubble
+    if (!text) return;
+    const item = { cmid: newClientId(), text, el: messageEl("shopper", null, text, null) };
+    list.appendChild(item.el);
+    unconfirmed.push(item);
+    enqueue(item);
+    scrollToEnd(true);
+  }
+  function enqueue(item) {
+    if (!queue.includes(item)) queue.push(item);
+    setStatus(item, "sending");
+    pump();
+  }
+  async function pump() {
+    if (pumping) return;
+    pumping = true;
+    try { while (queue.length) { await deliver(queue[0]); queue.shift(); } } finally { pumping = false; }
+  }
+
+  async function deliver(item) {
+    for (let attempt = 0; attempt < SEND_ATTEMPTS; attempt++) {
+      if (attempt) await sleep(backoff(attempt - 1, 1000, 8000));
+      if (!unconfirmed.includes(item)) return; // its push already arrived: the server has it
+      let r;
+      try {
+        await ensureSession();
+        r = await request("POST", "/webchat/messages", { text: item.text, locale: LOCALE, client_message_id: item.cmid });
+      } catch { continue; } // network error: the server may have stored it, the same id makes resending safe
+      if (r.status >= 200 && r.status < 300) return confirm(item, r.json.message_id);
+      if (r.status === 401) { dropSession(); continue; }
+      if (r.status === 408 || r.status === 429 || r.status >= 500) continue;
+      forget(item); // 413/422…: never stored, and sending it again cannot help
+      return setStatus(item, "rejected", detailOf(r.json));
+    }
+    setStatus(item, "failed");
+  }
+
+  function forget(item) {
+    const i = unconfirmed.indexOf(item);
+    if (i >= 0) unconfirmed.splice(i, 1);
+  }
+
+  function confirm(item, id) {
+    forget(item);
+    setStatus(item, "sent");
+    if (typeof id !== "number") return;
+    const known = byId.get(id);
+    if (known && known !== item.el) item.el.remove(); // the push arrived first and was drawn already
+    else if (!known && item.el.dataset.id) place(messageEl("shopper", null, item.text, null), id); // twin text
+    // (its bubble was taken by an identical earlier message whose push arrived first)
+    else if (!known) { item.el.dataset.id = String(id); byId.set(id, item.el); }
+  }
+
+  /* ---------- receiving ---------- */
+
+  function addMessage(m, isLive) {
+    if (!m || typeof m.id !== "number") return;
+    lastId = Math.max(lastId, m.id); // even for one we already show (our own send): else paging re-asks forever
+    if (byId.has(m.id)) return;
+    const kind = (m.author && m.author.kind) || "system";
+    const text = typeof m.text === "string" ? m.text : "";
+    // Our own message can be pushed before its POST answers: reuse the optimistic bubble, not a second one.
+    const mine = kind === "shopper" ? unconfirmed.find((it) => it.text === text && !it.el.dataset.id) : null;
+    let el;
+    if (mine) {
+      el = mine.el;
+      confirm(mine, m.id);
+    } else {
+      el = place(messageEl(kind, m.author && m.author.name, text, m.created_at), m.id);
+    }
+    byId.set(m.id, el);
+    if (isLive && kind !== "shopper" && root.dataset.open !== "true") setUnread(unread + 1);
+    scrollToEnd(kind === "shopper");
+  }
+
+  /* ---------- DOM ---------- */
+
+  // Keep id order; unconfirmed bubbles (no id yet) stay at the end.
+  function place(el, id) {
+    el.dataset.id = String(id);
+    let before = null;
+    for (const child of list.children) {
+      if (child.classList.contains("relevo-msg") && (!child.dataset.id || Number(child.dataset.id) > id)) {
+        before = child;
+        break;
+      }
+    }
+    list.insertBefore(el, before);
+    byId.set(id, el);
+    return el;
+  }
+
+  function h(tag, cls, attrs, text) {
+    const el = document.createElement(tag);
+    if (cls) el.className = cls;
+    for (const k in attrs || {}) el.setAttribute(k, attrs[k]);
+    if (text != null) el.textContent = text;
+    return el;
+  }
+
+  function messageEl(kind, name, text, createdAt) {
+    const safeKind = ["shopper", "bot", "operator", "system"].includes(kind) ? kind : "system";
+    const el = h("div", "relevo-msg relevo-msg--" + safeKind);
+    const label = safeKind === "operator" ? (name || "") : safeKind === "bot" ? (name || T.bot) : "";
+    if (label) el.appendChild(h("div", "relevo-author", null, label));
+    const bubble = h("div", "relevo-bubble", null, text); // textContent: message data is never markup
+    const when = createdAt ? new Date(createdAt) : null;
+    if (when && !isNaN(when)) bubble.title = when.toLocaleString(LOCALE);
+    el.appendChild(bubble);
+    return el;
+  }
+
+  function setStatus(item, state, reason) {
+    item.el.dataset.state = state;
+    const old = item.el.querySelector(".relevo-status");
+    if (old) old.remove();
+    if (state === "sent") return;
+    const status = h("div", "relevo-status", null,
+      state === "sending" ? T.sending : state === "failed" ? T.failed + " " : reason);
+    if (state === "failed") {
+      const retry = h("button", "relevo-retry", { type: "button" }, T.retry);
+      retry.addEventListener("click", () => enqueue(item));
+      status.appendChild(retry);
+    }
+    item.el.appendChild(status);
+  }
+
+  // Icons are constant markup written here, never data from the server.
+  const ICON_CHAT = '<svg viewBox="0 0 24 24" width="26" height="26" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+  const ICON_CLOSE = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" d="M6 6l12 12M18 6L6 18"/></svg>';
+  const ICON_SEND = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="currentColor" d="M3 20.5 21 12 3 3.5 3 10l12 2-12 2z"/></svg>';
+
+  // Every selector is under .relevo-root with relevo- class names, and the basics are reset there,
+  // so neither the shop's CSS nor ours leaks across.
+  const CSS = `
+.relevo-root,.relevo-root *{box-sizing:border-box;margin:0;padding:0;font:inherit;letter-spacing:normal;text-transform:none}
+.relevo-root{--relevo-accent:#1f5fd6;position:fixed;right:20px;bottom:20px;z-index:2147483000;font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c1f24}
+.relevo-root button{cursor:pointer;border:0;background:none;color:inherit}
+.relevo-root :focus-visible{outline:3px solid #f5a524;outline-offset:2px}
+.relevo-launcher{position:relative;width:60px;height:60px;border-radius:50%;background:var(--relevo-accent)!important;color:#fff!important;display:flex;align-items:center;justify-content:center;box-shadow:0 6px 20px rgba(0,0,0,.25)}
+.relevo-badge{position:absolute;top:-2px;right:-2px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#d93025;color:#fff;font-size:12px;font-weight:700;line-height:22px;text-align:center}
+.relevo-badge[hidden],.relevo-panel[hidden]{display:none}
+.relevo-panel{position:absolute;right:0;bottom:76px;width:370px;height:min(600px,calc(100vh - 120px));display:flex;flex-direction:column;background:#fff;border-radius:16px;overflow:hidden;box-shadow:0 12px 40px rgba(0,0,0,.28)}
+.relevo-header{display:flex;align-items:center;gap:12px;padding:14px 12px 14px 18px;background:var(--relevo-accent);color:#fff}
+.relevo-heading{flex:1;min-width:0}
+.relevo-title{font-weight:700;font-size:16px}
+.relevo-subtitle{font-size:12.5px;opacity:.85}
+.relevo-close{width:36px;height:36px;border-radius:50%;display:flex;align-items:center;justify-content:center;color:#fff!important}
+.relevo-close:hover{background:rgba(255,255,255,.18)}
+.relevo-log{flex:1;overflow-y:auto;padding:16px 14px;background:#f4f6f9;display:flex;flex-direction:column;gap:10px}
+.relevo-intro{align-self:center;text-align:center;color:#5b6370;font-size:13.5px;padding:4px 12px 8px}
+.relevo-msg{display:flex;flex-direction:column;align-items:flex-start;max-width:82%}
+.relevo-msg--shopper{align-self:flex-end;align-items:flex-end}
+.relevo-msg--system{align-self:center;align-items:center;max-width:90%}
+.relevo-author{font-size:12px;color:#5b6370;margin:0 4px 3px;font-weight:600}
+.relevo-msg--bot .relevo-author::before{content:"";display:inline-block;width:7px;height:7px;border-radius:50%;background:#1e9e5a;margin-right:6px;vertical-align:1px}
+.relevo-bubble{padding:9px 13px;border-radius:16px;background:#fff;border:1px solid #e1e5eb;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word}
+.relevo-msg--bot .relevo-bubble,.relevo-msg--operator .relevo-bubble{border-bottom-left-radius:4px}
+.relevo-msg--operator .relevo-bubble{border-color:#b9d0f5;background:#eef4ff}
+.relevo-msg--shopper .relevo-bubble{background:var(--relevo-accent);border-color:transparent;color:#fff;border-bottom-right-radius:4px}
+.relevo-msg--system .relevo-bubble{background:transparent;border:0;padding:2px 8px;color:#5b6370;font-size:13px;text-align:center}
+.relevo-msg[data-state=sending] .relevo-bubble{opacity:.6}
+.relevo-msg[data-state=failed] .relevo-bubble,.relevo-msg[data-state=rejected] .relevo-bubble{background:#fff;color:#1c1f24;border:1px solid #d93025}
+.relevo-status{font-size:12px;color:#5b6370;margin:3px 4px 0}
+.relevo-msg[data-state=failed] .relevo-status,.relevo-msg[data-state=rejected] .relevo-status{color:#b3261e}
+.relevo-retry{text-decoration:underline;font-weight:600;color:#b3261e!important}
+.relevo-form{display:flex;align-items:flex-end;gap:8px;padding:10px;border-top:1px solid #e1e5eb;background:#fff}
+.relevo-input:focus{outline:2px solid var(--relevo-accent);outline-offset:0}
+.relevo-input{flex:1;resize:none;border:1px solid #c9ced6!important;border-radius:12px;padding:9px 12px;max-height:120px;font-size:15px;background:#fff;color:#1c1f24}
+.relevo-send{width:42px;height:42px;border-radius:50%;display:flex;align-items:center;justify-content:center;background:var(--relevo-accent)!important;color:#fff!important}
+@media (max-width:480px){
+.relevo-root{right:14px;bottom:14px}
+.relevo-root[data-open=true] .relevo-launcher{display:none}
+.relevo-panel{position:fixed;inset:0;width:100%;height:100%;height:100dvh;border-radius:0}
+.relevo-input{font-size:16px}}
+@media (prefers-reduced-motion:no-preference){.relevo-panel{animation:relevo-in .16s ease-out}
+@keyframes relevo-in{from{opacity:0;transform:translateY(12px)}}}`;
+
+  const root = h("div", "relevo-root", { "data-open": "false", lang: LOCALE });
+  const panelId = "relevo-panel-" + Math.random().toString(36).slice(2, 8);
+  const title = opts.title || T.title;
+  const panel = h("section", "relevo-panel", { id: panelId, role: "dialog", "aria-label": title, hidden: "" });
+  const header = h("div", "relevo-header");
+  const heading = h("div", "relevo-heading");
+  heading.append(h("div", "relevo-title", null, title), h("div", "relevo-subtitle", null, T.subtitle));
+  const closeBtn = h("button", "relevo-close", { type: "button", "aria-label": T.close });
+  closeBtn.innerHTML = ICON_CLOSE;
+  header.append(heading, closeBtn);
+  const list = h("div", "relevo-log", { role: "log", "aria-live": "polite", "aria-label": T.log, tabindex: "0" });
+  list.appendChild(h("div", "relevo-intro", null, T.intro));
+  const form = h("form", "relevo-form");
+  const input = h("textarea", "relevo-input", { rows: "1", placeholder: T.placeholder, "aria-label": T.input });
+  const sendBtn = h("button", "relevo-send", { type: "submit", "aria-label": T.send });
+  sendBtn.innerHTML = ICON_SEND;
+  form.append(input, sendBtn);
+  panel.append(header, list, form);
+  const launcher = h("button", "relevo-launcher", { type: "button", "aria-label": T.open,
+    "aria-expanded": "false", "aria-controls": panelId });
+  launcher.innerHTML = ICON_CHAT;
+  const badge = h("span", "relevo-badge", { hidden: "" });
+  launcher.appendChild(badge);
+  root.append(panel, launcher);
+
+  function setUnread(n) {
+    unread = n;
+    badge.hidden = n === 0;
+    badge.textContent = n > 9 ? "9+" : String(n);
+    launcher.setAttribute("aria-label", n ? T.open + " (" + T.unread(n) + ")" : T.open);
+  }
+  function scrollToEnd(force) {
+    // Do not yank the shopper down while they are reading older messages.
+    if (force || list.scrollHeight - list.scrollTop - list.clientHeight < 120) list.scrollTop = list.scrollHeight;
+  }
+  function open() {
+    root.dataset.open = "true";
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    setUnread(0);
+    scrollToEnd(true);
+    input.focus();
+  }
+  function close() {
+    root.dataset.open = "false";
+    panel.hidden = true;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.focus();
+  }
+
+  launcher.addEventListener("click", () => (root.dataset.open === "true" ? close() : open()));
+  closeBtn.addEventListener("click", close);
+  panel.addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
+  form.addEventListener("submit", (e) => { e.preventDefault(); submit(input.value); input.value = ""; autosize(); });
+  input.addEventListener("keydown", (e) => {
+    // Enter sends, Shift+Enter is a newline; never send half-composed IME text.
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendBtn.click(); }
+  });
+  const autosize = () => { input.style.height = "auto"; input.style.height = Math.min(input.scrollHeight + 2, 120) + "px"; };
+  input.addEventListener("input", autosize);
+  // Back online: reconnect and resend now rather than waiting out the backoff.
+  window.addEventListener("online", () => { if (token && !ws) connect(); pump(); });
+
+  window.RelevoWidget = { open, close };
+  const mount = () => {
+    document.head.appendChild(h("style", null, { "data-relevo": "" }, CSS));
+    document.body.appendChild(root);
+    // A returning visitor: load the history and listen, so a reply shows as a badge even while closed.
+    if (token) catchUp().then(() => { live = true; connect(); });
+    else live = true;
+  };
+  // Loaded without defer from <head>, there is no body yet.
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+})();

@@ -1,0 +1,230 @@
+"""The web chat widget, end to end: a real `relevo run` process and Debian's Chromium.
+
+With no NLU configured every shopper message is handed off, so the server always answers
+with a system message ("a person will answer…"): enough to prove the round trip
+widget → POST → engine → outbox → WebSocket/GET → widget without any model.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Playwright's own browser download cannot work in our environments; these flags keep
+# Debian's Chromium quiet and off the network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_S = 30.0
+REPLY_TIMEOUT_MS = 15_000
+REPLIES = ".relevo-msg:not(.relevo-msg--shopper) .relevo-bubble"
+SHOPPER = ".relevo-msg--shopper .relevo-bubble"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("Debian chromium not installed: apt-get install chromium")
+        pytest.skip("Debian chromium not installed: apt-get install chromium")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def server_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh `relevo run` on a free port with its own SQLite file and no NLU."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "RELEVO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/relevo.db",
+        "RELEVO_NLU__BACKEND": "none",
+    }
+    log_path = tmp_path / "server.log"
+    command = [sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", str(port)]
+    # Output goes to a file, not a pipe: a chatty server must never block on a full pipe.
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process, log_path)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(
+                f"relevo exited with {process.returncode} before it was healthy:\n"
+                + log_path.read_text(errors="replace")
+            )
+        try:
+            if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(
+        f"relevo was not healthy within {STARTUP_TIMEOUT_S:.0f} s:\n"
+        + log_path.read_text(errors="replace")
+    )
+
+
+@pytest.fixture
+def page_errors() -> list[str]:
+    return []
+
+
+def _open_page(browser: Any, url: str, errors: list[str], **context_options: Any) -> Any:
+    context = browser.new_context(locale="en-US", **context_options)
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def on_dialog(dialog: Any) -> None:  # an alert() would mean injected markup ran
+        errors.append("dialog: " + dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(url + "/")
+    page.get_by_role("button", name="Open chat").click()
+    return page
+
+
+def _send(page: Any, text: str) -> None:
+    box = page.get_by_role("textbox", name="Message")
+    box.fill(text)
+    box.press("Enter")
+
+
+def _wait_for_reply(page: Any) -> str:
+    reply = page.locator(REPLIES).first
+    reply.wait_for(timeout=REPLY_TIMEOUT_MS)
+    return str(reply.text_content() or "")
+
+
+def test_shopper_gets_an_answer_and_keeps_it_after_reload(
+    browser: Any, server_url: str, tmp_path: Path, page_errors: list[str]
+) -> None:
+    typed = "Hello, I need help with my order"
+    page = _open_page(browser, server_url, page_errors, viewport={"width": 1280, "height": 800})
+    polls: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            polls.append(request.url)
+            if request.method == "GET" and "/webchat/messages" in request.url
+            else None
+        ),
+    )
+    try:
+        _send(page, typed)
+        reply = _wait_for_reply(page)
+        assert reply.strip()
+        # No NLU → handoff; the system message follows the shopper's locale.
+        page.locator(REPLIES, has_text="person").first.wait_for(timeout=REPLY_TIMEOUT_MS)
+        page.locator(".relevo-msg--shopper[data-id]").first.wait_for(timeout=REPLY_TIMEOUT_MS)
+        assert page.locator(SHOPPER).all_text_contents() == [typed]
+        page.screenshot(path=str(tmp_path / "widget-desktop.png"))
+        # With the WebSocket up, catching up is a handful of GETs, not a loop.
+        assert len(polls) <= 5, polls
+
+        # The visitor token survives a reload and the history comes back from the server.
+        page.reload()
+        page.get_by_role("button", name="Open chat").click()
+        _wait_for_reply(page)
+        page.locator(SHOPPER).first.wait_for(timeout=REPLY_TIMEOUT_MS)
+        assert page.locator(SHOPPER).all_text_contents() == [typed]
+    finally:
+        page.context.close()
+    assert page_errors == []
+
+
+def test_message_markup_is_shown_as_text(
+    browser: Any, server_url: str, page_errors: list[str]
+) -> None:
+    hostile = "<img src=x onerror=alert(1)>"
+    page = _open_page(browser, server_url, page_errors)
+    try:
+        _send(page, hostile)
+        _wait_for_reply(page)
+        page.locator(".relevo-msg--shopper[data-id]").first.wait_for(timeout=REPLY_TIMEOUT_MS)
+        assert page.locator(SHOPPER).all_text_contents() == [hostile]
+        assert page.locator(".relevo-root img").count() == 0
+
+        # Same from the history the server sends back on reload.
+        page.reload()
+        page.get_by_role("button", name="Open chat").click()
+        page.locator(SHOPPER).first.wait_for(timeout=REPLY_TIMEOUT_MS)
+        assert page.locator(SHOPPER).all_text_contents() == [hostile]
+        assert page.locator(".relevo-root img").count() == 0
+    finally:
+        page.context.close()
+    assert page_errors == []
+
+
+def test_panel_is_full_screen_on_a_phone(
+    browser: Any, server_url: str, tmp_path: Path, page_errors: list[str]
+) -> None:
+    page = _open_page(
+        browser,
+        server_url,
+        page_errors,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        reduced_motion="reduce",  # no opening animation: measure the panel where it rests
+    )
+    try:
+        panel = page.get_by_role("dialog")
+        box = panel.bounding_box()
+        assert box is not None
+        assert (box["x"], box["y"], box["width"], box["height"]) == pytest.approx((0, 0, 390, 844))
+        _send(page, "Hello from my phone")
+        _wait_for_reply(page)
+        page.screenshot(path=str(tmp_path / "widget-phone.png"))
+        page.get_by_role("button", name="Close chat").click()
+        assert panel.is_hidden()
+    finally:
+        page.context.close()
+    assert page_errors == []
