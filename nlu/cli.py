@@ -1,0 +1,200 @@
+"""`relevo nlu …`: train, parse, eval, serve, export-rasa.
+
+Mounted by the lead as `app.add_typer(nlu.cli.app, name="nlu")`; also runnable as
+`python -m nlu.cli` (used by scripts/rasa-server.sh). Errors are one line on stderr and
+exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.types import TrainingExample
+from nlu.config import NLUSettings
+from nlu.embedded import EmbeddedNLU, NLUTrainingError
+from nlu.evaluate import EvalReport, evaluate_sync
+from nlu.model_io import ModelFileError
+from nlu.yaml_io import NLUDataError, load_rasa_yaml
+
+app = typer.Typer(help="NLU: train, parse, evaluate, serve, export.", no_args_is_help=True)
+
+TrainOption = typer.Option(None, "--train", help="Rasa NLU YAML training data.")
+
+
+def _fail(message: str) -> typer.Exit:
+    Console(stderr=True).print(f"error: {message}", markup=False, highlight=False)
+    return typer.Exit(code=2)
+
+
+def load_demo_examples() -> list[TrainingExample]:
+    """The demo shop's knowledge base, as the NLU training feed."""
+    try:
+        from knowledge_base.training import examples_from_dir
+    except ImportError as exc:
+        raise _fail(f"no demo knowledge base available ({exc}); pass --train FILE.yml") from exc
+    return examples_from_dir()
+
+
+def _examples(train: Path | None) -> list[TrainingExample]:
+    if train is None:
+        return load_demo_examples()
+    try:
+        data = load_rasa_yaml(train)
+    except NLUDataError as exc:
+        raise _fail(str(exc)) from exc
+    for warning in data.warnings:
+        Console(stderr=True).print(f"warning: {warning}", markup=False, highlight=False)
+    if not data.examples:
+        raise _fail(f"{train}: no training examples")
+    return data.examples
+
+
+def _trained(examples: Sequence[TrainingExample]) -> tuple[EmbeddedNLU, float]:
+    engine = EmbeddedNLU(NLUSettings())
+    started = time.perf_counter()
+    try:
+        engine.train_sync(examples)
+    except NLUTrainingError as exc:
+        raise _fail(str(exc)) from exc
+    return engine, time.perf_counter() - started
+
+
+@app.command()
+def train(
+    train: Path | None = TrainOption,
+    out: Path | None = typer.Option(None, "--out", help="Write the model here (.npz)."),
+) -> None:
+    """Train the embedded engine and report time, intents and examples."""
+    examples = _examples(train)
+    engine, seconds = _trained(examples)
+    if out is not None:
+        engine.save(out)
+    typer.echo(
+        f"trained {len(engine.intents)} intents on {len(examples)} examples in {seconds:.2f} s"
+        + (f"; model written to {out}" if out else "")
+    )
+
+
+@app.command()
+def parse(
+    text: str = typer.Argument(..., help="The message to classify."),
+    train: Path | None = TrainOption,
+    model: Path | None = typer.Option(None, "--model", help="A model written by `train`."),
+    locale: str | None = typer.Option(None, "--locale", help="Skip language detection."),
+) -> None:
+    """Print Rasa's parse JSON for one message."""
+    if model is not None:
+        try:
+            engine = EmbeddedNLU.load(model, NLUSettings())
+        except ModelFileError as exc:
+            raise _fail(str(exc)) from exc
+    else:
+        engine, _ = _trained(_examples(train))
+    result = engine.parse_sync(text, locale)
+    typer.echo(json.dumps(result.to_rasa(), ensure_ascii=False, indent=2))
+
+
+@app.command("eval")
+def eval_command(
+    train: Path = typer.Option(..., "--train", help="Rasa NLU YAML training data."),
+    test: Path = typer.Option(..., "--test", help="Rasa NLU YAML test data."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """In-scope accuracy, out-of-scope recall/precision, macro F1, timings."""
+    train_examples = _examples(train)
+    test_examples = _examples(test)
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+    )
+    with progress:
+        task = progress.add_task("training", total=None)
+        engine, seconds = _trained(train_examples)
+        progress.update(task, description="evaluating", total=len(test_examples), completed=0)
+        report = evaluate_sync(
+            engine.parse_sync, test_examples, seconds,
+            progress=lambda done, _total: progress.update(task, completed=done),
+        )
+    if as_json:
+        typer.echo(json.dumps(report.summary()))
+    else:
+        print_report(report, Console())
+
+
+def print_report(report: EvalReport, console: Console) -> None:
+    summary = Table(title="NLU evaluation", show_header=False)
+    for key, value in report.summary().items():
+        summary.add_row(key, "n/a" if value is None else str(value))
+    console.print(summary)
+    per_intent = Table(title="per intent (in scope)")
+    for column in ("intent", "precision", "recall", "f1", "support"):
+        per_intent.add_column(column, justify="left" if column == "intent" else "right")
+    for row in sorted(report.per_intent, key=lambda s: s.f1):
+        per_intent.add_row(row.intent, f"{row.precision:.3f}", f"{row.recall:.3f}",
+                           f"{row.f1:.3f}", str(row.support))
+    console.print(per_intent)
+    if report.confusions:
+        confusions = Table(title="worst confusions")
+        for column in ("expected", "predicted", "count"):
+            confusions.add_column(column)
+        for expected, predicted, count in report.confusions:
+            confusions.add_row(expected, predicted, str(count))
+        console.print(confusions)
+
+
+@app.command()
+def serve(
+    train: Path | None = TrainOption,
+    model: Path | None = typer.Option(None, "--model", help="A model written by `train`."),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(5005, "--port"),
+) -> None:
+    """A drop-in for `rasa run --enable-api` (NLU only): POST /model/parse."""
+    import uvicorn
+
+    from nlu.http import standalone_app
+
+    if model is not None:
+        try:
+            engine = EmbeddedNLU.load(model, NLUSettings())
+        except ModelFileError as exc:
+            raise _fail(str(exc)) from exc
+    else:
+        engine, seconds = _trained(_examples(train))
+        typer.echo(f"trained {len(engine.intents)} intents in {seconds:.2f} s", err=True)
+    uvicorn.run(standalone_app(engine), host=host, port=port, log_level="info")
+
+
+@app.command("export-rasa")
+def export_rasa(
+    out_dir: Path = typer.Argument(..., help="Directory for the Rasa project."),
+    train: Path | None = TrainOption,
+) -> None:
+    """Write a trainable Rasa 3.x project (config.yml, domain.yml, data/nlu.yml)."""
+    from nlu.rasa_export import export_rasa_project
+
+    settings = NLUSettings()
+    examples = _examples(train)
+    try:
+        # Rasa's confidences are not calibrated like ours: keep Rasa's own defaults
+        export_rasa_project(examples, out_dir, 0.3, 0.1)
+    except OSError as exc:
+        raise _fail(f"{out_dir}: cannot write: {exc}") from exc
+    typer.echo(
+        f"wrote a Rasa project with {len({e.intent for e in examples})} intents to {out_dir} "
+        f"(relevo's own thresholds: {settings.fallback_threshold}/"
+        f"{settings.ambiguity_threshold})"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(app())

@@ -1,0 +1,166 @@
+"""Evaluation shared by `relevo nlu eval` and `bench/nlu.py`.
+
+Test examples under `out_of_scope` must get a fallback (`nlu_fallback` or
+`out_of_scope`); for in-scope examples a fallback counts as a miss.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from bot.types import ParseResult, TrainingExample
+
+FALLBACK_OUTCOMES = frozenset({"nlu_fallback", "out_of_scope"})
+OOS = "out_of_scope"
+ProgressHook = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class IntentScore:
+    intent: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass(slots=True)
+class EvalReport:
+    in_scope_accuracy: float
+    oos_recall: float | None
+    oos_precision: float | None
+    macro_f1: float
+    train_seconds: float
+    parse_p50_ms: float
+    parse_p99_ms: float
+    n: int
+    per_intent: list[IntentScore] = field(default_factory=list)
+    confusions: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float | int | None]:
+        """Exactly the keys `relevo nlu eval --json` promises."""
+        full = asdict(self)
+        return {k: full[k] for k in (
+            "in_scope_accuracy", "oos_recall", "oos_precision", "macro_f1",
+            "train_seconds", "parse_p50_ms", "parse_p99_ms", "n",
+        )}
+
+
+def score(
+    truths: Sequence[str],
+    predictions: Sequence[str],
+    latencies_ms: Sequence[float],
+    train_seconds: float = 0.0,
+) -> EvalReport:
+    in_scope = [(t, p) for t, p in zip(truths, predictions, strict=True) if t != OOS]
+    oos_truth = [p for t, p in zip(truths, predictions, strict=True) if t == OOS]
+    fallbacks = [t for t, p in zip(truths, predictions, strict=True) if p in FALLBACK_OUTCOMES]
+    accuracy = sum(t == p for t, p in in_scope) / len(in_scope) if in_scope else 0.0
+    oos_recall = (
+        sum(p in FALLBACK_OUTCOMES for p in oos_truth) / len(oos_truth) if oos_truth else None
+    )
+    oos_precision = (
+        sum(t == OOS for t in fallbacks) / len(fallbacks) if fallbacks and oos_truth else None
+    )
+    per_intent = _per_intent(in_scope)
+    macro = sum(s.f1 for s in per_intent) / len(per_intent) if per_intent else 0.0
+    confusions = Counter(
+        (t, p if p not in FALLBACK_OUTCOMES else "nlu_fallback") for t, p in in_scope if t != p
+    )
+    ordered = sorted(latencies_ms)
+    return EvalReport(
+        in_scope_accuracy=round(accuracy, 4),
+        oos_recall=None if oos_recall is None else round(oos_recall, 4),
+        oos_precision=None if oos_precision is None else round(oos_precision, 4),
+        macro_f1=round(macro, 4),
+        train_seconds=round(train_seconds, 3),
+        parse_p50_ms=round(_percentile(ordered, 0.50), 4),
+        parse_p99_ms=round(_percentile(ordered, 0.99), 4),
+        n=len(truths),
+        per_intent=per_intent,
+        confusions=[(t, p, n) for (t, p), n in confusions.most_common(10)],
+    )
+
+
+def _per_intent(pairs: Sequence[tuple[str, str]]) -> list[IntentScore]:
+    intents = sorted({t for t, _ in pairs})
+    true_pos = Counter(t for t, p in pairs if t == p)
+    support = Counter(t for t, _ in pairs)
+    predicted = Counter(p for _, p in pairs)
+    out = []
+    for intent in intents:
+        tp = true_pos[intent]
+        precision = tp / predicted[intent] if predicted[intent] else 0.0
+        recall = tp / support[intent] if support[intent] else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out.append(IntentScore(intent, round(precision, 4), round(recall, 4), round(f1, 4),
+                               support[intent]))
+    return out
+
+
+def _percentile(ordered: Sequence[float], q: float) -> float:
+    if not ordered:
+        return 0.0
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return float(ordered[index])
+
+
+def evaluate_sync(
+    parse: Callable[[str], ParseResult],
+    test: Sequence[TrainingExample],
+    train_seconds: float = 0.0,
+    progress: ProgressHook | None = None,
+) -> EvalReport:
+    """Parse every test example one at a time (timed) and score the outcome."""
+    predictions, latencies = [], []
+    for i, example in enumerate(test):
+        started = time.perf_counter()
+        result = parse(example.text)
+        latencies.append((time.perf_counter() - started) * 1000.0)
+        predictions.append(result.intent.name)
+        if progress is not None:
+            progress(i + 1, len(test))
+    return score([e.intent for e in test], predictions, latencies, train_seconds)
+
+
+async def evaluate_async(
+    parse: Callable[[str], Awaitable[ParseResult]],
+    test: Sequence[TrainingExample],
+    train_seconds: float = 0.0,
+    progress: ProgressHook | None = None,
+) -> EvalReport:
+    """Same as `evaluate_sync` for an async backend (e.g. a Rasa server over HTTP)."""
+    predictions, latencies = [], []
+    for i, example in enumerate(test):
+        started = time.perf_counter()
+        result = await parse(example.text)
+        latencies.append((time.perf_counter() - started) * 1000.0)
+        predictions.append(result.intent.name)
+        if progress is not None:
+            progress(i + 1, len(test))
+    return score([e.intent for e in test], predictions, latencies, train_seconds)
+
+
+def held_out_intents_split(
+    train: Sequence[TrainingExample],
+    test: Sequence[TrainingExample],
+    n_held_out: int = 15,
+    seed: int = 0,
+) -> tuple[list[TrainingExample], list[TrainingExample], list[str]]:
+    """Drop `n_held_out` intents from training; their test examples become `out_of_scope`.
+
+    A synthetic out-of-scope set for data sets that have none (BANKING77): the held-out
+    questions are near-domain, so it is a hard test of the fallback.
+    """
+    intents = sorted({e.intent for e in train})
+    held = sorted(random.Random(seed).sample(intents, min(n_held_out, len(intents) - 2)))
+    held_set = set(held)
+    kept = [e for e in train if e.intent not in held_set]
+    relabelled = [
+        TrainingExample(e.text, OOS, e.locale) if e.intent in held_set else e for e in test
+    ]
+    return kept, relabelled, held
