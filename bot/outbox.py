@@ -82,6 +82,9 @@ class OutboxWorker:
 
     async def _run(self) -> None:
         while not self._stopping:
+            # Clear before the round: a wake() during the round (a row committed after
+            # our claim query) leaves the event set and triggers the next round at once.
+            self._wake.clear()
             try:
                 delivered = await self.deliver_due()
             except Exception:  # a bad round must not kill the worker; the rows stay
@@ -89,7 +92,6 @@ class OutboxWorker:
                 delivered = 0
             if delivered:
                 continue
-            self._wake.clear()
             try:
                 await asyncio.wait_for(
                     self._wake.wait(), timeout=self._settings.poll_interval_seconds
