@@ -1,67 +1,133 @@
-"""The database handle: one async engine, a read path and a write path.
+"""The database handle: a read path and a write path over one engine.
 
-SQLite allows one writer at a time. Rather than let concurrent tasks collide on
-"database is locked", writes in one process queue on an asyncio lock and open their
-transaction with BEGIN IMMEDIATE (which also makes a second process wait on
-`busy_timeout` instead of failing a lock upgrade). PostgreSQL needs neither.
+SQLite (the embedded default) runs inline: SQLite statements take microseconds,
+and handing each one to a helper thread (what aiosqlite does) costs ten times
+more than the statement itself, so the SQLite connection is driven synchronously
+from the event loop behind the same async API (`InlineConnection`). Writes in one
+process queue on an asyncio lock and open their transaction with BEGIN IMMEDIATE,
+which also makes a second process wait on `busy_timeout` instead of failing a lock
+upgrade. PostgreSQL goes through asyncpg and needs neither.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine, Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 _IMMEDIATE = "relevo_sqlite_immediate"
+T = TypeVar("T")
+
+
+class InlineConnection:
+    """The subset of `AsyncConnection` relevo uses, over a synchronous connection."""
+
+    __slots__ = ("sync_connection",)
+
+    def __init__(self, sync_connection: Connection) -> None:
+        self.sync_connection = sync_connection
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Result[Any]:
+        return self.sync_connection.execute(statement, parameters)
+
+    async def exec_driver_sql(self, statement: str, parameters: Any = None) -> Result[Any]:
+        return self.sync_connection.exec_driver_sql(statement, parameters)
+
+    async def scalar(self, statement: Any, parameters: Any = None) -> Any:
+        return self.sync_connection.scalar(statement, parameters)
+
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[InlineConnection]:
+        with self.sync_connection.begin_nested():
+            yield self
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return fn(self.sync_connection, *args, **kwargs)
+
+    async def commit(self) -> None:
+        self.sync_connection.commit()
+
+    async def rollback(self) -> None:
+        self.sync_connection.rollback()
+
+    @property
+    def dialect(self) -> sa.engine.Dialect:
+        return self.sync_connection.dialect
 
 
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
-        if not self.is_sqlite:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._sync_engine: Engine | None = None
+        self._async_engine: AsyncEngine | None = None
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            sync_url = sa.engine.make_url(url).set(drivername="sqlite+pysqlite")
+            self._sync_engine = sa.create_engine(sync_url, echo=echo)
+            _configure_sqlite(self._sync_engine)
+        else:
+            self._async_engine = create_async_engine(
+                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+            )
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
+        if self._sync_engine is not None:
+            with self._sync_engine.connect() as sync:
+                yield InlineConnection(sync)  # type: ignore[misc]
+            return
+        assert self._async_engine is not None
+        async with self._async_engine.connect() as conn:
             yield conn
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that commits when the block ends and rolls back on error."""
-        if self._write_lock is None:
-            async with self.engine.begin() as conn:
+        if self._sync_engine is None:
+            assert self._async_engine is not None
+            async with self._async_engine.begin() as conn:
                 yield conn
             return
+        assert self._write_lock is not None
         async with self._write_lock:
-            async with self.engine.connect() as conn:
-                conn = await conn.execution_options(**{_IMMEDIATE: True})
-                async with conn.begin():
-                    yield conn
+            with self._sync_engine.connect() as sync:
+                sync = sync.execution_options(**{_IMMEDIATE: True})
+                with sync.begin():
+                    yield InlineConnection(sync)  # type: ignore[misc]
+
+    async def run_sync(self, fn: Callable[[Connection], None]) -> None:
+        """Run `fn` with a synchronous connection in a transaction (migrations)."""
+        if self._sync_engine is not None:
+            with self._sync_engine.connect() as sync:
+                fn(sync)
+                sync.commit()
+            return
+        assert self._async_engine is not None
+        async with self._async_engine.begin() as conn:
+            await conn.run_sync(fn)
 
     async def ping(self) -> None:
         async with self.read() as conn:
             await conn.exec_driver_sql("SELECT 1")
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+        if self._async_engine is not None:
+            await self._async_engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: Engine) -> None:
     # Take transaction control away from the sqlite3 module (which begins lazily and
     # never IMMEDIATE) and emit BEGIN ourselves: SQLAlchemy's documented recipe.
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -71,7 +137,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -27,10 +27,4 @@ async def upgrade(database: Database, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    if database.is_sqlite:
-        async with database.engine.connect() as conn:
-            await conn.run_sync(_upgrade)
-            await conn.commit()
-    else:
-        async with database.engine.begin() as conn:
-            await conn.run_sync(_upgrade)
+    await database.run_sync(_upgrade)
