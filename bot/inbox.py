@@ -59,10 +59,6 @@ class Inbox:
     ) -> Accepted:
         """Store `message` once. A replay of the same `(channel, external_id)`, even a
         concurrent one, returns the first message's ids with `duplicate=True`."""
-        async with self._db.read() as conn:
-            known = await message_store.find_inbound(conn, message.channel, message.external_id)
-        if known is not None:
-            return self._duplicate(message, *known)
         now = self._clock()
         try:
             async with self._db.write() as conn:

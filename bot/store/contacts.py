@@ -22,6 +22,21 @@ class IdentityRef:
     external_user_id: str
 
 
+_FIND_IDENTITY = sa.select(identities.c.id, identities.c.contact_id).where(
+    identities.c.channel == sa.bindparam("channel"),
+    identities.c.external_user_id == sa.bindparam("external_user_id"),
+)
+_RECIPIENT = (
+    sa.select(identities.c.external_user_id)
+    .where(
+        identities.c.contact_id == sa.bindparam("contact_id"),
+        identities.c.channel == sa.bindparam("channel"),
+    )
+    .order_by(identities.c.last_seen_at.desc().nulls_last(), identities.c.id.desc())
+    .limit(1)
+)
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -77,10 +92,7 @@ async def _find_identity(
 ) -> IdentityRef | None:
     row = (
         await conn.execute(
-            sa.select(identities.c.id, identities.c.contact_id).where(
-                identities.c.channel == channel,
-                identities.c.external_user_id == external_user_id,
-            )
+            _FIND_IDENTITY, {"channel": channel, "external_user_id": external_user_id}
         )
     ).first()
     if row is None:
@@ -135,10 +147,5 @@ async def contact_locale(conn: AsyncConnection, contact_id: int) -> str | None:
 async def recipient_for(conn: AsyncConnection, contact_id: int, channel: str) -> str | None:
     """The contact's address on `channel`: the identity seen there most recently."""
     return (
-        await conn.execute(
-            sa.select(identities.c.external_user_id)
-            .where(identities.c.contact_id == contact_id, identities.c.channel == channel)
-            .order_by(identities.c.last_seen_at.desc().nulls_last(), identities.c.id.desc())
-            .limit(1)
-        )
+        await conn.execute(_RECIPIENT, {"contact_id": contact_id, "channel": channel})
     ).scalar_one_or_none()

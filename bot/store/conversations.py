@@ -67,6 +67,16 @@ _COLUMNS = (
 )
 
 
+_GET = sa.select(*_COLUMNS).where(conversations.c.id == sa.bindparam("conversation_id"))
+_FIND_OPEN = sa.select(*_COLUMNS).where(
+    conversations.c.contact_id == sa.bindparam("contact_id"),
+    conversations.c.state != S.RESOLVED.value,
+)
+_BOT_CONTEXT = sa.select(conversations.c.bot_context).where(
+    conversations.c.id == sa.bindparam("conversation_id")
+)
+
+
 def _row(row: sa.Row[tuple[object, ...]]) -> ConversationRow:
     m = row._mapping
     return ConversationRow(
@@ -84,9 +94,7 @@ def _row(row: sa.Row[tuple[object, ...]]) -> ConversationRow:
 
 
 async def get(conn: AsyncConnection, conversation_id: int) -> ConversationRow | None:
-    row = (
-        await conn.execute(sa.select(*_COLUMNS).where(conversations.c.id == conversation_id))
-    ).first()
+    row = (await conn.execute(_GET, {"conversation_id": conversation_id})).first()
     return _row(row) if row is not None else None
 
 
@@ -140,14 +148,7 @@ async def open_for_contact(
 
 
 async def _find_open(conn: AsyncConnection, contact_id: int) -> ConversationRow | None:
-    row = (
-        await conn.execute(
-            sa.select(*_COLUMNS).where(
-                conversations.c.contact_id == contact_id,
-                conversations.c.state != S.RESOLVED.value,
-            )
-        )
-    ).first()
+    row = (await conn.execute(_FIND_OPEN, {"contact_id": contact_id})).first()
     return _row(row) if row is not None else None
 
 
@@ -177,9 +178,7 @@ async def touch(
 
 async def bot_context(conn: AsyncConnection, conversation_id: int) -> dict[str, Any] | None:
     return (
-        await conn.execute(
-            sa.select(conversations.c.bot_context).where(conversations.c.id == conversation_id)
-        )
+        await conn.execute(_BOT_CONTEXT, {"conversation_id": conversation_id})
     ).scalar_one_or_none()
 
 

@@ -78,16 +78,35 @@ def _row(row: sa.Row[Any]) -> StoredMessage:
     )
 
 
+# Hot-path statements are built once: SQLAlchemy then reuses their cache key and
+# compiled form, which is most of the cost of a statement on SQLite.
+_FIND_INBOUND = sa.select(messages.c.id, messages.c.conversation_id).where(
+    messages.c.channel == sa.bindparam("channel"),
+    messages.c.external_id == sa.bindparam("external_id"),
+)
+_INSERT = sa.insert(messages).returning(messages.c.id)
+_INSERT_OUTBOX = sa.insert(outbox)
+_MARK_PROCESSED = (
+    sa.update(messages)
+    .where(messages.c.id == sa.bindparam("message_id"), messages.c.processed == sa.false())
+    .values(processed=True)
+)
+_GET = sa.select(*_COLUMNS).where(messages.c.id == sa.bindparam("message_id"))
+_FOR_CONTACT = (
+    sa.select(*_COLUMNS)
+    .where(messages.c.contact_id == sa.bindparam("contact_id"),
+           messages.c.id > sa.bindparam("after"))
+    .order_by(messages.c.id)
+    .limit(sa.bindparam("limit"))
+)
+
+
 async def find_inbound(
     conn: AsyncConnection, channel: str, external_id: str
 ) -> tuple[int, int] | None:
     """(message_id, conversation_id) of an already stored provider message."""
     row = (
-        await conn.execute(
-            sa.select(messages.c.id, messages.c.conversation_id).where(
-                messages.c.channel == channel, messages.c.external_id == external_id
-            )
-        )
+        await conn.execute(_FIND_INBOUND, {"channel": channel, "external_id": external_id})
     ).first()
     return (row.id, row.conversation_id) if row is not None else None
 
@@ -114,23 +133,24 @@ async def insert_inbound(
         async with conn.begin_nested():
             return (
                 await conn.execute(
-                    sa.insert(messages)
-                    .values(
-                        conversation_id=conversation_id,
-                        contact_id=contact_id,
-                        direction=Direction.INBOUND.value,
-                        author_kind=AuthorKind.SHOPPER.value,
-                        author_name=message.display_name,
-                        channel=message.channel,
-                        external_id=message.external_id,
-                        text=message.text,
-                        attachments=[_attachment(a) for a in message.attachments] or None,
-                        locale=locale,
-                        delivery_status=DeliveryStatus.DELIVERED.value,
-                        processed=False,
-                        created_at=now,
-                    )
-                    .returning(messages.c.id)
+                    _INSERT,
+                    {
+                        **_NO_OUTBOUND_FIELDS,
+                        "conversation_id": conversation_id,
+                        "contact_id": contact_id,
+                        "direction": Direction.INBOUND.value,
+                        "author_kind": AuthorKind.SHOPPER.value,
+                        "author_name": message.display_name,
+                        "channel": message.channel,
+                        "external_id": message.external_id,
+                        "text": message.text,
+                        "attachments": [_attachment(a) for a in message.attachments] or None,
+                        "locale": locale,
+                        "delivery_status": DeliveryStatus.DELIVERED.value,
+                        "processed": False,
+                        "meta": None,
+                        "created_at": now,
+                    },
                 )
             ).scalar_one()
     except IntegrityError:
@@ -138,6 +158,14 @@ async def insert_inbound(
         if found is None:
             raise
         raise DuplicateMessage(*found) from None
+
+
+# Every execution of the prebuilt INSERT passes the same keys (one compiled form).
+_NO_OUTBOUND_FIELDS: dict[str, Any] = {
+    "operator_id": None,
+    "provider_message_id": None,
+    "delivery_error": None,
+}
 
 
 def _attachment(a: Attachment) -> dict[str, Any]:
@@ -160,47 +188,47 @@ async def insert_outbound(
     """Store an outbound message and its outbox row in the caller's transaction."""
     message_id = (
         await conn.execute(
-            sa.insert(messages)
-            .values(
-                conversation_id=conversation_id,
-                contact_id=contact_id,
-                direction=Direction.OUTBOUND.value,
-                author_kind=author.kind.value,
-                author_name=author.name,
-                operator_id=author.operator_id,
-                channel=channel,
-                text=text,
-                locale=locale,
-                delivery_status=DeliveryStatus.PENDING.value,
-                processed=True,
-                meta=meta,
-                created_at=now,
-            )
-            .returning(messages.c.id)
+            _INSERT,
+            {
+                **_NO_OUTBOUND_FIELDS,
+                "conversation_id": conversation_id,
+                "contact_id": contact_id,
+                "direction": Direction.OUTBOUND.value,
+                "author_kind": author.kind.value,
+                "author_name": author.name,
+                "operator_id": author.operator_id,
+                "channel": channel,
+                "external_id": None,
+                "text": text,
+                "attachments": None,
+                "locale": locale,
+                "delivery_status": DeliveryStatus.PENDING.value,
+                "processed": True,
+                "meta": meta,
+                "created_at": now,
+            },
         )
     ).scalar_one()
     await conn.execute(
-        sa.insert(outbox).values(
-            message_id=message_id,
-            channel=channel,
-            recipient=recipient,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-            updated_at=now,
-        )
+        _INSERT_OUTBOX,
+        {
+            "message_id": message_id,
+            "channel": channel,
+            "recipient": recipient,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": None,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
     return message_id
 
 
 async def mark_processed(conn: AsyncConnection, message_id: int) -> bool:
     """Compare-and-set: False when the message was already handled (a recovery race)."""
-    result = await conn.execute(
-        sa.update(messages)
-        .where(messages.c.id == message_id, messages.c.processed == sa.false())
-        .values(processed=True)
-    )
+    result = await conn.execute(_MARK_PROCESSED, {"message_id": message_id})
     return result.rowcount == 1
 
 
@@ -217,7 +245,7 @@ async def unprocessed(conn: AsyncConnection, limit: int = 1000) -> list[tuple[in
 
 
 async def get(conn: AsyncConnection, message_id: int) -> StoredMessage | None:
-    row = (await conn.execute(sa.select(*_COLUMNS).where(messages.c.id == message_id))).first()
+    row = (await conn.execute(_GET, {"message_id": message_id})).first()
     return _row(row) if row is not None else None
 
 
@@ -225,10 +253,7 @@ async def for_contact(
     conn: AsyncConnection, contact_id: int, *, after: int = 0, limit: int = 200
 ) -> list[StoredMessage]:
     rows = await conn.execute(
-        sa.select(*_COLUMNS)
-        .where(messages.c.contact_id == contact_id, messages.c.id > after)
-        .order_by(messages.c.id)
-        .limit(limit)
+        _FOR_CONTACT, {"contact_id": contact_id, "after": after, "limit": limit}
     )
     return [_row(r) for r in rows]
 

@@ -12,6 +12,32 @@ from bot.store.schema import messages, outbox
 from bot.types import Author, AuthorKind, OutboundMessage, QuickReply
 
 
+_CLAIM = (
+    sa.select(
+        outbox.c.id,
+        outbox.c.attempts,
+        outbox.c.next_attempt_at,
+        outbox.c.channel,
+        outbox.c.recipient,
+        messages.c.id.label("message_id"),
+        messages.c.conversation_id,
+        messages.c.text,
+        messages.c.locale,
+        messages.c.author_kind,
+        messages.c.author_name,
+        messages.c.operator_id,
+        messages.c.meta,
+        messages.c.created_at,
+    )
+    .join(messages, messages.c.id == outbox.c.message_id)
+    .where(outbox.c.status == "pending")
+    .order_by(outbox.c.id)
+    .limit(sa.bindparam("limit"))
+)
+# Several workers (processes) on PostgreSQL: each takes rows the others have not.
+_CLAIM_FOR_UPDATE = _CLAIM.with_for_update(skip_locked=True, of=outbox)
+
+
 @dataclass(frozen=True, slots=True)
 class Claimed:
     outbox_id: int
@@ -27,31 +53,8 @@ async def claim_due(
     A destination whose oldest pending row is not due yet (backing off) gets nothing
     this round, so a retried message is never overtaken by a later one.
     """
-    query = (
-        sa.select(
-            outbox.c.id,
-            outbox.c.attempts,
-            outbox.c.next_attempt_at,
-            outbox.c.channel,
-            outbox.c.recipient,
-            messages.c.id.label("message_id"),
-            messages.c.conversation_id,
-            messages.c.text,
-            messages.c.locale,
-            messages.c.author_kind,
-            messages.c.author_name,
-            messages.c.operator_id,
-            messages.c.meta,
-            messages.c.created_at,
-        )
-        .join(messages, messages.c.id == outbox.c.message_id)
-        .where(outbox.c.status == "pending")
-        .order_by(outbox.c.id)
-        .limit(limit)
-    )
-    if is_postgres:
-        query = query.with_for_update(skip_locked=True, of=outbox)
-    rows = (await conn.execute(query)).all()
+    query = _CLAIM_FOR_UPDATE if is_postgres else _CLAIM
+    rows = (await conn.execute(query, {"limit": limit})).all()
     blocked: set[tuple[str, str]] = set()
     claimed: list[Claimed] = []
     for row in rows:
