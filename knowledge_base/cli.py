@@ -1,0 +1,103 @@
+"""`relevo kb`: import and export knowledge-base articles (YAML files, one per article).
+
+`relevo run` loads the articles of `knowledge_base.content_dir` (the demo shop's
+when unset). `import` validates everything first and writes nothing when any file
+is wrong, so a half-imported knowledge base never reaches shoppers.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from knowledge_base.articles import DEMO_CONTENT_DIR, Article, ArticleError, export_dir, load_dir
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+DEFAULT_IMPORT_DIR = Path("kb")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="config.yml to read (default: ./config.yml if present)."),
+]
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    sys.stderr.write(f"relevo: {message}\n")
+    raise typer.Exit(code)
+
+
+def _content_dir(config: Path | None) -> Path | None:
+    from bot.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        _fail(f"config error: {exc}", code=2)
+    configured = settings.knowledge_base.content_dir
+    return Path(configured) if configured else None
+
+
+def _load(path: Path) -> list[Article]:
+    try:
+        return load_dir(path)
+    except ArticleError as exc:
+        _fail(str(exc))
+
+
+@app.command("import")
+def import_articles(
+    source: Annotated[Path, typer.Argument(help="A folder of article files, or one file.")],
+    config: ConfigOption = None,
+) -> None:
+    """Validate SOURCE and copy its articles into the knowledge base relevo serves."""
+    incoming = _load(source)
+    if not incoming:
+        _fail(f"{source}: no article files (*.yml, *.yaml) found")
+    target = _content_dir(config) or DEFAULT_IMPORT_DIR
+    existing = _load(target) if target.exists() else []
+    merged = {article.intent: article for article in existing}
+    replaced = sum(1 for article in incoming if article.intent in merged)
+    merged.update((article.intent, article) for article in incoming)
+    export_dir(sorted(merged.values(), key=lambda a: a.intent), target)
+    Console().print(
+        f"imported {len(incoming)} articles into {target} "
+        f"({len(incoming) - replaced} new, {replaced} replaced; {len(merged)} in total)",
+        markup=False, highlight=False,
+    )
+    if _content_dir(config) is None:
+        Console().print(
+            f"relevo serves the demo shop until you set knowledge_base.content_dir: {target} "
+            f"(or RELEVO_KNOWLEDGE_BASE__CONTENT_DIR={target})",
+            markup=False, highlight=False,
+        )
+
+
+@app.command("export")
+def export_articles(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write <intent>.yml files into.")],
+    config: ConfigOption = None,
+) -> None:
+    """Write the knowledge base relevo serves (the demo shop's by default) to OUT_DIR."""
+    source = _content_dir(config) or DEMO_CONTENT_DIR
+    articles = _load(source)
+    written = export_dir(articles, out_dir)
+    Console().print(f"exported {len(written)} articles to {out_dir}", markup=False)
+
+
+@app.command("list")
+def list_articles(config: ConfigOption = None) -> None:
+    """List the articles relevo serves: intent, topic, status, locales."""
+    source = _content_dir(config) or DEMO_CONTENT_DIR
+    table = Table("intent", "topic", "status", "locales", "questions")
+    for article in _load(source):
+        table.add_row(
+            article.intent, article.topic, article.status, ",".join(sorted(article.answer)),
+            str(sum(len(q) for q in article.questions.values())),
+        )
+    Console().print(table)
