@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.store import outbox as outbox_store
 from bot.store.schema import messages, outbox, web_sessions
 from tests.conftest import started
 from tests.fakes.nlu import shop_kb, shop_nlu
@@ -24,11 +25,21 @@ async def new_visitor(client: httpx.AsyncClient) -> dict[str, str]:
 
 
 async def settle(app: Any) -> None:
-    """Let the engine and the outbox finish what the requests started."""
+    """Let the engine and the outbox finish what the requests started.
+
+    The app's own outbox worker runs too and may hold a lease on a row for a moment:
+    wait (bounded) until nothing is left pending.
+    """
     relevo = app.state.relevo
-    for _ in range(3):
+    for _ in range(500):
         await relevo.engine.join()
         await relevo.outbox.deliver_due()
+        async with relevo.database.read() as conn:
+            pending = await outbox_store.backlog(conn)
+        if pending == 0:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the outbox did not drain")
 
 
 async def transcript(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
