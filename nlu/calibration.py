@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +22,13 @@ from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
+from nlu.features import BLOCK_WEIGHT
+
 SVM_C = 0.5
+# liblinear draws its coordinate order from one process-wide random generator, so two
+# fits running at once perturb each other and the model would depend on thread timing;
+# fits take turns, the rest of a fold (masking, scoring) still runs in parallel
+_LIBLINEAR = threading.Lock()
 N_FOLDS = 3
 # share of the intents held out per fold as simulated out-of-scope queries
 OOS_GROUP_SHARE = 0.2
@@ -41,11 +48,18 @@ class LinearModel:
         return np.asarray(matrix @ self.weights) + self.bias
 
 
-def fit_linear(matrix: csr_matrix, labels: np.ndarray, n_classes: int, seed: int) -> LinearModel:
+def fit_linear(
+    matrix: csr_matrix,
+    labels: np.ndarray,
+    n_classes: int,
+    seed: int,
+    row_weights: np.ndarray | None = None,
+) -> LinearModel:
     """One-vs-rest linear SVM; `labels` are class ids in 0..n_classes-1."""
     present = np.unique(labels)
     svm = LinearSVC(C=SVM_C, random_state=seed, tol=1e-3, max_iter=2000)
-    svm.fit(matrix, labels)
+    with _LIBLINEAR:
+        svm.fit(matrix, labels, sample_weight=row_weights)
     coef = svm.coef_
     intercept = svm.intercept_
     if len(present) == 2:  # liblinear returns one row for a binary problem
@@ -120,26 +134,34 @@ def default_calibrator() -> Calibrator:
     )
 
 
-def fit_with_calibration(
-    matrix: csr_matrix,
-    docs: Sequence[Sequence[str]],
-    labels: np.ndarray,
-    stats: np.ndarray,
-    n_classes: int,
-    protected: set[int],
-    seed: int,
-) -> tuple[LinearModel, Calibrator]:
+@dataclass(frozen=True, slots=True)
+class TrainingData:
+    """Everything the folds need. Classes `n_intents..n_classes-1` are background
+    classes (generic off-topic text): trained like any class, never held out, never
+    scored by the calibrator, never ranked."""
+
+    matrix: csr_matrix
+    docs: Sequence[Sequence[str]]
+    labels: np.ndarray
+    stats: np.ndarray  # per row: known-word share, known-char share, token count
+    n_classes: int
+    n_intents: int
+    n_word_features: int  # feature ids below this are word terms, the rest char n-grams
+    protected: frozenset[int]  # intents never held out (an explicit out_of_scope)
+    row_weights: np.ndarray | None = None  # per-row SVM weight (background rows weigh less)
+
+
+def fit_with_calibration(data: TrainingData, seed: int) -> tuple[LinearModel, Calibrator]:
     """The final model and its calibrator; the N_FOLDS held-out fits and the final fit
     run in threads (liblinear releases the GIL), results are collected in fold order so
     the outcome does not depend on scheduling."""
-    jobs = _fold_jobs(labels, n_classes, protected, seed)
+    jobs = _fold_jobs(data, seed)
     workers = max(1, min(N_FOLDS + 1, os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        final = pool.submit(fit_linear, matrix, labels, n_classes, seed)
-        folds = [
-            pool.submit(_run_fold, matrix, docs, labels, stats, n_classes, seed, train, test, held)
-            for train, test, held in jobs
-        ]
+        final = pool.submit(
+            fit_linear, data.matrix, data.labels, data.n_classes, seed, data.row_weights
+        )
+        folds = [pool.submit(_run_fold, data, seed, *job) for job in jobs]
         outcomes = [f.result() for f in folds]
         linear = final.result()
     if not outcomes:
@@ -148,56 +170,77 @@ def fit_with_calibration(
     return linear, fit_calibrator(feats, correct, raw, truth, seed)
 
 
-def _fold_jobs(
-    labels: np.ndarray, n_classes: int, protected: set[int], seed: int
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _fold_jobs(data: TrainingData, seed: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(train mask, test mask, held-out intents) per fold."""
+    labels, n_classes = data.labels, data.n_classes
     rng = np.random.RandomState(seed)
     n = len(labels)
     fold_of = np.empty(n, dtype=np.int64)
     for cls in range(n_classes):  # stratified: each intent spread over every fold
         members = np.flatnonzero(labels == cls)
         fold_of[rng.permutation(members)] = np.arange(len(members)) % N_FOLDS
-    eligible = np.array([c for c in range(n_classes) if c not in protected], dtype=np.int64)
+    eligible = np.array(
+        [c for c in range(data.n_intents) if c not in data.protected], dtype=np.int64
+    )
     group_size = max(1, round(OOS_GROUP_SHARE * len(eligible)))
     order = rng.permutation(eligible)
     jobs = []
     for fold in range(N_FOLDS):
         held = order[(fold * group_size) % max(1, len(order)) :][:group_size]
-        if n_classes - len(held) < 2:
+        if data.n_intents - len(held) < 2:
             held = np.empty(0, dtype=np.int64)
         is_held = np.isin(labels, held)
         train = (fold_of != fold) & ~is_held
-        test = fold_of == fold
+        # background rows train every fold but are not scored: they are not intents
+        test = (fold_of == fold) & (labels < data.n_intents)
         if len(np.unique(labels[train])) >= 2 and test.any():
             jobs.append((train, test, held))
     return jobs
 
 
 def _run_fold(
-    matrix: csr_matrix,
-    docs: Sequence[Sequence[str]],
-    labels: np.ndarray,
-    stats: np.ndarray,
-    n_classes: int,
-    seed: int,
-    train: np.ndarray,
-    test: np.ndarray,
-    held: np.ndarray,
+    data: TrainingData, seed: int, train: np.ndarray, test: np.ndarray, held: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Held-out scores: (score features, is-correct, raw scores, labels or -1 for OOS)."""
-    model = fit_linear(matrix[train], labels[train], n_classes, seed)
-    scores = model.scores(matrix[test])
-    truth = np.where(np.isin(labels[test], held), -1, labels[test])
-    correct = scores.argmax(axis=1) == truth
+    """Held-out scores: (score features, is-correct, raw intent scores, labels or -1 for
+    OOS). A row the background class wins counts as a (correct) fallback-to-be, so it
+    is scored as wrong: its top intent is not the answer."""
+    train_rows = data.matrix[train]
+    weights = None if data.row_weights is None else data.row_weights[train]
+    model = fit_linear(train_rows, data.labels[train], data.n_classes, seed, weights)
+    test_rows = _as_parsed(data.matrix[test], train_rows, data.n_word_features)
+    all_scores = model.scores(test_rows)
+    scores = all_scores[:, : data.n_intents]
+    truth = np.where(np.isin(data.labels[test], held), -1, data.labels[test])
+    background = all_scores[:, data.n_intents :].max(axis=1, initial=-np.inf)
+    off_topic = background > np.maximum(0.0, scores.max(axis=1))
+    correct = (scores.argmax(axis=1) == truth) & ~off_topic
     # word coverage against this fold's own training words, as a parse would see it
+    docs = data.docs
     known = set().union(*(docs[i] for i in np.flatnonzero(train)))
-    fold_stats = stats[test].copy()
+    fold_stats = data.stats[test].copy()
     fold_stats[:, 0] = [
         sum(w in known for w in docs[i]) / len(docs[i]) if docs[i] else 0.0
         for i in np.flatnonzero(test)
     ]
     return score_features(scores, fold_stats), correct, scores, truth
+
+
+def _as_parsed(rows: csr_matrix, train_rows: csr_matrix, n_word_features: int) -> csr_matrix:
+    """`rows` as a parse would see them with only this fold's training vocabulary: the
+    vocabulary was fitted on all the data, so a held-out intent's own words and n-grams
+    are in it; drop them and renormalise each block as `Vectorizer._block` does."""
+    seen = np.bincount(train_rows.indices, minlength=rows.shape[1]) > 0
+    out = rows.copy()
+    out.data = out.data * seen[out.indices]
+    row_of = np.repeat(np.arange(out.shape[0]), np.diff(out.indptr))
+    is_char = (out.indices >= n_word_features).astype(np.int64)
+    sums = np.zeros((out.shape[0], 2))
+    np.add.at(sums, (row_of, is_char), out.data**2)
+    norms = np.sqrt(sums)
+    scale = np.divide(BLOCK_WEIGHT, norms, out=np.zeros_like(norms), where=norms > 0)
+    out.data = out.data * scale[row_of, is_char]
+    out.eliminate_zeros()
+    return out
 
 
 def fit_calibrator(

@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from bot.types import IntentPrediction, ParseResult, TrainingExample
+from nlu.background import background_sentences, background_weights, unclaimed
 from nlu.calibration import (
     Calibrator,
     LinearModel,
+    TrainingData,
     fit_with_calibration,
     score_features,
 )
@@ -107,15 +109,30 @@ class EmbeddedNLU:
             )
         docs = [tokens(e.text) for e in usable]
         labels = np.array([intents.index(e.intent) for e in usable], dtype=np.int64)
-        vectorizer = Vectorizer.fit(docs)
-        matrix, stats = vectorizer.matrix(docs)
-        # an explicit out_of_scope intent is a real class: never hold it out as "unknown"
-        protected = (
-            {intents.index(OUT_OF_SCOPE_INTENT)} if OUT_OF_SCOPE_INTENT in intents else set()
+        # an explicit out_of_scope intent is a real class: never hold it out as "unknown",
+        # and the data's own off-topic examples replace the built-in background ones
+        has_oos = OUT_OF_SCOPE_INTENT in intents
+        protected = frozenset({intents.index(OUT_OF_SCOPE_INTENT)} if has_oos else ())
+        extra = [] if has_oos else [tokens(t) for t in background_sentences()]
+        vectorizer = Vectorizer.fit(docs + extra)
+        matrix, stats = vectorizer.matrix(docs + extra)
+        if extra:
+            n = len(docs)
+            keep = n + np.flatnonzero(unclaimed(matrix[n:], matrix[:n]))
+            rows = np.concatenate([np.arange(n), keep])
+            matrix, stats = matrix[rows], stats[rows]
+            docs += [extra[i - n] for i in keep]
+            labels = np.concatenate([labels, np.full(len(keep), len(intents), dtype=np.int64)])
+            row_weights = background_weights(labels, len(intents))
+        else:
+            row_weights = None
+        data = TrainingData(
+            matrix=matrix, docs=docs, labels=labels, stats=stats,
+            n_classes=int(labels.max()) + 1, n_intents=len(intents),
+            n_word_features=len(vectorizer.word_vocab), protected=protected,
+            row_weights=row_weights,
         )
-        linear, calibrator = fit_with_calibration(
-            matrix, docs, labels, stats, len(intents), protected, self.seed
-        )
+        linear, calibrator = fit_with_calibration(data, self.seed)
         self._model = TrainedModel(
             intents=intents,
             vectorizer=vectorizer,
@@ -147,12 +164,20 @@ class EmbeddedNLU:
         if not words:
             return self._fallback(text, (), detected, entities)
         feats = model.vectorizer.features(words)
-        scores = model.linear.scores_one(feats.indices, feats.values)
+        all_scores = model.linear.scores_one(feats.indices, feats.values)
+        scores = all_scores[: len(model.intents)]
         stats = np.array([feats.known_word_share, feats.known_char_share, feats.n_tokens])
         confidence = model.calibrator.confidence_one(score_features(scores, stats)[0])
-        if feats.known_word_share == 0.0:
-            # not one word of the message was ever seen in training: whatever the
-            # scores say, there is nothing to stand on (gibberish, another language)
+        # the background class must claim the text outright (a positive SVM score), not
+        # just lose less badly than the intents: short in-scope questions in unusual
+        # words would otherwise fall to it
+        off_topic = len(all_scores) > len(scores) and (
+            float(all_scores[len(scores):].max()) > max(0.0, float(scores.max()))
+        )
+        if feats.known_word_share == 0.0 or off_topic:
+            # not one word of the message was ever seen in training, or it reads like
+            # the generic off-topic background: whatever the intent scores say, there is
+            # nothing to stand on (gibberish, another language, the weather)
             confidence = min(confidence, 0.5 * self.fallback_threshold)
         ranking = _ranking(model, scores, confidence)
         top = ranking[0]
