@@ -120,9 +120,17 @@ class OutboxWorker:
         )
         results = [outcome for group in outcomes for outcome in group]
         now = self._clock()
+        sent = [(row, r) for row, r in results if isinstance(r, SendResult)]
         async with self._db.write() as conn:
+            await outbox_store.finish(conn, [row.outbox_id for row, _ in sent], now=now)
+            await message_store.set_delivered(
+                conn, [(row.message.message_id, r.status, r.external_id) for row, r in sent]
+            )
             for row, result in results:
-                await self._record(conn, row, result, now)
+                if not isinstance(result, SendResult):
+                    await self._record_failure(conn, row, result, now)
+        for row, _ in sent:
+            self._metrics.inc("relevo_messages_out_total", channel=row.message.channel)
         for row, result in results:
             if isinstance(result, SendResult):
                 await self._bus.publish(
@@ -163,11 +171,11 @@ class OutboxWorker:
             log.exception("channel %s raised while sending", row.message.channel)
             return TransientDeliveryError(f"{type(exc).__name__}: {exc}")
 
-    async def _record(
+    async def _record_failure(
         self,
         conn: AsyncConnection,
         row: outbox_store.Claimed,
-        result: SendResult | Exception | None,
+        result: Exception | None,
         now: datetime,
     ) -> None:
         channel = row.message.channel
@@ -175,14 +183,6 @@ class OutboxWorker:
             # Not attempted this round (an earlier message to the same destination is
             # backing off): make it due again right away, without counting an attempt.
             await outbox_store.release(conn, row.outbox_id, now=now)
-            return
-        if isinstance(result, SendResult):
-            await outbox_store.finish(conn, row.outbox_id, now=now)
-            await message_store.set_delivery(
-                conn, row.message.message_id, result.status,
-                provider_message_id=result.external_id,
-            )
-            self._metrics.inc("relevo_messages_out_total", channel=channel)
             return
         attempts = row.attempts + 1
         if isinstance(result, TransientDeliveryError) and attempts < self._settings.max_attempts:

@@ -271,6 +271,31 @@ async def for_conversation(
     return [_row(r) for r in rows]
 
 
+_SET_DELIVERED = (
+    sa.update(messages)
+    .where(messages.c.id == sa.bindparam("message_id"))
+    .values(
+        delivery_status=sa.bindparam("status"),
+        provider_message_id=sa.bindparam("provider_message_id"),
+        delivery_error=None,
+    )
+)
+
+
+async def set_delivered(
+    conn: AsyncConnection, outcomes: list[tuple[int, DeliveryStatus, str | None]]
+) -> None:
+    """Record successful sends: (message_id, status, provider's message id)."""
+    if outcomes:
+        await conn.execute(
+            _SET_DELIVERED,
+            [
+                {"message_id": m, "status": s.value, "provider_message_id": p}
+                for m, s, p in outcomes
+            ],
+        )
+
+
 async def set_delivery(
     conn: AsyncConnection,
     message_id: int,

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.store.schema import messages, outbox
 from bot.types import Author, AuthorKind, OutboundMessage, QuickReply
 
-
 _CLAIM = (
     sa.select(
         outbox.c.id,
@@ -36,6 +35,13 @@ _CLAIM = (
 )
 # Several workers (processes) on PostgreSQL: each takes rows the others have not.
 _CLAIM_FOR_UPDATE = _CLAIM.with_for_update(skip_locked=True, of=outbox)
+
+
+_LEASE = (
+    sa.update(outbox)
+    .where(outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(next_attempt_at=sa.bindparam("until"), updated_at=sa.bindparam("now"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,19 +92,27 @@ async def claim_due(
         )
     if claimed:
         await conn.execute(
-            sa.update(outbox)
-            .where(outbox.c.id.in_([c.outbox_id for c in claimed]))
-            .values(next_attempt_at=now + lease, updated_at=now)
+            _LEASE, {"ids": [c.outbox_id for c in claimed], "until": now + lease, "now": now}
         )
     return claimed
 
 
-async def finish(conn: AsyncConnection, outbox_id: int, *, now: datetime) -> None:
-    await conn.execute(
-        sa.update(outbox)
-        .where(outbox.c.id == outbox_id)
-        .values(status="done", attempts=outbox.c.attempts + 1, last_error=None, updated_at=now)
+_FINISH = (
+    sa.update(outbox)
+    .where(outbox.c.id == sa.bindparam("outbox_id"))
+    .values(
+        status="done",
+        attempts=outbox.c.attempts + 1,
+        last_error=None,
+        updated_at=sa.bindparam("now"),
     )
+)
+
+
+async def finish(conn: AsyncConnection, outbox_ids: list[int], *, now: datetime) -> None:
+    """Mark delivered rows done (one executemany for a whole round)."""
+    if outbox_ids:
+        await conn.execute(_FINISH, [{"outbox_id": i, "now": now} for i in outbox_ids])
 
 
 async def retry_later(
