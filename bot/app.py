@@ -66,6 +66,7 @@ PLUGINS = (
     "channels.telegram",
     "channels.whatsapp",
     "channels.slack",
+    "bot.linking",
 )
 
 

@@ -6,7 +6,7 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.table import Table
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.types import OperatorKind
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 app = typer.Typer(
     help="relevo: a customer-service bot for shops that hands over to the best human.",
@@ -51,6 +54,13 @@ def run(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     dev: Annotated[bool, typer.Option("--dev", help="Development mode.")] = False,
+    telegram_polling: Annotated[
+        bool,
+        typer.Option(
+            "--telegram-polling",
+            help="Fetch Telegram updates by long polling (no public URL needed).",
+        ),
+    ] = False,
 ) -> None:
     """Serve relevo (web chat, APIs, webhooks) on embedded defaults or CONFIG."""
     import uvicorn
@@ -58,8 +68,13 @@ def run(
     from bot.app import create_app
     from bot.logs import configure_logging
 
-    settings = settings_from(config, host=host, port=port, dev=dev or None)
+    settings = settings_from(
+        config, host=host, port=port, dev=dev or None,
+        telegram={"mode": "polling"} if telegram_polling else None,
+    )
     configure_logging(settings.log_level)
+    if telegram_polling:
+        _check_telegram_polling(settings)
     application = create_app(settings)
     server = uvicorn.Server(
         uvicorn.Config(
@@ -98,6 +113,16 @@ def run(
         pass
     if not server.started:
         fail(f"could not start on {settings.host}:{settings.port} (see the log above)")
+
+
+def _check_telegram_polling(settings: Settings) -> None:
+    if settings.telegram.bot_token is None:
+        fail("--telegram-polling needs the bot token: set RELEVO_TELEGRAM__BOT_TOKEN", code=2)
+    from channels.telegram_cli import polling_problem
+
+    problem = polling_problem(settings)
+    if problem is not None:
+        fail(problem)
 
 
 @db_app.command("upgrade")
@@ -197,6 +222,234 @@ def operators_list(config: ConfigOption = None) -> None:
             ",".join(row.skills), str(row.max_concurrent), row.presence,
         )
     Console().print(table)
+
+
+async def _find_operator(conn: AsyncConnection, ref: str) -> int | None:
+    """An active operator by id or e-mail."""
+    import sqlalchemy as sa
+
+    from bot.store.schema import operators as operators_table
+
+    column = operators_table.c.id if ref.isdigit() else sa.func.lower(operators_table.c.email)
+    value: object = int(ref) if ref.isdigit() else ref.strip().lower()
+    found = await conn.execute(
+        sa.select(operators_table.c.id).where(column == value, operators_table.c.active)
+    )
+    operator_id = found.scalar_one_or_none()
+    return int(operator_id) if operator_id is not None else None
+
+
+@operators_app.command("edit")
+def operators_edit(
+    operator: Annotated[str, typer.Argument(help="Operator id or e-mail.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    kind: Annotated[
+        OperatorKind | None, typer.Option(help="internal, outsourced, expert or ambassador.")
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="Login e-mail (unique).")] = None,
+    signature: Annotated[str | None, typer.Option(help="Name shown to shoppers.")] = None,
+    languages: Annotated[str | None, typer.Option(help="Comma-separated, e.g. es,en.")] = None,
+    skills: Annotated[str | None, typer.Option(help="Comma-separated topics/tags.")] = None,
+    max_concurrent: Annotated[int | None, typer.Option(min=1, max=100)] = None,
+    timezone: Annotated[str | None, typer.Option(help="IANA zone, e.g. Europe/Madrid.")] = None,
+    schedule: Annotated[str | None, typer.Option(
+        help='Weekly schedule as JSON, e.g. \'{"sat": ["20:00-02:00"]}\' ("null" clears it).'
+    )] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Change an operator's details (only the options given)."""
+    import json
+
+    from bot.store import operators as operator_store
+    from bot.store.db import Database
+    from bot.store.migrate import upgrade
+    from handoff.operator_admin import check_fields
+
+    values: dict[str, object] = {}
+    for key, value in (("name", name), ("signature", signature), ("email", email),
+                       ("max_concurrent", max_concurrent), ("timezone", timezone)):
+        if value is not None:
+            values[key] = value.strip() if isinstance(value, str) else value
+    if kind is not None:
+        values["kind"] = kind
+    if languages is not None:
+        values["languages"] = _split(languages)
+    if skills is not None:
+        values["skills"] = _split(skills)
+    if schedule is not None:
+        try:
+            values["schedule"] = json.loads(schedule)
+        except ValueError:
+            fail("--schedule is not valid JSON", code=2)
+    if not values:
+        fail("nothing to change: give at least one option", code=2)
+    if values.get("name") == "":
+        fail("--name must not be empty", code=2)
+    settings = settings_from(config)
+
+    async def go() -> operator_store.OperatorRow | str:
+        database = Database(settings.database_url)
+        try:
+            await upgrade(database)
+            async with database.write() as conn:
+                operator_id = await _find_operator(conn, operator)
+                if operator_id is None:
+                    return f"no operator {operator}"
+                current = await operator_store.get(conn, operator_id)
+                try:
+                    check_fields(values, current.timezone if current else "UTC")
+                except ValueError as exc:
+                    return str(exc)
+                row = await operator_store.update(conn, operator_id, **values)
+                return row if row is not None else f"no operator {operator}"
+        finally:
+            await database.close()
+
+    try:
+        result = asyncio.run(go())
+    except operator_store.OperatorExists as exc:
+        fail(str(exc))
+    if isinstance(result, str):
+        fail(result)
+    print(f"operator {result.id} updated")
+
+
+@operators_app.command("remove")
+def operators_remove(
+    operator: Annotated[str, typer.Argument(help="Operator id or e-mail.")],
+    config: ConfigOption = None,
+) -> None:
+    """Remove an operator (kept for history; never routed to again, token revoked)."""
+    import sqlalchemy as sa
+
+    from bot.store import operators as operator_store
+    from bot.store.db import Database
+    from bot.store.migrate import upgrade
+    from bot.store.schema import conversations
+
+    settings = settings_from(config)
+
+    async def go() -> str | None:
+        database = Database(settings.database_url)
+        try:
+            await upgrade(database)
+            async with database.write() as conn:
+                operator_id = await _find_operator(conn, operator)
+                if operator_id is None:
+                    return f"no operator {operator}"
+                open_count = (await conn.execute(
+                    sa.select(sa.func.count()).select_from(conversations).where(
+                        conversations.c.assigned_operator_id == operator_id,
+                        conversations.c.state == "assigned",
+                    )
+                )).scalar_one()
+                if open_count:
+                    return (f"operator {operator} still has {open_count} open conversations: "
+                            "transfer or resolve them first")
+                await operator_store.deactivate(conn, operator_id)
+                return None
+        finally:
+            await database.close()
+
+    problem = asyncio.run(go())
+    if problem:
+        fail(problem)
+    print(f"operator {operator} removed")
+
+
+@operators_app.command("set-password")
+def operators_set_password(
+    operator: Annotated[str, typer.Argument(help="Operator id or e-mail.")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input (scripts)."
+    )] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Set the password the operator logs in to the console with (asked twice)."""
+    from bot.store import operators as operator_store
+    from bot.store.db import Database
+    from bot.store.migrate import upgrade
+    from handoff.auth import check_password_strength, hash_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        check_password_strength(password)
+    except ValueError as exc:
+        fail(str(exc), code=2)
+    settings = settings_from(config)
+
+    async def go() -> str | None:
+        database = Database(settings.database_url)
+        try:
+            await upgrade(database)
+            password_hash = await hash_password(password)
+            async with database.write() as conn:
+                operator_id = await _find_operator(conn, operator)
+                if operator_id is None:
+                    return f"no operator {operator}"
+                await operator_store.set_password_hash(conn, operator_id, password_hash)
+                return None
+        finally:
+            await database.close()
+
+    problem = asyncio.run(go())
+    if problem:
+        fail(problem)
+    print(f"password set for operator {operator}")
+
+
+@operators_app.command("link-slack")
+def operators_link_slack(
+    operator: Annotated[str, typer.Argument(help="Operator id or e-mail.")],
+    slack_user_id: Annotated[str, typer.Argument(
+        help="The Slack member id (U…/W…: profile → ⋮ → Copy member ID)."
+    )],
+    config: ConfigOption = None,
+) -> None:
+    """Link an operator to their Slack user (when their Slack e-mail differs)."""
+    import re
+
+    from bot.store import operators as operator_store
+    from bot.store.db import Database
+    from bot.store.migrate import upgrade
+
+    slack_user_id = slack_user_id.strip().upper()
+    if not re.fullmatch(r"[UW][A-Z0-9]{2,30}", slack_user_id):
+        fail(f"{slack_user_id!r} is not a Slack member id (U… or W…)", code=2)
+    settings = settings_from(config)
+
+    async def go() -> str | None:
+        import sqlalchemy as sa
+
+        from bot.store.schema import operators as operators_table
+
+        database = Database(settings.database_url)
+        try:
+            await upgrade(database)
+            async with database.write() as conn:
+                operator_id = await _find_operator(conn, operator)
+                if operator_id is None:
+                    return f"no operator {operator}"
+                holder = (await conn.execute(
+                    sa.select(operators_table.c.id).where(
+                        operators_table.c.slack_user_id == slack_user_id,
+                        operators_table.c.id != operator_id,
+                    )
+                )).scalar_one_or_none()
+                if holder is not None:
+                    return f"Slack user {slack_user_id} is linked to operator {holder} already"
+                await operator_store.update(conn, operator_id, slack_user_id=slack_user_id)
+                return None
+        finally:
+            await database.close()
+
+    problem = asyncio.run(go())
+    if problem:
+        fail(problem)
+    print(f"operator {operator} linked to Slack user {slack_user_id}")
 
 
 @app.command()

@@ -13,13 +13,23 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
+from bot.types import OperatorKind
+from handoff.config import HandoffSettings
 from nlu.config import NLUSettings
 
 DEFAULT_CONFIG_FILE = "config.yml"
@@ -72,12 +82,50 @@ class TelegramSettings(_Section):
     api_base_url: str = "https://api.telegram.org"
     bot_token: SecretStr | None = None
     webhook_secret: SecretStr | None = None
+    mode: Literal["webhook", "polling"] = "webhook"
+    polling_timeout_seconds: int = Field(25, ge=0, le=50)
+    media_max_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    media_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp", "application/pdf")
+    chat_messages_per_second: float = Field(1.0, gt=0)
+    messages_per_second: float = Field(30.0, gt=0)
+
+
+class WhatsAppTemplate(_Section):
+    """An approved WhatsApp template (Twilio Content API) for one purpose."""
+
+    content_sid: str = Field(pattern=r"^HX[0-9a-fA-F]{32}$")
+    # Template variable number -> value; `{text}`, `{name}` and the message's own
+    # variables (e.g. `{code}`) are filled in.
+    variables: dict[str, str] = {}
 
 
 class TwilioSettings(_Section):
     api_base_url: str = "https://api.twilio.com"
     account_sid: SecretStr | None = None
     auth_token: SecretStr | None = None
+    whatsapp_from: str | None = Field(None, pattern=r"^whatsapp:\+[1-9][0-9]{6,14}$")
+    public_base_url: str | None = Field(None, pattern=r"^https?://[^/?#]+(/[^?#]*)?$")
+    messages_per_second: float = Field(10.0, gt=0)
+    media_max_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    media_types: tuple[str, ...] = (
+        "image/jpeg", "image/png", "image/webp", "application/pdf", "audio/ogg", "video/mp4",
+    )
+    media_dir: str = "./media"
+    opt_out_keywords: tuple[str, ...] = (
+        "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "BAJA",
+    )
+    opt_in_keywords: tuple[str, ...] = ("START", "UNSTOP", "ALTA")
+    templates: dict[str, WhatsAppTemplate] = {}
+
+
+class SlackRoute(_Section):
+    """Where a handed-off conversation's root message goes: the first route whose
+    conditions all hold (an empty list matches anything) wins."""
+
+    channel: str = Field(pattern=r"^[CG][A-Z0-9]{2,}$")
+    kinds: tuple[OperatorKind, ...] = ()
+    skills: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
 
 
 class SlackSettings(_Section):
@@ -85,6 +133,29 @@ class SlackSettings(_Section):
     bot_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
     app_token: SecretStr | None = None
+    mode: Literal["events", "socket"] = "events"
+    routes: tuple[SlackRoute, ...] = ()
+    channel: str | None = Field(None, pattern=r"^[CG][A-Z0-9]{2,}$", validate_default=True)
+    note_prefix: str = Field(";", min_length=1, max_length=8)
+    transcript_messages: int = Field(8, ge=0, le=50)
+    messages_per_second: float = Field(1.0, gt=0)
+    command: str = Field("/relevo", pattern=r"^/[a-z0-9_-]{1,31}$")
+
+    @field_validator("mode")
+    @classmethod
+    def _socket_needs_app_token(cls, value: str, info: ValidationInfo) -> str:
+        if value == "socket" and info.data.get("app_token") is None:
+            raise ValueError("Socket Mode needs RELEVO_SLACK__APP_TOKEN (xapp-…)")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _somewhere_to_post(cls, value: str | None, info: ValidationInfo) -> str | None:
+        on = info.data.get("bot_token") is not None and info.data.get("signing_secret") is not None
+        if on and value is None and not info.data.get("routes"):
+            raise ValueError("Slack is on (bot token and signing secret set): give the id of "
+                             "the channel root messages go to (or slack.routes)")
+        return value
 
 
 class Settings(BaseSettings):
@@ -112,6 +183,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     twilio: TwilioSettings = TwilioSettings()
     slack: SlackSettings = SlackSettings()
+    handoff: HandoffSettings = HandoffSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -109,6 +109,12 @@ class Engine:
         self._clock = clock
         self._serial = KeyedSerializer()
         self._interceptors: list[Interceptor] = []
+        # Whether the bot keeps answering (FAQ answers only) a conversation that waits in
+        # the queue, e.g. after hours when no operator can take it (set by handoff).
+        self._answers_while_queued: Callable[[int], bool] = lambda conversation_id: False
+        # What to tell the shopper when handing off (None: the standard text), e.g. an
+        # honest after-hours message when nobody is online (set by handoff).
+        self._handoff_text: Callable[[int, str], str | None] = lambda cid, locale: None
 
     def intercept(self, interceptor: Interceptor) -> None:
         self._interceptors.append(interceptor)
@@ -119,11 +125,15 @@ class Engine:
         nlu: NLU | None = None,
         knowledge_base: KnowledgeBase | None = None,
         router: Router | None = None,
+        answers_while_queued: Callable[[int], bool] | None = None,
+        handoff_text: Callable[[int, str], str | None] | None = None,
     ) -> None:
         """Plug in components built after the engine (at start-up, in the lifespan)."""
         self._nlu = nlu or self._nlu
         self._kb = knowledge_base or self._kb
         self._router = router or self._router
+        self._answers_while_queued = answers_while_queued or self._answers_while_queued
+        self._handoff_text = handoff_text or self._handoff_text
 
     def submit(self, message_id: int, conversation_id: int) -> None:
         self._serial.submit(conversation_id, lambda: self.handle(message_id))
@@ -163,11 +173,14 @@ class Engine:
                     await message_store.mark_processed(conn, message_id)
                 return
         # The NLU may be remote (Rasa): decide outside the write transaction.
+        bot_may_answer = self._bot_may_answer(conversation)
         decision = (
             await self._decide(message, conversation, context)
-            if conversation.state == ConversationState.BOT
+            if bot_may_answer
             else _Decision("relay")
         )
+        if conversation.state != ConversationState.BOT and decision.kind != "answer":
+            decision = _Decision("relay")  # queued: only plain answers, the rest is for people
         events: list[Event] = []
         now = self._clock()
         async with self._db.write() as conn:
@@ -176,7 +189,10 @@ class Engine:
             fresh = await conversation_store.get(conn, conversation.id)
             if fresh is None:
                 return
-            if fresh.state != ConversationState.BOT and decision.kind != "relay":
+            if decision.kind != "relay" and not (
+                fresh.state == ConversationState.BOT
+                or (decision.kind == "answer" and self._bot_may_answer(fresh))
+            ):
                 decision = _Decision("relay")  # an operator took it meanwhile
             events = await self._apply(conn, decision, message, fresh, now)
         for event in events:
@@ -186,6 +202,13 @@ class Engine:
         self._metrics.inc("relevo_engine_decisions_total", decision=decision.kind)
         if decision.kind == "handoff" and self._router is not None:
             await self._router.route(conversation.id)
+
+    def _bot_may_answer(self, conversation: ConversationRow) -> bool:
+        if conversation.state == ConversationState.BOT:
+            return True
+        return conversation.state == ConversationState.QUEUED and self._answers_while_queued(
+            conversation.id
+        )
 
     async def _decide(
         self,
@@ -318,7 +341,9 @@ class Engine:
                     actor="bot", reason=decision.reason,
                 )
             )
-            decision.text = replies.text("handoff_queued", locale)
+            decision.text = self._handoff_text(conversation.id, locale) or replies.text(
+                "handoff_queued", locale
+            )
             decision.meta = {"handoff_reason": decision.reason}
         recipient = await contact_store.recipient_for(
             conn, conversation.contact_id, message.channel

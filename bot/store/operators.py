@@ -26,6 +26,12 @@ class OperatorRow:
     skills: tuple[str, ...]
     max_concurrent: int
     presence: str
+    signature: str | None = None
+    timezone: str = "UTC"
+    schedule: dict[str, Any] | None = None
+    points: int = 0
+    last_seen_at: datetime | None = None
+    last_assigned_at: datetime | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -37,6 +43,10 @@ class OperatorRow:
             "skills": list(self.skills),
             "max_concurrent": self.max_concurrent,
             "presence": self.presence,
+            "signature": self.signature or self.name,
+            "timezone": self.timezone,
+            "schedule": self.schedule,
+            "points": self.points,
         }
 
 
@@ -47,7 +57,8 @@ class OperatorExists(Exception):
 _COLUMNS = (
     operators.c.id, operators.c.name, operators.c.kind, operators.c.email,
     operators.c.languages, operators.c.skills, operators.c.max_concurrent,
-    operators.c.presence,
+    operators.c.presence, operators.c.signature, operators.c.timezone, operators.c.schedule,
+    operators.c.points, operators.c.last_seen_at, operators.c.last_assigned_at,
 )
 
 
@@ -61,6 +72,12 @@ def _row(row: sa.Row[Any]) -> OperatorRow:
         skills=tuple(row.skills or ()),
         max_concurrent=row.max_concurrent,
         presence=row.presence,
+        signature=row.signature,
+        timezone=row.timezone,
+        schedule=row.schedule,
+        points=row.points,
+        last_seen_at=row.last_seen_at,
+        last_assigned_at=row.last_assigned_at,
     )
 
 
@@ -95,7 +112,7 @@ async def add(
         raise OperatorExists(f"an operator with email {email} already exists") from None
     row = OperatorRow(
         operator_id, name, kind, email, tuple(languages), tuple(skills), max_concurrent,
-        "offline",
+        "offline", signature=name,
     )
     return row, token
 
@@ -116,3 +133,113 @@ async def by_token(conn: AsyncConnection, token: str) -> OperatorRow | None:
         )
     ).first()
     return _row(row) if row is not None else None
+
+
+# --- edits (handoff: CLI `operators edit|remove|set-password`, the operators API) -------
+
+EDITABLE = frozenset(
+    {"name", "kind", "email", "signature", "languages", "skills", "max_concurrent",
+     "timezone", "schedule", "slack_user_id"}
+)
+
+
+async def get(conn: AsyncConnection, operator_id: int) -> OperatorRow | None:
+    row = (
+        await conn.execute(
+            sa.select(*_COLUMNS).where(
+                operators.c.id == operator_id, operators.c.active == sa.true()
+            )
+        )
+    ).first()
+    return _row(row) if row is not None else None
+
+
+async def update(conn: AsyncConnection, operator_id: int, **values: Any) -> OperatorRow | None:
+    """Change the given fields (see `EDITABLE`); None when there is no such operator."""
+    unknown = set(values) - EDITABLE
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    if "kind" in values:
+        values["kind"] = OperatorKind(values["kind"]).value
+    if values:
+        try:
+            async with conn.begin_nested():
+                result = await conn.execute(
+                    sa.update(operators)
+                    .where(operators.c.id == operator_id, operators.c.active == sa.true())
+                    .values(**values)
+                )
+        except IntegrityError:
+            raise OperatorExists(
+                f"an operator with email {values.get('email')} already exists"
+            ) from None
+        if result.rowcount != 1:
+            return None
+    return await get(conn, operator_id)
+
+
+async def deactivate(conn: AsyncConnection, operator_id: int) -> bool:
+    """Remove an operator: kept for history (messages, CSAT), never routed to again.
+    The e-mail and Slack id are released so they can be reused."""
+    result = await conn.execute(
+        sa.update(operators)
+        .where(operators.c.id == operator_id, operators.c.active == sa.true())
+        .values(active=False, presence="offline", email=None, slack_user_id=None,
+                password_hash=None)
+    )
+    return bool(result.rowcount == 1)
+
+
+async def set_password_hash(conn: AsyncConnection, operator_id: int, password_hash: str) -> bool:
+    result = await conn.execute(
+        sa.update(operators)
+        .where(operators.c.id == operator_id, operators.c.active == sa.true())
+        .values(password_hash=password_hash)
+    )
+    return bool(result.rowcount == 1)
+
+
+async def login_by_email(conn: AsyncConnection, email: str) -> tuple[OperatorRow, str] | None:
+    """The active operator with this e-mail and their password hash (None: no password)."""
+    row = (
+        await conn.execute(
+            sa.select(*_COLUMNS, operators.c.password_hash).where(
+                sa.func.lower(operators.c.email) == email.strip().lower(),
+                operators.c.active == sa.true(),
+            )
+        )
+    ).first()
+    if row is None or row.password_hash is None:
+        return None
+    return _row(row), row.password_hash
+
+
+async def set_presence(
+    conn: AsyncConnection, operator_id: int, presence: str, *, now: datetime
+) -> None:
+    await conn.execute(
+        sa.update(operators)
+        .where(operators.c.id == operator_id)
+        .values(presence=presence, last_seen_at=now)
+    )
+
+
+async def touch(conn: AsyncConnection, operator_ids: list[int], *, now: datetime) -> None:
+    if operator_ids:
+        await conn.execute(
+            sa.update(operators).where(operators.c.id.in_(operator_ids)).values(last_seen_at=now)
+        )
+
+
+async def add_points(conn: AsyncConnection, operator_id: int, points: int) -> None:
+    await conn.execute(
+        sa.update(operators)
+        .where(operators.c.id == operator_id)
+        .values(points=operators.c.points + points)
+    )
+
+
+async def mark_assigned(conn: AsyncConnection, operator_id: int, *, now: datetime) -> None:
+    await conn.execute(
+        sa.update(operators).where(operators.c.id == operator_id).values(last_assigned_at=now)
+    )

@@ -200,3 +200,196 @@ outbox = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
+
+# --- handoff (issue #4): routing decisions, queue state, notes, CSAT, points ----------
+
+# Operators' activity, for auto-away and the "idle longest" tie-break.
+operators.append_column(sa.Column("last_seen_at", UTCDateTime))
+operators.append_column(sa.Column("last_assigned_at", UTCDateTime))
+
+# One row per conversation ever handed off: its place in the queue and its SLA timers.
+handoffs = sa.Table(
+    "handoffs",
+    metadata,
+    sa.Column("conversation_id", Id, sa.ForeignKey("conversations.id"), primary_key=True),
+    sa.Column("priority", sa.Integer, nullable=False, default=0),
+    # The cascade of pools the rules chose, and how far SLA widening has gone in it.
+    sa.Column("pools", sa.JSON, nullable=False),
+    sa.Column("stage", sa.Integer, nullable=False, default=0),
+    sa.Column("topic", sa.String(64)),
+    sa.Column("intent", sa.String(100)),
+    sa.Column("handoff_count", sa.Integer, nullable=False, default=0),
+    sa.Column("queued_at", UTCDateTime),
+    sa.Column("offered_to", Id, sa.ForeignKey("operators.id")),
+    sa.Column("offered_at", UTCDateTime),
+    # Operators offered this conversation in its current queue entry (not offered again).
+    sa.Column("offers", sa.JSON, nullable=False),
+    sa.Column("assigned_at", UTCDateTime),
+    # Since when the shopper waits for an operator reply (None: answered).
+    sa.Column("waiting_since", UTCDateTime),
+    sa.Column("reminded_at", UTCDateTime),
+    sa.Column("first_reply_at", UTCDateTime),
+    sa.Column("told_position", sa.Integer),
+    sa.Column("told_wait_seconds", sa.Integer),
+    sa.Column("after_hours", sa.Boolean, nullable=False, default=False),
+    sa.Column("last_decision_id", Id),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Every routing decision: the facts, the rules that hit and why, the outcome.
+routing_decisions = sa.Table(
+    "routing_decisions",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", Id, sa.ForeignKey("conversations.id"), nullable=False,
+              index=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("trigger", sa.String(32), nullable=False),
+    sa.Column("facts", sa.JSON, nullable=False),
+    sa.Column("hits", sa.JSON, nullable=False),
+    sa.Column("pool", sa.JSON),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("operator_id", Id, sa.ForeignKey("operators.id")),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("explanation", sa.String(1000), nullable=False),
+)
+
+# Private notes between operators (also the note of a transfer).
+operator_notes = sa.Table(
+    "operator_notes",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", Id, sa.ForeignKey("conversations.id"), nullable=False,
+              index=True),
+    sa.Column("operator_id", Id, sa.ForeignKey("operators.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # note | transfer
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+csat_responses = sa.Table(
+    "csat_responses",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", Id, sa.ForeignKey("conversations.id"), nullable=False,
+              unique=True),
+    sa.Column("contact_id", Id, sa.ForeignKey("contacts.id"), nullable=False, index=True),
+    sa.Column("operator_id", Id, sa.ForeignKey("operators.id"), nullable=False),
+    sa.Column("operator_kind", sa.String(16), nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("score", sa.Integer),
+    sa.Column("answered_at", UTCDateTime),
+    sa.Column("message_id", Id, sa.ForeignKey("messages.id")),
+    sa.CheckConstraint("score IS NULL OR (score >= 1 AND score <= 5)", name="score_range"),
+)
+
+# Community points: one row per (operator, conversation, event), so each is paid once.
+points_events = sa.Table(
+    "points_events",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("operator_id", Id, sa.ForeignKey("operators.id"), nullable=False),
+    sa.Column("conversation_id", Id, sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("event", sa.String(16), nullable=False),
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("operator_id", "conversation_id", "event",
+                        name="uq_points_events_once"),
+)
+
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("operator_id", Id, sa.ForeignKey("operators.id"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# --- channels (issue #5): opt-outs, verified addresses, cross-channel link codes ------
+
+# Shoppers who told a channel to stop messaging them (WhatsApp "STOP"). Outbound
+# messages to them fail with the reason instead of reaching the provider.
+channel_opt_outs = sa.Table(
+    "channel_opt_outs",
+    metadata,
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("external_user_id", sa.String(200), primary_key=True),
+    sa.Column("keyword", sa.String(32), nullable=False),
+    sa.Column("opted_out_at", UTCDateTime, nullable=False),
+)
+
+# Phone numbers and e-mails a provider vouched for (a WhatsApp sender's number, the
+# contact card a Telegram user shared of themselves): the same value on two contacts
+# is the same person, and they are merged.
+verified_addresses = sa.Table(
+    "verified_addresses",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(8), nullable=False),  # phone | email
+    sa.Column("value", sa.String(320), nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("contact_id", Id, sa.ForeignKey("contacts.id"), nullable=False, index=True),
+    sa.Column("verified_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("kind", "value", "source", name="uq_verified_addresses_value"),
+)
+
+# One-time codes linking the channel a shopper writes from to a contact known on
+# another channel: sent there, typed back here. Only the code's hash is stored.
+link_codes = sa.Table(
+    "link_codes",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("identity_id", Id, sa.ForeignKey("identities.id"), nullable=False, index=True),
+    sa.Column("target_contact_id", Id, sa.ForeignKey("contacts.id"), nullable=False),
+    sa.Column("target_channel", sa.String(32), nullable=False),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime),
+)
+
+# --- slack (issue #6): a thread per handed-off conversation, event dedupe, posts ------
+
+# The Slack thread (root message) of a handed-off conversation: where operators work it.
+slack_threads = sa.Table(
+    "slack_threads",
+    metadata,
+    sa.Column("conversation_id", Id, sa.ForeignKey("conversations.id"), primary_key=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("ts", sa.String(32), nullable=False),
+    # The last message the root's transcript shows (later ones are in the thread).
+    sa.Column("last_message_id", Id),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("channel", "ts", name="uq_slack_threads_channel_ts"),
+)
+
+# Keys already handled: Events API `event_id`s (Slack retries), messages seen through
+# two events (`thread_broadcast`), and operator actions taken in Slack whose echo the
+# thread must not show twice.
+slack_events = sa.Table(
+    "slack_events",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("received_at", UTCDateTime, nullable=False, index=True),
+)
+
+# Posts to Slack, durable like the outbox: written when the event happens, delivered in
+# order per conversation by a worker with retries (Retry-After on 429) and rate limits.
+slack_posts = sa.Table(
+    "slack_posts",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("conversation_id", Id, sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # root | update | shopper | reply | note…
+    sa.Column("ref_id", Id),  # the message or note it mirrors
+    sa.Column("data", sa.JSON),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | done | failed
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_slack_posts_status_next_attempt_at", "status", "next_attempt_at"),
+)

@@ -1,0 +1,85 @@
+"""Operator authentication: API tokens (Bearer), console sessions (cookie), passwords.
+
+Passwords are hashed with Argon2id (argon2-cffi), off the event loop. Tokens and
+session ids are stored only as SHA-256 hashes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.contacts import hash_token
+from bot.store.schema import console_sessions
+
+MIN_PASSWORD_LENGTH = 10
+_HASHER = PasswordHasher()
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
+async def hash_password(password: str) -> str:
+    check_password_strength(password)
+    return await asyncio.to_thread(_HASHER.hash, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    def verify() -> bool:
+        try:
+            return _HASHER.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(verify)
+
+
+async def dummy_verify() -> None:
+    """Spend the time of a real check, so an unknown e-mail is not told apart by timing."""
+    await verify_password(await asyncio.to_thread(_dummy_hash), "not the password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _HASHER.hash("relevo-dummy-password")
+
+
+async def create_session(
+    conn: AsyncConnection, operator_id: int, *, now: datetime, ttl: timedelta
+) -> str:
+    token = secrets.token_urlsafe(32)
+    await conn.execute(
+        sa.insert(console_sessions).values(
+            token_hash=hash_token(token), operator_id=operator_id, created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    return token
+
+
+async def session_operator(conn: AsyncConnection, token: str, *, now: datetime) -> int | None:
+    row = (
+        await conn.execute(
+            sa.select(console_sessions.c.operator_id, console_sessions.c.expires_at).where(
+                console_sessions.c.token_hash == hash_token(token)
+            )
+        )
+    ).first()
+    if row is None or row.expires_at <= now:
+        return None
+    return int(row.operator_id)
+
+
+async def end_session(conn: AsyncConnection, token: str) -> None:
+    await conn.execute(
+        sa.delete(console_sessions).where(console_sessions.c.token_hash == hash_token(token))
+    )

@@ -1,0 +1,96 @@
+"""The web console's routes: the page, its script and styles, and log-in / log-out.
+
+Log-in takes an e-mail and password (Argon2-hashed, checked off the event loop) or
+an operator API token, and sets an HttpOnly, SameSite=Strict session cookie.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from bot.console import asset
+from bot.store import operators as operator_store
+from handoff.api import SESSION_COOKIE
+from handoff.auth import create_session, dummy_verify, end_session, verify_password
+from handoff.service import Handoff
+
+# The console loads nothing from elsewhere and runs no inline script.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class Login(BaseModel):
+    email: str | None = Field(None, max_length=320)
+    password: str | None = Field(None, max_length=1000)
+    token: str | None = Field(None, max_length=200)
+
+
+def console_router(handoff: Handoff) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    page, script, styles = asset("index.html"), asset("console.js"), asset("console.css")
+
+    @router.get("/console")
+    async def console_page() -> Response:
+        return Response(page, media_type="text/html; charset=utf-8", headers=SECURITY_HEADERS)
+
+    @router.get("/console/console.js")
+    async def console_script() -> Response:
+        return Response(script, media_type="application/javascript; charset=utf-8",
+                        headers=SECURITY_HEADERS)
+
+    @router.get("/console/console.css")
+    async def console_styles() -> Response:
+        return Response(styles, media_type="text/css; charset=utf-8", headers=SECURITY_HEADERS)
+
+    @router.post("/console/session")
+    async def log_in(body: Login, request: Request) -> JSONResponse:
+        operator_id: int | None = None
+        async with handoff.database.read() as conn:
+            if body.token:
+                row = await operator_store.by_token(conn, body.token.strip())
+                operator_id = row.id if row else None
+            elif body.email and body.password:
+                found = await operator_store.login_by_email(conn, body.email)
+                if found is None:
+                    await dummy_verify()
+                elif await verify_password(found[1], body.password):
+                    operator_id = found[0].id
+            else:
+                raise HTTPException(422, "give email and password, or an API token")
+        operator = await handoff.load_operator(operator_id) if operator_id else None
+        if operator is None:
+            raise HTTPException(401, "wrong e-mail or password")
+        now = handoff.now()
+        ttl = timedelta(hours=handoff.settings.console_session_hours)
+        async with handoff.database.write() as conn:
+            token = await create_session(conn, operator.id, now=now, ttl=ttl)
+        response = JSONResponse({"operator": operator.public()})
+        response.set_cookie(
+            SESSION_COOKIE, token, max_age=int(ttl.total_seconds()), httponly=True,
+            samesite="strict", secure=request.url.scheme == "https", path="/",
+        )
+        return response
+
+    @router.delete("/console/session")
+    async def log_out(request: Request) -> JSONResponse:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            async with handoff.database.write() as conn:
+                await end_session(conn, token)
+        response = JSONResponse({"logged_out": True})
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    return router

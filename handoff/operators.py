@@ -1,0 +1,204 @@
+"""Operators as routing sees them: an in-memory index of presence and load.
+
+The database stays the source of truth for who is assigned what; this index is
+rebuilt from it at start-up and kept in step by the router and the actions, so that
+choosing among 1,000 operators costs a scan of the online ones and no query. (A
+later issue moves presence and load to Redis for several processes.)
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot import replies
+from bot.store.operators import OperatorRow
+from bot.types import OperatorKind
+from handoff.config import Pool
+from handoff.schedule import WeeklyHours, parse_schedule, parse_zone
+
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Presence(enum.StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+_PRESENCES = frozenset(p.value for p in Presence)
+
+
+def language_of(locale: str | None) -> str | None:
+    if not locale:
+        return None
+    return locale.replace("_", "-").split("-", 1)[0].lower() or None
+
+
+def kind_label(kind: OperatorKind, locale: str | None) -> str:
+    return replies.text(f"operator_kind_{kind.value}", locale)
+
+
+def signed_name(name: str, kind: OperatorKind, locale: str | None) -> str:
+    """What the shopper sees as the author of an operator's reply: "Lucía · experto"."""
+    return f"{name} · {kind_label(kind, locale)}"
+
+
+def validate_schedule(schedule: Any, timezone: str) -> WeeklyHours | None:
+    """Raises ValueError naming the problem (bad zone, weekday or range)."""
+    parse_zone(timezone)
+    return parse_schedule(schedule, timezone)
+
+
+@dataclass(slots=True, eq=False)
+class OperatorState:
+    id: int
+    name: str
+    signature: str
+    kind: OperatorKind
+    languages: frozenset[str]
+    skills: frozenset[str]
+    max_concurrent: int
+    presence: Presence
+    schedule: WeeklyHours | None = None
+    last_seen_at: datetime = NEVER
+    last_assigned_at: datetime = NEVER
+    points: int = 0
+    assigned: set[int] = field(default_factory=set)
+    offered: set[int] = field(default_factory=set)
+
+    @property
+    def load(self) -> int:
+        return len(self.assigned) + len(self.offered)
+
+    @property
+    def has_room(self) -> bool:
+        return self.load < self.max_concurrent
+
+    def speaks(self, language: str | None) -> bool:
+        return language is None or not self.languages or language in self.languages
+
+    def in_pool(self, pool: Pool) -> bool:
+        if pool.kinds and self.kind not in pool.kinds:
+            return False
+        return not pool.skills or not self.skills.isdisjoint(pool.skills)
+
+    def author_name(self, locale: str | None) -> str:
+        return signed_name(self.signature, self.kind, locale)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "signature": self.signature,
+            "kind": self.kind.value,
+            "languages": sorted(self.languages),
+            "skills": sorted(self.skills),
+            "max_concurrent": self.max_concurrent,
+            "presence": self.presence.value,
+            "load": self.load,
+            "points": self.points,
+        }
+
+    @classmethod
+    def from_row(cls, row: OperatorRow) -> OperatorState:
+        try:
+            schedule = parse_schedule(row.schedule, row.timezone)
+        except ValueError:
+            schedule = None  # validated on every write; an old bad row must not stop routing
+        return cls(
+            id=row.id,
+            name=row.name,
+            signature=row.signature or row.name,
+            kind=row.kind,
+            languages=frozenset(language_of(lang) or lang for lang in row.languages),
+            skills=frozenset(s.lower() for s in row.skills),
+            max_concurrent=row.max_concurrent,
+            presence=Presence(row.presence) if row.presence in _PRESENCES else Presence.OFFLINE,
+            schedule=schedule,
+            last_seen_at=row.last_seen_at or NEVER,
+            last_assigned_at=row.last_assigned_at or NEVER,
+            points=row.points,
+        )
+
+
+class OperatorIndex:
+    """Every active operator, and the online ones by kind for fast eligibility scans."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, OperatorState] = {}
+        self._online: dict[OperatorKind, dict[int, OperatorState]] = {k: {} for k in OperatorKind}
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def get(self, operator_id: int) -> OperatorState | None:
+        return self.by_id.get(operator_id)
+
+    def upsert(self, row: OperatorRow) -> OperatorState:
+        """Add or refresh an operator from its row, keeping its current load."""
+        fresh = OperatorState.from_row(row)
+        old = self.by_id.get(row.id)
+        if old is not None:
+            fresh.assigned, fresh.offered = old.assigned, old.offered
+            fresh.last_assigned_at = max(old.last_assigned_at, fresh.last_assigned_at)
+            self._online[old.kind].pop(old.id, None)
+        self.by_id[row.id] = fresh
+        self._reindex(fresh)
+        return fresh
+
+    def remove(self, operator_id: int) -> OperatorState | None:
+        state = self.by_id.pop(operator_id, None)
+        if state is not None:
+            self._online[state.kind].pop(operator_id, None)
+        return state
+
+    def set_presence(self, state: OperatorState, presence: Presence) -> None:
+        state.presence = presence
+        self._reindex(state)
+
+    def _reindex(self, state: OperatorState) -> None:
+        if state.presence == Presence.ONLINE:
+            self._online[state.kind][state.id] = state
+        else:
+            self._online[state.kind].pop(state.id, None)
+
+    def online(self, kinds: Iterable[OperatorKind] = ()) -> Iterable[OperatorState]:
+        for kind in tuple(kinds) or tuple(OperatorKind):
+            yield from self._online[kind].values()
+
+    def best(
+        self, pool: Pool, language: str | None, exclude: Iterable[int] = ()
+    ) -> OperatorState | None:
+        """The eligible operator (online, speaks the language, has a pool skill, under
+        capacity) who is least busy; ties go to whoever was assigned least recently."""
+        excluded = set(exclude)
+        best: OperatorState | None = None
+        best_key: tuple[int, datetime, int] | None = None
+        skills = pool.skills
+        for state in self.online(pool.kinds):
+            if state.load >= state.max_concurrent or state.id in excluded:
+                continue
+            if skills and state.skills.isdisjoint(skills):
+                continue
+            if language is not None and state.languages and language not in state.languages:
+                continue
+            key = (state.load, state.last_assigned_at, state.id)
+            if best_key is None or key < best_key:
+                best, best_key = state, key
+        return best
+
+    def capacity(self, pool: Pool, language: str | None) -> int:
+        """Conversation slots of the online operators who could take this pool."""
+        return sum(
+            s.max_concurrent
+            for s in self.online(pool.kinds)
+            if s.in_pool(pool) and s.speaks(language)
+        )
+
+    def members(self, pool: Pool) -> list[OperatorState]:
+        """Every active operator in the pool, whatever their presence."""
+        return [s for s in self.by_id.values() if s.in_pool(pool)]

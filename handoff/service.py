@@ -1,0 +1,264 @@
+"""The handoff tier assembled: state, router, actions, SLA timers, console hub.
+
+Built by `handoff.plugin.install` from the app's `Relevo`; `start` rebuilds the
+in-memory indexes from the database, routes what a crash left unrouted and drains
+the queue; `stop` ends the timers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from bot import replies
+from bot.protocols import NLU, Bus, KnowledgeBase
+from bot.store import conversations as conversation_store
+from bot.store import operators as operator_store
+from bot.store.conversations import ConversationRow
+from bot.store.db import Database
+from bot.store.messages import StoredMessage
+from bot.types import (
+    ConversationResolved,
+    ConversationState,
+    Direction,
+    Event,
+    OperatorKind,
+)
+from handoff import csat, points, store
+from handoff.actions import Actions
+from handoff.auth import session_operator
+from handoff.config import HandoffSettings
+from handoff.events import PresenceChanged
+from handoff.hub import ConsoleHub
+from handoff.operators import OperatorState, Presence, language_of
+from handoff.router import HandoffRouter
+from handoff.sla import SlaTimers
+from handoff.state import HandoffState
+
+log = logging.getLogger("relevo.handoff")
+
+Clock = Callable[[], datetime]
+_THANKS = re.compile(
+    r"\b(thanks|thank you|thank u|thx|cheers|gracias|muchas gracias|mil gracias|merci|"
+    r"grazie|obrigad[oa]|danke)\b"
+)
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class Handoff:
+    def __init__(
+        self,
+        database: Database,
+        bus: Bus,
+        settings: HandoffSettings,
+        *,
+        on_outbound: Callable[[], None],
+        clock: Clock = lambda: datetime.now(UTC),
+        knowledge_base: Callable[[], KnowledgeBase | None] = lambda: None,
+        nlu: Callable[[], NLU | None] = lambda: None,
+    ) -> None:
+        self.database = database
+        self.bus = bus
+        self.settings = settings
+        self._clock = clock
+        clock = self.now  # every part reads the time here, so tests can swap the clock
+        self.on_outbound = on_outbound
+        self.knowledge_base = knowledge_base
+        self.nlu = nlu
+        self.state = HandoffState(settings)
+        self.router = HandoffRouter(database, bus, settings, self.state,
+                                    on_outbound=on_outbound, clock=clock,
+                                    knowledge_base=knowledge_base, nlu=nlu)
+        self.actions = Actions(database, bus, settings, self.state, self.router,
+                               on_outbound=on_outbound, clock=clock)
+        self.sla = SlaTimers(database, bus, settings, self.state, self.router, clock=clock)
+        self.hub = ConsoleHub(self.state)
+        self._tokens: dict[str, int] = {}  # API token → operator id (tokens never change)
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def set_clock(self, clock: Clock) -> None:
+        self._clock = clock
+
+    async def start(self, *, timers: bool = True) -> None:
+        async with self.database.read() as conn:
+            await self.state.load(conn)
+            unrouted = await store.queued_without_handoff(conn)
+        self.hub.subscribe(self.bus)
+        for conversation_id in unrouted:
+            await self.router.decide(conversation_id, trigger="recovery")
+        await self.router.drain()
+        if timers:
+            await self.sla.start()
+
+    async def stop(self) -> None:
+        await self.sla.stop()
+        await self.hub.close()
+
+    # --- hooks for the engine ----------------------------------------------------------
+
+    def handoff_text(self, conversation_id: int, locale: str) -> str | None:
+        """The bot's handoff message when nobody who speaks the shopper's language is
+        online at all: the honest after-hours text instead (one message, not two)."""
+        if self.router.anyone_online(language_of(locale)):
+            return None
+        return self.router.after_hours_text_for(language_of(locale), locale, self.now())
+
+    def answers_while_queued(self, conversation_id: int) -> bool:
+        """After hours nobody can take it yet: the bot keeps answering FAQs meanwhile."""
+        entry = self.state.queue.get(conversation_id)
+        return entry is not None and entry.after_hours and entry.offered_to is None
+
+    async def intercept(self, message: StoredMessage, conversation: ConversationRow) -> bool:
+        """Before the bot decides: a CSAT answer is handled here; a shopper's thanks earns
+        points; a shopper message to an assigned conversation starts the reply timer."""
+        if message.direction != Direction.INBOUND:
+            return False
+        now = self.now()
+        if conversation.state == ConversationState.ASSIGNED:
+            await self._start_waiting(conversation.id, now)
+        await self._thanks(message, conversation, now)
+        return await self._csat_answer(message, conversation, now)
+
+    async def _start_waiting(self, conversation_id: int, now: datetime) -> None:
+        assignment = self.state.assignments.get(conversation_id)
+        if assignment is None or assignment.waiting_since is not None:
+            return
+        assignment.waiting_since = now
+        async with self.database.write() as conn:
+            await store.save_handoff(conn, conversation_id, now=now, waiting_since=now)
+
+    async def _thanks(
+        self, message: StoredMessage, conversation: ConversationRow, now: datetime
+    ) -> None:
+        if not _THANKS.search(_fold(message.text)):
+            return
+        operator_id: int | None = None
+        thanked_conversation = conversation.id
+        assignment = self.state.assignments.get(conversation.id)
+        if assignment is not None:
+            operator_id = assignment.operator_id
+        else:
+            # Thanks right after the operator closed: credit that conversation.
+            pending = self.state.csat_pending.get(conversation.contact_id)
+            if pending is not None:
+                async with self.database.read() as conn:
+                    found = await csat.pending(conn, pending)
+                if found is not None:
+                    operator_id, thanked_conversation = found["operator_id"], pending
+        operator = self.state.operators.get(operator_id or 0)
+        if operator is None:
+            return
+        async with self.database.write() as conn:
+            awarded = await points.award(
+                conn, self.settings.points, operator_id=operator.id, kind=operator.kind,
+                conversation_id=thanked_conversation, event="thanks", now=now,
+            )
+        operator.points += awarded
+
+    async def _csat_answer(
+        self, message: StoredMessage, conversation: ConversationRow, now: datetime
+    ) -> bool:
+        pending = self.state.csat_pending.get(conversation.contact_id)
+        if pending is None or pending == conversation.id:
+            return False
+        if conversation.state != ConversationState.BOT:
+            return False
+        score = csat.parse_score(message.text)
+        async with self.database.read() as conn:
+            request = await csat.pending(conn, pending)
+        expired = request is None or now - request["requested_at"] > timedelta(
+            seconds=self.settings.csat_answer_seconds
+        )
+        if request is not None and request["message_id"] == message.id:
+            return True  # handled before a crash: the engine offers it again
+        if score is None or expired or request is None or request["score"] is not None:
+            self.state.csat_pending.pop(conversation.contact_id, None)
+            return False
+        operator = self.state.operators.get(request["operator_id"])
+        events: list[Event] = []
+        async with self.database.write() as conn:
+            if not await csat.answer(conn, conversation_id=pending, score=score,
+                                     message_id=message.id, now=now):
+                return False
+            awarded = 0
+            if score >= self.settings.points.csat_high_min:
+                awarded = await points.award(
+                    conn, self.settings.points, operator_id=request["operator_id"],
+                    kind=OperatorKind(request["operator_kind"]), conversation_id=pending,
+                    event="csat_high", now=now,
+                )
+            thanks = await self.router.tell_shopper(
+                conn, conversation.id, conversation.contact_id, message.channel,
+                message.locale or conversation.locale,
+                replies.text("csat_thanks", message.locale or conversation.locale), now,
+                {"handoff": "csat_thanks", "score": score, "rated_conversation_id": pending},
+            )
+            if thanks is not None:
+                events.append(thanks)
+            # The score opened a new conversation; it is complete.
+            await conversation_store.transition(
+                conn, conversation.id, ConversationState.RESOLVED, actor="csat",
+                reason=f"CSAT answer for conversation {pending}", now=now,
+            )
+        self.state.csat_pending.pop(conversation.contact_id, None)
+        if operator is not None:
+            operator.points += awarded
+        events.append(ConversationResolved(
+            conversation_id=conversation.id, at=now, from_state=ConversationState.BOT,
+            to_state=ConversationState.RESOLVED, actor="csat", reason="CSAT answer",
+        ))
+        for event in events:
+            await self.bus.publish(event)
+        self.on_outbound()
+        return True
+
+    # --- operator activity ------------------------------------------------------------
+
+    async def authenticate(self, token: str | None, cookie: str | None) -> OperatorState | None:
+        """The operator behind an API token or a console session id (None: nobody, or
+        an operator since removed)."""
+        operator_id: int | None = None
+        if token:
+            operator_id = self._tokens.get(token)
+            if operator_id is None:
+                async with self.database.read() as conn:
+                    row = await operator_store.by_token(conn, token)
+                if row is not None:
+                    operator_id = self._tokens[token] = row.id
+        elif cookie:
+            async with self.database.read() as conn:
+                operator_id = await session_operator(conn, cookie, now=self.now())
+        if operator_id is None:
+            return None
+        return self.state.operators.get(operator_id) or await self.load_operator(operator_id)
+
+    async def load_operator(self, operator_id: int) -> OperatorState | None:
+        """Pick up an operator added or edited by the CLI while the server runs."""
+        async with self.database.read() as conn:
+            row = await operator_store.get(conn, operator_id)
+        return self.state.operators.upsert(row) if row is not None else None
+
+    async def seen(self, operator: OperatorState) -> None:
+        """Any console or API activity: keeps the operator from going away, and brings
+        back one the timer made away."""
+        now = self.now()
+        operator.last_seen_at = now
+        if operator.presence == Presence.AWAY and operator.id in self.sla.auto_away:
+            self.sla.auto_away.discard(operator.id)
+            async with self.database.write() as conn:
+                await operator_store.set_presence(conn, operator.id, Presence.ONLINE.value,
+                                                  now=now)
+            self.state.operators.set_presence(operator, Presence.ONLINE)
+            await self.bus.publish(PresenceChanged(conversation_id=0, at=now,
+                                                   operator_id=operator.id,
+                                                   presence=Presence.ONLINE.value))
+            await self.router.drain([operator.id])

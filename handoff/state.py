@@ -1,0 +1,164 @@
+"""What the handoff tier holds in memory, and how it is rebuilt from the database.
+
+The database is the source of truth (conversations' state and operator, the
+`handoffs` rows); these indexes make routing and SLA checks free of queries. Every
+change goes to the database first, then here, under the conversation's lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store import operators as operator_store
+from bot.store.schema import conversations, csat_responses, handoffs
+from handoff import store
+from handoff.config import HandoffSettings, Pool
+from handoff.operators import NEVER, OperatorIndex, language_of
+from handoff.queue import HandleTimes, QueueEntry, QueueIndex
+from handoff.rules import pool_from_json
+
+log = logging.getLogger("relevo.handoff")
+
+
+@dataclass(slots=True, eq=False)
+class Assignment:
+    conversation_id: int
+    operator_id: int
+    assigned_at: datetime
+    contact_id: int
+    channel: str
+    locale: str | None
+    pools: tuple[Pool, ...]
+    priority: int
+    waiting_since: datetime | None = None
+    reminded_at: datetime | None = None
+
+
+class KeyedLocks:
+    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class HandoffState:
+    def __init__(self, settings: HandoffSettings) -> None:
+        self.settings = settings
+        self.locks = KeyedLocks()
+        self._reset()
+
+    def _reset(self) -> None:
+        settings = self.settings
+        self.operators = OperatorIndex()
+        self.queue = QueueIndex()
+        self.assignments: dict[int, Assignment] = {}
+        self.handle_times = HandleTimes(
+            settings.queue.handle_time_samples, settings.queue.default_handle_seconds
+        )
+        # contact id → the resolved conversation whose CSAT answer is awaited
+        self.csat_pending: dict[int, int] = {}
+
+    async def load(self, conn: AsyncConnection) -> None:
+        """Rebuild every index from the database (start-up)."""
+        self._reset()
+        for row in await operator_store.all_active(conn):
+            self.operators.upsert(row)
+        for found in await store.open_handoffs(conn):
+            handoff, locale, channel = found.handoff, found.locale, found.channel
+            operator_id, contact_id = found.operator_id, found.contact_id
+            pools = tuple(pool_from_json(p) for p in handoff.pools) or (
+                self.settings.widest_pool,
+            )
+            if found.state == "queued":
+                entry = QueueEntry(
+                    conversation_id=handoff.conversation_id,
+                    priority=handoff.priority,
+                    queued_at=handoff.queued_at or handoff.assigned_at or _epoch(),
+                    pools=pools,
+                    stage=min(handoff.stage, len(pools) - 1),
+                    language=language_of(locale),
+                    locale=locale,
+                    channel=channel,
+                    contact_id=contact_id,
+                    offers=set(handoff.offers or ()),
+                    after_hours=handoff.after_hours,
+                    told_position=handoff.told_position,
+                    told_wait_seconds=handoff.told_wait_seconds,
+                )
+                offered = self.operators.get(handoff.offered_to or 0)
+                if offered is not None:
+                    entry.offered_to, entry.offered_at = offered.id, handoff.offered_at
+                    offered.offered.add(entry.conversation_id)
+                self.queue.add(entry)
+            elif operator_id is not None:
+                self.assignments[handoff.conversation_id] = Assignment(
+                    conversation_id=handoff.conversation_id,
+                    operator_id=operator_id,
+                    assigned_at=handoff.assigned_at or _epoch(),
+                    contact_id=contact_id,
+                    channel=channel,
+                    locale=locale,
+                    pools=pools,
+                    priority=handoff.priority,
+                    waiting_since=handoff.waiting_since,
+                    reminded_at=handoff.reminded_at,
+                )
+                operator = self.operators.get(operator_id)
+                if operator is not None:
+                    operator.assigned.add(handoff.conversation_id)
+        # Assigned conversations not routed by us (older data): still count as load.
+        assigned = await conn.execute(
+            sa.select(conversations.c.id, conversations.c.assigned_operator_id).where(
+                conversations.c.state == "assigned"
+            )
+        )
+        for conversation in assigned:
+            operator = self.operators.get(conversation.assigned_operator_id or 0)
+            if operator is not None:
+                operator.assigned.add(conversation.id)
+        pending = await conn.execute(
+            sa.select(csat_responses.c.contact_id, csat_responses.c.conversation_id).where(
+                csat_responses.c.score.is_(None)
+            )
+        )
+        for request in pending:
+            self.csat_pending[request.contact_id] = request.conversation_id
+        recent = await conn.execute(
+            sa.select(handoffs.c.assigned_at, conversations.c.resolved_at)
+            .join(conversations, conversations.c.id == handoffs.c.conversation_id)
+            .where(conversations.c.resolved_at.is_not(None), handoffs.c.assigned_at.is_not(None))
+            .order_by(conversations.c.resolved_at.desc())
+            .limit(self.settings.queue.handle_time_samples)
+        )
+        for handled in reversed(list(recent)):
+            self.handle_times.add((handled.resolved_at - handled.assigned_at).total_seconds())
+        log.info(
+            "handoff state: %d operators, %d queued, %d assigned",
+            len(self.operators), len(self.queue), len(self.assignments),
+        )
+
+
+def _epoch() -> datetime:
+    return NEVER
