@@ -160,13 +160,9 @@ class Engine:
             conversation = (
                 await conversation_store.get(conn, message.conversation_id) if message else None
             )
-            context = (
-                await conversation_store.bot_context(conn, conversation.id)
-                if conversation
-                else None
-            )
         if message is None or conversation is None:
             return
+        context = conversation.bot_context
         for interceptor in self._interceptors:
             if await interceptor(message, conversation):
                 async with self._db.write() as conn:

@@ -51,6 +51,8 @@ class ConversationRow:
     handoff_reason: str | None
     created_at: datetime
     updated_at: datetime
+    # What the bot is waiting for (the options it offered to clarify), or None.
+    bot_context: dict[str, Any] | None = None
 
 
 _COLUMNS = (
@@ -64,6 +66,7 @@ _COLUMNS = (
     conversations.c.handoff_reason,
     conversations.c.created_at,
     conversations.c.updated_at,
+    conversations.c.bot_context,
 )
 
 
@@ -90,6 +93,7 @@ def _row(row: sa.Row[tuple[object, ...]]) -> ConversationRow:
         handoff_reason=m["handoff_reason"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        bot_context=m["bot_context"],
     )
 
 
