@@ -80,6 +80,18 @@ _BOT_CONTEXT = sa.select(conversations.c.bot_context).where(
 )
 
 
+_TOUCH_BOT = (
+    sa.update(conversations)
+    .where(conversations.c.id == sa.bindparam("conversation_id"))
+    .values(
+        updated_at=sa.bindparam("now"),
+        locale=sa.bindparam("locale"),
+        bot_misses=sa.bindparam("bot_misses"),
+        bot_context=sa.bindparam("bot_context", type_=conversations.c.bot_context.type),
+    )
+)
+
+
 def _row(row: sa.Row[tuple[object, ...]]) -> ConversationRow:
     m = row._mapping
     return ConversationRow(
@@ -166,6 +178,24 @@ async def touch(
     bot_misses: int | None = None,
     bot_context: dict[str, Any] | _Keep | None = KEEP,
 ) -> None:
+    if (
+        channel is None
+        and locale is not None
+        and bot_misses is not None
+        and not isinstance(bot_context, _Keep)
+    ):
+        # The engine's update after each bot decision: one prebuilt statement.
+        await conn.execute(
+            _TOUCH_BOT,
+            {
+                "conversation_id": conversation_id,
+                "now": now,
+                "locale": locale,
+                "bot_misses": bot_misses,
+                "bot_context": bot_context,
+            },
+        )
+        return
     values: dict[str, object] = {"updated_at": now}
     if not isinstance(bot_context, _Keep):
         values["bot_context"] = bot_context
