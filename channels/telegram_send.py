@@ -1,0 +1,163 @@
+"""Sending to Telegram through python-telegram-bot's `Bot`, within the Bot API limits.
+
+Quick replies become an inline keyboard (the shopper's tap comes back as a
+callback query); operators' messages carry their display name in bold. Errors are
+mapped for the outbox: flood control (429) and network trouble are transient, with
+Telegram's `retry_after` honoured; a blocked bot or a bad request is permanent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import warnings
+from datetime import timedelta
+from html import escape
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+
+from bot.config import TelegramSettings
+from bot.types import (
+    AuthorKind,
+    DeliveryStatus,
+    OutboundMessage,
+    PermanentDeliveryError,
+    SendResult,
+    TransientDeliveryError,
+)
+from channels.ratelimit import RateLimiter
+from channels.telegram_parse import NAME
+
+# Telegram's limit is 4096 characters; HTML escaping can lengthen a chunk.
+_CHUNK = 3500
+_CALLBACK_DATA_BYTES = 64
+
+
+class TelegramNotConfigured(Exception):
+    pass
+
+
+def webhook_secret(settings: TelegramSettings) -> str:
+    """The configured secret, or one derived from the bot token (so the server and
+    `relevo telegram set-webhook` agree without another variable to set)."""
+    if settings.webhook_secret is not None and settings.webhook_secret.get_secret_value():
+        return settings.webhook_secret.get_secret_value()
+    if settings.bot_token is None:
+        raise TelegramNotConfigured("telegram.bot_token: RELEVO_TELEGRAM__BOT_TOKEN is not set")
+    token = settings.bot_token.get_secret_value().encode("utf-8")
+    return hmac.new(token, b"relevo telegram webhook secret", hashlib.sha256).hexdigest()
+
+
+def make_bot(settings: TelegramSettings) -> Bot:
+    """The real SDK client, pointed at `telegram.api_base_url` (Telegram, a proxy or a
+    local fake). Nothing is opened until `await bot.initialize()`."""
+    if settings.bot_token is None or not settings.bot_token.get_secret_value():
+        raise TelegramNotConfigured("telegram.bot_token: RELEVO_TELEGRAM__BOT_TOKEN is not set")
+    base = settings.api_base_url.rstrip("/")
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        base_url=f"{base}/bot",
+        base_file_url=f"{base}/file/bot",
+        request=HTTPXRequest(connection_pool_size=32, read_timeout=10.0, connect_timeout=5.0),
+        get_updates_request=HTTPXRequest(
+            connection_pool_size=1, read_timeout=settings.polling_timeout_seconds + 10.0
+        ),
+    )
+
+
+async def open_bot(bot: Bot) -> None:
+    """Open the bot's HTTP clients and check the token (getMe) without ever putting
+    the token in an error message."""
+    try:
+        await bot.initialize()
+    except InvalidToken:
+        raise TelegramNotConfigured(
+            "telegram.bot_token: Telegram rejected the token (check RELEVO_TELEGRAM__BOT_TOKEN)"
+        ) from None
+
+
+class TelegramChannel:
+    name = NAME
+
+    def __init__(self, bot: Bot, limiter: RateLimiter) -> None:
+        self._bot = bot
+        self._limiter = limiter
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        try:
+            chat_id = int(message.recipient)
+        except ValueError:
+            raise PermanentDeliveryError(f"not a Telegram chat id: {message.recipient!r}") from None
+        chunks = _chunks(message.text)
+        last_id: int | None = None
+        for index, chunk in enumerate(chunks):
+            await self._limiter.acquire(message.recipient)
+            is_last = index == len(chunks) - 1
+            text = _html(chunk, message, first=index == 0)
+            markup = _keyboard(message) if is_last else None
+            try:
+                sent = await self._bot.send_message(
+                    chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+            except TelegramError as exc:
+                raise delivery_error(exc) from exc
+            last_id = sent.message_id
+        return SendResult(external_id=str(last_id), status=DeliveryStatus.SENT)
+
+
+def delivery_error(exc: TelegramError) -> TransientDeliveryError | PermanentDeliveryError:
+    if isinstance(exc, RetryAfter):
+        return TransientDeliveryError(
+            f"Telegram 429: {exc.message}", retry_after=retry_after_seconds(exc)
+        )
+    if isinstance(exc, Forbidden):
+        return PermanentDeliveryError(f"Telegram refused the message: {exc.message}")
+    if isinstance(exc, BadRequest):
+        return PermanentDeliveryError(f"Telegram rejected the message: {exc.message}")
+    return TransientDeliveryError(f"Telegram: {type(exc).__name__}: {exc.message}")
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    # PTB 22 warns on reading `retry_after` while it migrates ints to timedeltas.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _chunks(text: str) -> list[str]:
+    if len(text) <= _CHUNK:
+        return [text or " "]
+    chunks: list[str] = []
+    rest = text
+    while rest:
+        cut = rest.rfind("\n", 0, _CHUNK) if len(rest) > _CHUNK else len(rest)
+        cut = cut if cut > _CHUNK // 2 else min(_CHUNK, len(rest))
+        chunks.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n")
+    return chunks
+
+
+def _html(chunk: str, message: OutboundMessage, *, first: bool) -> str:
+    body = escape(chunk, quote=False)
+    if first and message.author.kind == AuthorKind.OPERATOR and message.author.name:
+        return f"<b>{escape(message.author.name, quote=False)}</b>\n{body}"
+    return body
+
+
+def _keyboard(message: OutboundMessage) -> InlineKeyboardMarkup | None:
+    if not message.quick_replies:
+        return None
+    rows = [
+        [InlineKeyboardButton(q.title[:64], callback_data=_fit(q.payload))]
+        for q in message.quick_replies
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def _fit(payload: str) -> str:
+    encoded = payload.encode("utf-8")[:_CALLBACK_DATA_BYTES]
+    return encoded.decode("utf-8", errors="ignore")

@@ -1,0 +1,92 @@
+"""What the WhatsApp channel reads and writes: opt-outs, the 24-hour window (from the
+shopper's own messages), delivery statuses from Twilio's callbacks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.schema import channel_opt_outs, identities, messages
+from bot.types import DeliveryStatus
+from channels.whatsapp_parse import NAME, RANK
+
+
+async def set_opt_out(
+    conn: AsyncConnection, address: str, *, keyword: str | None, now: datetime
+) -> None:
+    """Record (keyword given) or clear (None) a shopper's opt-out."""
+    where = (channel_opt_outs.c.channel == NAME) & (channel_opt_outs.c.external_user_id == address)
+    await conn.execute(sa.delete(channel_opt_outs).where(where))
+    if keyword is not None:
+        await conn.execute(
+            sa.insert(channel_opt_outs).values(
+                channel=NAME, external_user_id=address, keyword=keyword, opted_out_at=now
+            )
+        )
+
+
+async def opted_out(conn: AsyncConnection, address: str) -> bool:
+    found = await conn.execute(
+        sa.select(channel_opt_outs.c.keyword).where(
+            channel_opt_outs.c.channel == NAME, channel_opt_outs.c.external_user_id == address
+        )
+    )
+    return found.first() is not None
+
+
+async def last_inbound_at(conn: AsyncConnection, address: str) -> datetime | None:
+    """When the shopper behind `address` last wrote on WhatsApp (opens the window)."""
+    contact_ids = sa.select(identities.c.contact_id).where(
+        identities.c.channel == NAME, identities.c.external_user_id == address
+    )
+    last: datetime | None = (
+        await conn.execute(
+            sa.select(sa.func.max(messages.c.created_at)).where(
+                messages.c.contact_id.in_(contact_ids),
+                messages.c.channel == NAME,
+                messages.c.direction == "inbound",
+            )
+        )
+    ).scalar_one_or_none()
+    return last
+
+
+async def meta_of(conn: AsyncConnection, message_id: int) -> dict[str, Any]:
+    meta = (
+        await conn.execute(sa.select(messages.c.meta).where(messages.c.id == message_id))
+    ).scalar_one_or_none()
+    return dict(meta or {})
+
+
+async def record_status(
+    conn: AsyncConnection, provider_message_id: str, status: DeliveryStatus, error: str | None
+) -> tuple[int, int] | None:
+    """Apply a status callback; (message_id, conversation_id) when it changed something.
+
+    Statuses only move forward (sent → delivered → read; failed is not undone by a
+    late "sent"), since Twilio does not promise their order.
+    """
+    row = (
+        await conn.execute(
+            sa.select(messages.c.id, messages.c.conversation_id, messages.c.delivery_status)
+            .where(
+                messages.c.provider_message_id == provider_message_id,
+                messages.c.channel == NAME,
+            )
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        return None
+    current = DeliveryStatus(row.delivery_status)
+    if RANK[status] <= RANK[current]:
+        return None
+    await conn.execute(
+        sa.update(messages)
+        .where(messages.c.id == row.id)
+        .values(delivery_status=status.value, delivery_error=error)
+    )
+    return row.id, row.conversation_id
