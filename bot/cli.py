@@ -75,7 +75,10 @@ def run(
     configure_logging(settings.log_level)
     if telegram_polling:
         _check_telegram_polling(settings)
-    application = create_app(settings)
+    try:
+        application = create_app(settings)
+    except ConfigError as exc:  # a channel found its settings incomplete
+        fail(f"config error: {exc}", code=2)
     server = uvicorn.Server(
         uvicorn.Config(
             application,

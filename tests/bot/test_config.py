@@ -76,3 +76,17 @@ def test_the_cli_stops_with_exit_code_2_and_one_line(tmp_path: Path) -> None:
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("relevo: config error: webchat.max_text_length:")
+
+
+def test_an_incomplete_channel_stops_run_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RELEVO_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+    monkeypatch.setenv("RELEVO_TWILIO__ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("RELEVO_TWILIO__AUTH_TOKEN", "secret-token-value")
+    result = CliRunner().invoke(app, ["run"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("relevo: config error: twilio.")
+    assert "secret-token-value" not in result.output
