@@ -1,0 +1,318 @@
+"""What relevo shows in Slack: Block Kit for root messages and the transfer dialog, the
+lines posted in threads, and every sentence an operator reads. Pure functions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.types import Attachment
+
+ACTION_CLAIM = "relevo_claim"
+ACTION_TRANSFER = "relevo_transfer"
+ACTION_RETURN = "relevo_return_to_bot"
+ACTION_RESOLVE = "relevo_resolve"
+ACTIONS = (ACTION_CLAIM, ACTION_TRANSFER, ACTION_RETURN, ACTION_RESOLVE)
+TRANSFER_VIEW = "relevo_transfer"
+TRANSFER_OPERATOR = "operator"
+TRANSFER_POOL = "pool"
+TRANSFER_NOTE = "note"
+
+_SECTION_LIMIT = 2900  # Slack's limit is 3000 characters per text object
+_LINE_LIMIT = 300
+
+# Everything an operator may read, in one place.
+NOT_AN_OPERATOR = (
+    "You are not a relevo operator, so nothing was sent to the shopper. Ask an admin to "
+    "add you (`relevo operators add --email <your Slack e-mail>`) or to link your Slack "
+    "account (`relevo operators link-slack OPERATOR {user}`)."
+)
+UNKNOWN_CONVERSATION = "This thread is not a relevo conversation any more."
+NOT_SENT = "Not sent to the shopper: {reason}."
+NOT_DONE = "{action} refused: {reason}."
+NOTE_SAVED = "Private note saved (the shopper does not see it)."
+EMPTY_NOTE = "Write the note after `{prefix}`."
+TRANSFER_NEEDS_ONE = "Pick an operator or a pool (one of them)."
+COMMAND_HELP = (
+    "`{command} on` — you are online and get conversations\n"
+    "`{command} off` — offline, no new conversations\n"
+    "`{command} away` — away for a while\n"
+    "`{command} status` — your presence and conversations\n"
+    "`{command} queue` — who is waiting"
+)
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn: &, < and > are the only characters to escape."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class RootView:
+    """A handed-off conversation as its root message shows it."""
+
+    conversation_id: int
+    contact: str
+    channel: str
+    locale: str | None
+    reason: str | None
+    state: str  # queued | assigned | resolved | bot
+    topic: str | None = None
+    priority: int = 0
+    position: int | None = None
+    offered_to: str | None = None
+    operator: str | None = None  # who has it (assigned) or closed it
+    transcript: tuple[tuple[str, str], ...] = ()  # (author label, text)
+
+
+def _state_line(view: RootView) -> str:
+    if view.state == "queued":
+        if view.offered_to:
+            return f":large_orange_circle: Waiting · offered to *{escape(view.offered_to)}*"
+        where = f" (position {view.position})" if view.position else ""
+        return f":large_yellow_circle: Waiting in the queue{where}"
+    if view.state == "assigned":
+        return f":large_green_circle: Claimed by *{escape(view.operator or 'an operator')}*"
+    if view.state == "resolved":
+        by = f" by *{escape(view.operator)}*" if view.operator else ""
+        return f":white_check_mark: Resolved{by}"
+    by = f" by *{escape(view.operator)}*" if view.operator else ""
+    return f":robot_face: Returned to the bot{by}"
+
+
+def root_message(view: RootView) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback text, blocks) of a conversation's root message."""
+    language = view.locale or "?"
+    title = f"#{view.conversation_id} · {view.contact}"
+    fields = [
+        _field("Contact", escape(view.contact)),
+        _field("Channel", f"{escape(view.channel)} · {escape(language)}"),
+        _field("Reason", escape(view.reason or "asked for a person")),
+        _field("State", _state_line(view)),
+    ]
+    if view.topic:
+        fields.append(_field("Topic", escape(view.topic)))
+    if view.priority:
+        fields.append(_field("Priority", str(view.priority)))
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _cut(title, 150)}},
+        {"type": "section", "fields": fields},
+    ]
+    if view.transcript:
+        lines = [
+            f"*{escape(author)}:* {escape(_cut(' '.join(text.split()), _LINE_LIMIT))}"
+            for author, text in view.transcript
+        ]
+        blocks.append({"type": "section",
+                       "text": {"type": "mrkdwn", "text": _cut("\n".join(lines), _SECTION_LIMIT)}})
+    buttons = _buttons(view)
+    if buttons:
+        blocks.append({"type": "actions", "block_id": f"relevo_{view.conversation_id}",
+                       "elements": buttons})
+    else:
+        blocks.append({"type": "context",
+                       "elements": [{"type": "mrkdwn", "text": _state_line(view)}]})
+    text = f"Conversation #{view.conversation_id} with {view.contact}: {view.state}"
+    return text, blocks
+
+
+def _field(label: str, value: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": f"*{label}*\n{_cut(value, 1900)}"}
+
+
+def _buttons(view: RootView) -> list[dict[str, Any]]:
+    value = str(view.conversation_id)
+    if view.state == "queued":
+        return [
+            _button("Claim", ACTION_CLAIM, value, style="primary"),
+            _button("Return to bot", ACTION_RETURN, value),
+            _button("Resolve", ACTION_RESOLVE, value),
+        ]
+    if view.state == "assigned":
+        return [
+            _button("Transfer", ACTION_TRANSFER, value),
+            _button("Return to bot", ACTION_RETURN, value),
+            _button("Resolve", ACTION_RESOLVE, value, style="danger"),
+        ]
+    return []
+
+
+def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button", "action_id": action_id, "value": value,
+        "text": {"type": "plain_text", "text": label},
+    }
+    if style is not None:
+        button["style"] = style
+    return button
+
+
+# --- thread lines ---------------------------------------------------------------------
+
+
+def shopper_line(name: str, text: str, attachments: Sequence[Attachment]) -> str:
+    links = [f"<{a.url}|{escape(a.name or a.content_type)}>" for a in attachments]
+    body = escape(text) if text else ""
+    parts = [f"*{escape(name)}:* {body}".rstrip()]
+    if links:
+        parts.append(":paperclip: " + " · ".join(links))
+    return _cut("\n".join(parts), 3900)
+
+
+def operator_line(author: str, text: str, surface: str) -> str:
+    """An operator's reply made elsewhere (the console), as the thread shows it."""
+    return _cut(f"*{escape(author)}* ({surface}) → shopper: {escape(text)}", 3900)
+
+
+def note_line(author: str, kind: str, text: str) -> str:
+    icon = ":twisted_rightwards_arrows:" if kind == "transfer" else ":memo:"
+    return _cut(f"{icon} *{escape(author)}* (private note): {escape(text)}", 3900)
+
+
+def event_line(text: str) -> str:
+    return _cut(f"_{escape(text)}_", 3900)
+
+
+# --- transfer dialog ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRequest:
+    conversation_id: int
+    operator_id: int | None
+    pool_kind: str | None
+    note: str | None
+    channel: str | None
+    thread_ts: str | None
+
+
+def transfer_modal(
+    conversation_id: int,
+    operators: Sequence[tuple[int, str]],
+    pools: Sequence[tuple[str, str]],
+    *,
+    channel: str,
+    thread_ts: str,
+) -> dict[str, Any]:
+    metadata = json.dumps({"conversation_id": conversation_id, "channel": channel,
+                           "thread_ts": thread_ts})
+    blocks: list[dict[str, Any]] = []
+    if operators:
+        blocks.append(_select(TRANSFER_OPERATOR, "To an operator", "Pick an operator",
+                              [(str(i), label) for i, label in operators]))
+    blocks.append(_select(TRANSFER_POOL, "…or to a pool", "Pick a pool", list(pools)))
+    blocks.append({
+        "type": "input", "block_id": TRANSFER_NOTE, "optional": True,
+        "label": {"type": "plain_text", "text": "Note for the next operator"},
+        "element": {"type": "plain_text_input", "action_id": TRANSFER_NOTE, "multiline": True,
+                    "max_length": 2000},
+    })
+    return {
+        "type": "modal",
+        "callback_id": TRANSFER_VIEW,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": f"Transfer #{conversation_id}"[:24]},
+        "submit": {"type": "plain_text", "text": "Transfer"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }
+
+
+def _select(
+    block_id: str, label: str, placeholder: str, options: list[tuple[str, str]]
+) -> dict[str, Any]:
+    return {
+        "type": "input", "block_id": block_id, "optional": True,
+        "label": {"type": "plain_text", "text": label},
+        "element": {
+            "type": "static_select", "action_id": block_id,
+            "placeholder": {"type": "plain_text", "text": placeholder},
+            "options": [
+                {"text": {"type": "plain_text", "text": _cut(text, 75)}, "value": value}
+                for value, text in options[:100]
+            ],
+        },
+    }
+
+
+def parse_transfer(view: dict[str, Any]) -> TransferRequest:
+    """The operator's choice in a submitted transfer dialog. Raises ValueError when the
+    view is not one relevo opened."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        conversation_id = int(metadata["conversation_id"])
+    except (ValueError, KeyError, TypeError):
+        raise ValueError("not a relevo transfer dialog") from None
+    values = (view.get("state") or {}).get("values") or {}
+
+    def chosen(block_id: str) -> str | None:
+        element = (values.get(block_id) or {}).get(block_id) or {}
+        option = element.get("selected_option")
+        if option is not None:
+            return str(option.get("value"))
+        value = element.get("value")
+        return str(value) if value else None
+
+    operator = chosen(TRANSFER_OPERATOR)
+    return TransferRequest(
+        conversation_id=conversation_id,
+        operator_id=int(operator) if operator and operator.isdigit() else None,
+        pool_kind=chosen(TRANSFER_POOL),
+        note=chosen(TRANSFER_NOTE),
+        channel=metadata.get("channel"),
+        thread_ts=metadata.get("thread_ts"),
+    )
+
+
+# --- slash command --------------------------------------------------------------------
+
+
+def status_text(name: str, presence: str, load: int, maximum: int,
+                assigned: Sequence[int], offered: Sequence[int]) -> str:
+    mine = ", ".join(f"#{c}" for c in assigned) or "none"
+    lines = [f"*{escape(name)}* — {presence}, {load}/{maximum} conversations",
+             f"Yours: {mine}"]
+    if offered:
+        lines.append("Offered to you: " + ", ".join(f"#{c}" for c in offered))
+    return "\n".join(lines)
+
+
+def queue_text(entries: Sequence[tuple[int, int, str, str | None]]) -> str:
+    """(conversation id, priority, waiting for, offered to) of every queued one."""
+    if not entries:
+        return "Nobody is waiting. :tada:"
+    lines = [f"*{len(entries)} waiting:*"]
+    for conversation_id, priority, waiting, offered in entries[:30]:
+        extra = f", offered to {escape(offered)}" if offered else ""
+        prio = f", priority {priority}" if priority else ""
+        lines.append(f"• #{conversation_id} — waiting {waiting}{prio}{extra}")
+    if len(entries) > 30:
+        lines.append(f"…and {len(entries) - 30} more")
+    return "\n".join(lines)
+
+
+_LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+
+
+def plain(text: str) -> str:
+    """What an operator typed in Slack, as the shopper should read it: links shown as
+    `label (url)`, mentions by their label, Slack's escapes undone."""
+
+    def link(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith(("@", "#", "!")):
+            return label or target
+        if target.startswith("mailto:"):
+            target = target[len("mailto:"):]
+        return f"{label} ({target})" if label and label != target else target
+
+    text = _LINK.sub(link, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
