@@ -25,7 +25,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-operators_app = typer.Typer(help="Operators: agents, experts and ambassadors.", no_args_is_help=True)
+operators_app = typer.Typer(
+    help="Operators: agents, experts and ambassadors.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(operators_app, name="operators")
 

@@ -30,6 +30,8 @@ class Accepted:
     conversation_id: int
     contact_id: int
     duplicate: bool
+    # When the message was stored (its `created_at`); None for a duplicate.
+    created_at: datetime | None = None
 
 
 OnAccepted = Callable[[int, int], None]
@@ -111,9 +113,13 @@ class Inbox:
         )
         if self._on_accepted is not None:
             self._on_accepted(message_id, conversation.id)
-        return Accepted(message_id, conversation.id, identity.contact_id, duplicate=False)
+        return Accepted(
+            message_id, conversation.id, identity.contact_id, duplicate=False, created_at=now
+        )
 
-    def _duplicate(self, message: InboundMessage, message_id: int, conversation_id: int) -> Accepted:
+    def _duplicate(
+        self, message: InboundMessage, message_id: int, conversation_id: int
+    ) -> Accepted:
         self._metrics.inc("relevo_messages_duplicate_total", channel=message.channel)
         log.info("duplicate %s message ignored (stored as %s)", message.channel, message_id)
         return Accepted(message_id, conversation_id, contact_id=0, duplicate=True)

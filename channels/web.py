@@ -89,13 +89,16 @@ class WebChannel:
         )
 
 
+LOCALE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$"
+
+
 class NewSession(BaseModel):
-    locale: str | None = Field(None, max_length=16, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
+    locale: str | None = Field(None, max_length=16, pattern=LOCALE_PATTERN)
 
 
 class NewMessage(BaseModel):
     text: str
-    locale: str | None = Field(None, max_length=16, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
+    locale: str | None = Field(None, max_length=16, pattern=LOCALE_PATTERN)
     client_message_id: str | None = Field(None, min_length=1, max_length=100)
 
 
@@ -195,7 +198,7 @@ def webchat_router(
                     "id": accepted.message_id,
                     "author": {"kind": "shopper", "name": None},
                     "text": text,
-                    "created_at": datetime.now(UTC).isoformat(),
+                    "created_at": (accepted.created_at or datetime.now(UTC)).isoformat(),
                 },
             )
         return {"conversation_id": accepted.conversation_id, "message_id": accepted.message_id}

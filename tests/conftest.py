@@ -7,10 +7,11 @@ CI=true they fail instead, so CI can never pass without them.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,16 @@ from bot.config import Settings, load_settings
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("RELEVO_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("RELEVO_TEST_REDIS_URL", "")
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """`relevo run` configures process-wide logging; give each test a clean slate."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def require(condition: bool, reason: str) -> None:

@@ -32,7 +32,7 @@ async def served(make_settings: Callable[..., Settings]) -> AsyncIterator[str]:
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no started event
         await asyncio.sleep(0.01)
     yield f"127.0.0.1:{port}"
     server.should_exit = True
@@ -59,7 +59,11 @@ async def test_the_socket_pushes_the_shoppers_message_and_the_answer(served: str
                 headers={"Authorization": f"Bearer {token}"},
             )
             frames = await receive_until(socket, lambda f: f["author"]["kind"] == "bot")
+        polled = await client.get(
+            "/webchat/messages", headers={"Authorization": f"Bearer {token}"}
+        )
     assert sent.status_code == 202
+    assert frames == polled.json()["messages"]  # pushed objects are the polled ones
     assert frames[0]["id"] == sent.json()["message_id"]
     assert frames[0]["author"] == {"kind": "shopper", "name": None}
     assert frames[-1]["text"] == "Orders arrive in 2-3 working days."
