@@ -7,39 +7,23 @@ is wrong, so a half-imported knowledge base never reaches shoppers.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli_common import ConfigOption, fail, settings_from
 from knowledge_base.articles import DEMO_CONTENT_DIR, Article, ArticleError, export_dir, load_dir
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 DEFAULT_IMPORT_DIR = Path("kb")
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="config.yml to read (default: ./config.yml if present)."),
-]
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    sys.stderr.write(f"relevo: {message}\n")
-    raise typer.Exit(code)
-
 
 def _content_dir(config: Path | None) -> Path | None:
-    from bot.config import ConfigError, load_settings
-
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        _fail(f"config error: {exc}", code=2)
-    configured = settings.knowledge_base.content_dir
+    configured = settings_from(config).knowledge_base.content_dir
     return Path(configured) if configured else None
 
 
@@ -47,7 +31,7 @@ def _load(path: Path) -> list[Article]:
     try:
         return load_dir(path)
     except ArticleError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @app.command("import")
@@ -58,7 +42,7 @@ def import_articles(
     """Validate SOURCE and copy its articles into the knowledge base relevo serves."""
     incoming = _load(source)
     if not incoming:
-        _fail(f"{source}: no article files (*.yml, *.yaml) found")
+        fail(f"{source}: no article files (*.yml, *.yaml) found")
     target = _content_dir(config) or DEFAULT_IMPORT_DIR
     existing = _load(target) if target.exists() else []
     merged = {article.intent: article for article in existing}

@@ -1,0 +1,53 @@
+"""What every `relevo` command shares: the --config option, one-line failures, and a
+database opened (and migrated) for the length of one command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.store.db import Database
+from bot.store.migrate import upgrade
+
+T = TypeVar("T")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="config.yml to read (default: ./config.yml if present)."),
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    # Plain write: rich would wrap a long line in two.
+    sys.stderr.write(f"relevo: {message}\n")
+    raise typer.Exit(code)
+
+
+def settings_from(config: Path | None, **overrides: object) -> Settings:
+    try:
+        return load_settings(config, **{k: v for k, v in overrides.items() if v is not None})
+    except ConfigError as exc:
+        fail(f"config error: {exc}", code=2)
+
+
+def run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Open the configured database, bring its schema up to date, run `work`, close."""
+
+    async def go() -> T:
+        database = Database(settings.database_url)
+        try:
+            await upgrade(database)
+            return await work(database)
+        finally:
+            await database.close()
+
+    try:
+        return asyncio.run(go())
+    except OSError as exc:
+        fail(f"cannot reach the database: {exc}")

@@ -1,0 +1,285 @@
+"""`relevo operators …`: add, list, edit, remove, set-password, link-slack."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.cli_common import ConfigOption, fail, run_with_database, settings_from
+from bot.store.db import Database
+from bot.types import OperatorKind
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+operators_app = typer.Typer(
+    help="Operators: agents, experts and ambassadors.", no_args_is_help=True
+)
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+@operators_app.command("add")
+def operators_add(
+    name: Annotated[str, typer.Option(help="Display name shown to shoppers.")],
+    kind: Annotated[OperatorKind, typer.Option(help="internal, outsourced, expert or ambassador.")],
+    email: Annotated[str | None, typer.Option(help="Login e-mail (unique).")] = None,
+    languages: Annotated[str, typer.Option(help="Comma-separated, e.g. es,en.")] = "en",
+    skills: Annotated[str | None, typer.Option(help="Comma-separated topics/tags.")] = None,
+    max_concurrent: Annotated[int, typer.Option(min=1, max=100)] = 3,
+    config: ConfigOption = None,
+) -> None:
+    """Add an operator and print their API token (shown only once)."""
+    from bot.store import operators as operator_store
+
+    settings = settings_from(config)
+    if not name.strip():
+        fail("--name must not be empty", code=2)
+
+    async def go(database: Database) -> str:
+        async with database.write() as conn:
+            _, token = await operator_store.add(
+                conn,
+                name=name.strip(),
+                kind=kind,
+                email=email,
+                languages=_split(languages) or ["en"],
+                skills=_split(skills),
+                max_concurrent=max_concurrent,
+                now=datetime.now(UTC),
+            )
+        return token
+
+    try:
+        token = run_with_database(settings, go)
+    except operator_store.OperatorExists as exc:
+        fail(str(exc))
+    print(token)
+
+
+@operators_app.command("list")
+def operators_list(config: ConfigOption = None) -> None:
+    """List the operators."""
+    from bot.store import operators as operator_store
+
+    settings = settings_from(config)
+
+    async def go(database: Database) -> list[operator_store.OperatorRow]:
+        async with database.read() as conn:
+            return await operator_store.all_active(conn)
+
+    rows = run_with_database(settings, go)
+    table = Table("id", "name", "kind", "email", "languages", "skills", "max", "presence")
+    for row in rows:
+        table.add_row(
+            str(row.id), row.name, row.kind.value, row.email or "", ",".join(row.languages),
+            ",".join(row.skills), str(row.max_concurrent), row.presence,
+        )
+    Console().print(table)
+
+
+async def _find_operator(conn: AsyncConnection, ref: str) -> int | None:
+    """An active operator by id or e-mail."""
+    import sqlalchemy as sa
+
+    from bot.store.schema import operators as operators_table
+
+    column = operators_table.c.id if ref.isdigit() else sa.func.lower(operators_table.c.email)
+    value: object = int(ref) if ref.isdigit() else ref.strip().lower()
+    found = await conn.execute(
+        sa.select(operators_table.c.id).where(column == value, operators_table.c.active)
+    )
+    operator_id = found.scalar_one_or_none()
+    return int(operator_id) if operator_id is not None else None
+
+
+@operators_app.command("edit")
+def operators_edit(
+    operator: Annotated[str, typer.Argument(help="Operator id or e-mail.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    kind: Annotated[
+        OperatorKind | None, typer.Option(help="internal, outsourced, expert or ambassador.")
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="Login e-mail (unique).")] = None,
+    signature: Annotated[str | None, typer.Option(help="Name shown to shoppers.")] = None,
+    languages: Annotated[str | None, typer.Option(help="Comma-separated, e.g. es,en.")] = None,
+    skills: Annotated[str | None, typer.Option(help="Comma-separated topics/tags.")] = None,
+    max_concurrent: Annotated[int | None, typer.Option(min=1, max=100)] = None,
+    timezone: Annotated[str | None, typer.Option(help="IANA zone, e.g. Europe/Madrid.")] = None,
+    schedule: Annotated[str | None, typer.Option(
+        help='Weekly schedule as JSON, e.g. \'{"sat": ["20:00-02:00"]}\' ("null" clears it).'
+    )] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Change an operator's details (only the options given)."""
+    import json
+
+    from bot.store import operators as operator_store
+    from handoff.operator_admin import check_fields
+
+    values: dict[str, object] = {}
+    for key, value in (("name", name), ("signature", signature), ("email", email),
+                       ("max_concurrent", max_concurrent), ("timezone", timezone)):
+        if value is not None:
+            values[key] = value.strip() if isinstance(value, str) else value
+    if kind is not None:
+        values["kind"] = kind
+    if languages is not None:
+        values["languages"] = _split(languages)
+    if skills is not None:
+        values["skills"] = _split(skills)
+    if schedule is not None:
+        try:
+            values["schedule"] = json.loads(schedule)
+        except ValueError:
+            fail("--schedule is not valid JSON", code=2)
+    if not values:
+        fail("nothing to change: give at least one option", code=2)
+    if values.get("name") == "":
+        fail("--name must not be empty", code=2)
+    settings = settings_from(config)
+
+    async def go(database: Database) -> operator_store.OperatorRow | str:
+        async with database.write() as conn:
+            operator_id = await _find_operator(conn, operator)
+            if operator_id is None:
+                return f"no operator {operator}"
+            current = await operator_store.get(conn, operator_id)
+            try:
+                check_fields(values, current.timezone if current else "UTC")
+            except ValueError as exc:
+                return str(exc)
+            row = await operator_store.update(conn, operator_id, **values)
+            return row if row is not None else f"no operator {operator}"
+
+    try:
+        result = run_with_database(settings, go)
+    except operator_store.OperatorExists as exc:
+        fail(str(exc))
+    if isinstance(result, str):
+        fail(result)
+    print(f"operator {result.id} updated")
+
+
+@operators_app.command("remove")
+def operators_remove(
+    operator: Annotated[str, typer.Argument(help="Operator id or e-mail.")],
+    config: ConfigOption = None,
+) -> None:
+    """Remove an operator (kept for history; never routed to again, token revoked)."""
+    import sqlalchemy as sa
+
+    from bot.store import operators as operator_store
+    from bot.store.schema import conversations
+
+    settings = settings_from(config)
+
+    async def go(database: Database) -> str | None:
+        async with database.write() as conn:
+            operator_id = await _find_operator(conn, operator)
+            if operator_id is None:
+                return f"no operator {operator}"
+            open_count = (await conn.execute(
+                sa.select(sa.func.count()).select_from(conversations).where(
+                    conversations.c.assigned_operator_id == operator_id,
+                    conversations.c.state == "assigned",
+                )
+            )).scalar_one()
+            if open_count:
+                return (f"operator {operator} still has {open_count} open conversations: "
+                        "transfer or resolve them first")
+            await operator_store.deactivate(conn, operator_id)
+            return None
+
+    problem = run_with_database(settings, go)
+    if problem:
+        fail(problem)
+    print(f"operator {operator} removed")
+
+
+@operators_app.command("set-password")
+def operators_set_password(
+    operator: Annotated[str, typer.Argument(help="Operator id or e-mail.")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input (scripts)."
+    )] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Set the password the operator logs in to the console with (asked twice)."""
+    from bot.store import operators as operator_store
+    from handoff.auth import check_password_strength, hash_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        check_password_strength(password)
+    except ValueError as exc:
+        fail(str(exc), code=2)
+    settings = settings_from(config)
+
+    async def go(database: Database) -> str | None:
+        password_hash = await hash_password(password)
+        async with database.write() as conn:
+            operator_id = await _find_operator(conn, operator)
+            if operator_id is None:
+                return f"no operator {operator}"
+            await operator_store.set_password_hash(conn, operator_id, password_hash)
+            return None
+
+    problem = run_with_database(settings, go)
+    if problem:
+        fail(problem)
+    print(f"password set for operator {operator}")
+
+
+@operators_app.command("link-slack")
+def operators_link_slack(
+    operator: Annotated[str, typer.Argument(help="Operator id or e-mail.")],
+    slack_user_id: Annotated[str, typer.Argument(
+        help="The Slack member id (U…/W…: profile → ⋮ → Copy member ID)."
+    )],
+    config: ConfigOption = None,
+) -> None:
+    """Link an operator to their Slack user (when their Slack e-mail differs)."""
+    import re
+
+    from bot.store import operators as operator_store
+
+    slack_user_id = slack_user_id.strip().upper()
+    if not re.fullmatch(r"[UW][A-Z0-9]{2,30}", slack_user_id):
+        fail(f"{slack_user_id!r} is not a Slack member id (U… or W…)", code=2)
+    settings = settings_from(config)
+
+    async def go(database: Database) -> str | None:
+        import sqlalchemy as sa
+
+        from bot.store.schema import operators as operators_table
+
+        async with database.write() as conn:
+            operator_id = await _find_operator(conn, operator)
+            if operator_id is None:
+                return f"no operator {operator}"
+            holder = (await conn.execute(
+                sa.select(operators_table.c.id).where(
+                    operators_table.c.slack_user_id == slack_user_id,
+                    operators_table.c.id != operator_id,
+                )
+            )).scalar_one_or_none()
+            if holder is not None:
+                return f"Slack user {slack_user_id} is linked to operator {holder} already"
+            await operator_store.update(conn, operator_id, slack_user_id=slack_user_id)
+            return None
+
+    problem = run_with_database(settings, go)
+    if problem:
+        fail(problem)
+    print(f"operator {operator} linked to Slack user {slack_user_id}")
