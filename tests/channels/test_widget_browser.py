@@ -7,108 +7,32 @@ widget → POST → engine → outbox → WebSocket/GET → widget without any m
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+
+from tests.live import chromium, relevo_env, relevo_server
 
 pytestmark = pytest.mark.browser
 
-sync_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = Path("/usr/bin/chromium")
-# Playwright's own browser download cannot work in our environments; these flags keep
-# Debian's Chromium quiet and off the network.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-REPO_ROOT = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT_S = 30.0
 REPLY_TIMEOUT_MS = 15_000
 REPLIES = ".relevo-msg:not(.relevo-msg--shopper) .relevo-bubble"
 SHOPPER = ".relevo-msg--shopper .relevo-bubble"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Debian chromium not installed: apt-get install chromium")
-        pytest.skip("Debian chromium not installed: apt-get install chromium")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def server_url(tmp_path: Path) -> Iterator[str]:
     """A fresh `relevo run` on a free port with its own SQLite file and no NLU."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "RELEVO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/relevo.db",
-        "RELEVO_NLU__BACKEND": "none",
-    }
-    log_path = tmp_path / "server.log"
-    command = [sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", str(port)]
-    # Output goes to a file, not a pipe: a chatty server must never block on a full pipe.
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process, log_path)
+    with relevo_server(relevo_env(tmp_path), tmp_path / "server.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                f"relevo exited with {process.returncode} before it was healthy:\n"
-                + log_path.read_text(errors="replace")
-            )
-        try:
-            if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(
-        f"relevo was not healthy within {STARTUP_TIMEOUT_S:.0f} s:\n"
-        + log_path.read_text(errors="replace")
-    )
 
 
 @pytest.fixture

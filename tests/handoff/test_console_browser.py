@@ -8,10 +8,6 @@ answers it.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,22 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.live import chromium, relevo_cli, relevo_env, relevo_server
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-sync_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-REPO_ROOT = Path(__file__).resolve().parents[2]
-STARTUP_TIMEOUT_S = 30.0
 WAIT_MS = 15_000
 PASSWORD = "correct horse battery"
 WIDGET_REPLIES = ".relevo-msg:not(.relevo-msg--shopper) .relevo-bubble"
@@ -42,76 +26,20 @@ WIDGET_REPLIES = ".relevo-msg:not(.relevo-msg--shopper) .relevo-bubble"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Debian chromium not installed: apt-get install chromium")
-        pytest.skip("Debian chromium not installed: apt-get install chromium")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=REPO_ROOT, env=env, input=stdin,
-        capture_output=True, text=True, timeout=60, check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def server_url(tmp_path: Path) -> Iterator[str]:
     """A fresh `relevo run` (SQLite, no NLU) with one in-house operator, Ana."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "RELEVO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/relevo.db",
-        "RELEVO_NLU__BACKEND": "none",
-    }
-    _cli(env, "operators", "add", "--name", "Ana", "--kind", "internal",
-         "--email", "ana@shop.test", "--languages", "en,es")
-    _cli(env, "operators", "set-password", "ana@shop.test", "--password-stdin",
-         stdin=PASSWORD + "\n")
-    log_path = tmp_path / "server.log"
-    command = [sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail("relevo exited early:\n" + log_path.read_text(errors="replace"))
-            try:
-                if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("relevo was not healthy:\n" + log_path.read_text(errors="replace"))
-            time.sleep(0.2)
+    env = relevo_env(tmp_path)
+    relevo_cli(env, "operators", "add", "--name", "Ana", "--kind", "internal",
+               "--email", "ana@shop.test", "--languages", "en,es")
+    relevo_cli(env, "operators", "set-password", "ana@shop.test", "--password-stdin",
+               stdin=PASSWORD + "\n")
+    with relevo_server(env, tmp_path / "server.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def _page(browser: Any, url: str, errors: list[str]) -> Any:
