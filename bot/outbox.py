@@ -32,6 +32,7 @@ from bot.types import (
     SendResult,
     TransientDeliveryError,
 )
+from bot.worker import RoundWorker
 
 log = logging.getLogger("relevo.outbox")
 
@@ -42,7 +43,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class OutboxWorker:
+class OutboxWorker(RoundWorker):
+    name = "relevo-outbox"
+
     def __init__(
         self,
         database: Database,
@@ -54,6 +57,7 @@ class OutboxWorker:
         clock: Clock = utcnow,
         rng: random.Random | None = None,
     ) -> None:
+        super().__init__()
         self._db = database
         self._channels = channels
         self._bus = bus
@@ -61,43 +65,13 @@ class OutboxWorker:
         self._settings = settings
         self._clock = clock
         self._rng = rng or random.Random()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
 
-    def wake(self) -> None:
-        """Something was written: deliver it now rather than at the next poll."""
-        self._wake.set()
+    @property
+    def poll_seconds(self) -> float:
+        return self._settings.poll_interval_seconds
 
-    async def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="relevo-outbox")
-
-    async def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            # Clear before the round: a wake() during the round (a row committed after
-            # our claim query) leaves the event set and triggers the next round at once.
-            self._wake.clear()
-            try:
-                delivered = await self.deliver_due()
-            except Exception:  # a bad round must not kill the worker; the rows stay
-                log.exception("outbox round failed")
-                delivered = 0
-            if delivered:
-                continue
-            try:
-                await asyncio.wait_for(
-                    self._wake.wait(), timeout=self._settings.poll_interval_seconds
-                )
-            except TimeoutError:
-                pass
+    async def work_round(self) -> int:
+        return await self.deliver_due()
 
     async def deliver_due(self) -> int:
         """One round: lease the due rows, send them, record the outcomes."""

@@ -29,6 +29,7 @@ from bot.store import messages as message_store
 from bot.store.db import Database
 from bot.store.schema import messages
 from bot.types import Direction, PermanentDeliveryError, TransientDeliveryError
+from bot.worker import RoundWorker
 from channels import slack_store
 from channels.ratelimit import RateLimiter
 from channels.slack_blocks import event_line, note_line, operator_line, root_message, shopper_line
@@ -43,8 +44,10 @@ KEEP_KEYS_DAYS = 2  # Slack retries an event for minutes; a day or two is plenty
 PRUNE_EVERY_SECONDS = 3600.0
 
 
-class SlackPoster:
+class SlackPoster(RoundWorker):
     """Delivers `slack_posts` rows through the Web API."""
+
+    name = "relevo-slack-poster"
 
     def __init__(
         self,
@@ -57,6 +60,7 @@ class SlackPoster:
         clock: Clock = lambda: datetime.now(UTC),
         limiter: RateLimiter | None = None,
     ) -> None:
+        super().__init__()
         self._db = database
         self._handoff = handoff
         self._client = client
@@ -67,45 +71,20 @@ class SlackPoster:
                                                total=None)
         self._rng = random.Random()
         self._round = asyncio.Lock()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._pruned_at = 0.0
 
     def set_clock(self, clock: Clock) -> None:
         self._clock = clock
 
-    def wake(self) -> None:
-        self._wake.set()
+    @property
+    def poll_seconds(self) -> float:
+        return self._outbox.poll_interval_seconds
 
-    async def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="relevo-slack-poster")
-
-    async def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        pruned_at = 0.0
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                if time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
-                    await self.prune()
-                    pruned_at = time.monotonic()
-                delivered = await self.deliver_due()
-            except Exception:
-                log.exception("slack delivery round failed")
-                delivered = 0
-            if delivered:
-                continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), self._outbox.poll_interval_seconds)
-            except TimeoutError:
-                pass
+    async def work_round(self) -> int:
+        if time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
+            await self.prune()
+            self._pruned_at = time.monotonic()
+        return await self.deliver_due()
 
     async def prune(self) -> int:
         """Forget handled keys (event ids, messages, echoes) older than Slack retries."""
