@@ -275,7 +275,17 @@ _SET_DELIVERED = (
     sa.update(messages)
     .where(messages.c.id == sa.bindparam("message_id"))
     .values(
-        delivery_status=sa.bindparam("status"),
+        # A provider's status callback may have moved it further already: never back.
+        delivery_status=sa.case(
+            (
+                sa.or_(
+                    messages.c.delivery_status == DeliveryStatus.DELIVERED.value,
+                    messages.c.delivery_status == DeliveryStatus.READ.value,
+                ),
+                messages.c.delivery_status,
+            ),
+            else_=sa.bindparam("status"),
+        ),
         provider_message_id=sa.bindparam("provider_message_id"),
         delivery_error=None,
     )

@@ -20,7 +20,14 @@ from bot.store import outbox as outbox_store
 from bot.store.db import Database
 from bot.store.migrate import upgrade
 from bot.store.schema import messages, outbox
-from bot.types import Author, AuthorKind, DeliveryError
+from bot.types import (
+    Author,
+    AuthorKind,
+    DeliveryError,
+    DeliveryStatus,
+    OutboundMessage,
+    SendResult,
+)
 from tests.fakes.channel import ScriptedChannel, rate_limited, refused, server_error
 
 START = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)
@@ -218,3 +225,24 @@ async def test_backoff_is_capped_and_jittered() -> None:
     assert len(set(delays)) == len(delays)
     assert worker.backoff(3, 42.0) == 8  # Retry-After is honoured up to the cap
     assert worker.backoff(3, 2.5) == 2.5
+
+
+async def test_a_status_callback_that_beats_the_outbox_is_not_overwritten(
+    database: Database,
+) -> None:
+    """The provider reports 'delivered' before the worker records its own 'sent'."""
+    clock = Clock()
+
+    class FastProvider(ScriptedChannel):
+        async def send(self, message: OutboundMessage) -> SendResult:
+            result = await super().send(message)
+            async with database.write() as conn:  # the status webhook, meanwhile
+                await message_store.set_delivery(conn, message.message_id,
+                                                 DeliveryStatus.DELIVERED)
+            return result
+
+    worker, _ = worker_for(database, FastProvider(), clock)
+    [message_id] = await queue_replies(database)
+    await worker.deliver_due()
+    status, _, row_status, _ = await delivery(database, message_id)
+    assert (status, row_status) == ("delivered", "done")
