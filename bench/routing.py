@@ -117,10 +117,27 @@ async def queue_them(db: Database, candidates: list[int]) -> None:
         )
 
 
+async def throwaway_postgres(server_url: str, create: bool) -> str:
+    """A fresh database on the given PostgreSQL server, so runs never mix (dropped after)."""
+    import asyncpg
+
+    name = "relevo_bench_routing"
+    admin = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return f"{server_url.rsplit('/', 1)[0]}/{name}"
+
+
 async def run(args: argparse.Namespace) -> None:
     rng = random.Random(7)
     directory = tempfile.mkdtemp(prefix="relevo-bench-")
-    url = args.database_url or f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
+    url = f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
+    if args.database_url:
+        url = await throwaway_postgres(args.database_url, create=True)
     settings = load_settings("/dev/null", database_url=url)
     db = Database(url)
     await upgrade(db)
@@ -186,6 +203,8 @@ async def run(args: argparse.Namespace) -> None:
     await handoff.stop()
     await bus.close()
     await db.close()
+    if args.database_url:
+        await throwaway_postgres(args.database_url, create=False)
 
 
 def main() -> None:
