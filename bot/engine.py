@@ -212,21 +212,28 @@ class Engine:
         conversation: ConversationRow,
         context: dict[str, Any] | None,
     ) -> _Decision:
-        locale = message.locale or conversation.locale
+        told = message.locale  # the channel's word for the shopper's language, if any
         folded = _fold(message.text)
         if context and context.get("clarify"):
             chosen = _pick_option(folded, context["clarify"])
             if chosen is not None:
-                answered = self._answer(chosen, 1.0, locale or self._settings.default_locale, ())
+                locale = told or conversation.locale or self._settings.default_locale
+                answered = self._answer(chosen, 1.0, locale, ())
                 if answered is not None:
                     answered.meta["clarified"] = True
                     return answered
+        result = await self._nlu.parse(message.text, told) if self._nlu is not None else None
+        locale = (
+            told
+            or _trusted_language(result, message.text)
+            or conversation.locale
+            or (result.locale if result is not None else None)
+            or self._settings.default_locale
+        )
         if _HUMAN_REQUEST.search(folded):
             return _Decision("handoff", reason="the shopper asked for a person", locale=locale)
-        if self._nlu is None:
+        if result is None:
             return _Decision("handoff", reason="no NLU is configured", locale=locale)
-        result = await self._nlu.parse(message.text, locale)
-        locale = locale or result.locale or self._settings.default_locale
         return self._from_parse(result, conversation, locale)
 
     def _from_parse(
@@ -241,7 +248,7 @@ class Engine:
             answered = self._answer(intent.name, intent.confidence, locale, runners_up)
             if answered is not None:
                 return answered
-        if intent.name == "out_of_scope":
+        if intent.name == "out_of_scope" or result.out_of_scope:
             return _Decision("handoff", reason="out of scope for the bot", locale=locale)
         options = self._clarify_options(ranking, locale)
         if len(options) >= 2:
@@ -372,6 +379,14 @@ class Engine:
             )
         )
         return events
+
+
+def _trusted_language(result: ParseResult | None, text: str) -> str | None:
+    """The NLU's language guess, when the message is long enough to go by: "ok" or "2"
+    says nothing, so the conversation keeps the language it had."""
+    if result is None or result.locale is None or len(text.split()) < 3:
+        return None
+    return result.locale
 
 
 def _fold(text: str) -> str:

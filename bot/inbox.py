@@ -90,7 +90,7 @@ class Inbox:
                     message,
                     conversation_id=conversation.id,
                     contact_id=identity.contact_id,
-                    locale=message.locale or conversation.locale,
+                    locale=message.locale,  # only what the channel said
                     now=now,
                 )
                 if conversation.channel != message.channel or (

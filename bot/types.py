@@ -168,6 +168,9 @@ class ParseResult:
     intent_ranking: tuple[IntentPrediction, ...] = ()
     entities: tuple[Entity, ...] = ()
     locale: str | None = None
+    # The engine recognised the message as off-topic for this bot (not merely unsure):
+    # the conversation goes to a person at once instead of "could you rephrase?".
+    out_of_scope: bool = False
 
     def to_rasa(self) -> dict[str, Any]:
         return {

@@ -38,6 +38,12 @@ _BUILTIN: dict[str, str] = {
     "da ti al del questo della ciao grazie ordine mio mia voglio",
 }
 _BUILTIN_WEIGHT = 3.0
+
+# Words that carry grammar, not topic, in the built-in languages: what is left of a
+# message without them is what it is about (used to spot messages about unseen topics).
+FUNCTION_WORDS = frozenset(
+    word for words in _BUILTIN.values() for word in words.split()
+) | frozenset("whats who can could would should im its an".split())
 _SMOOTHING = 0.5
 
 

@@ -34,6 +34,7 @@ def save_model(model: TrainedModel, path: Path) -> None:
         "calibrator": model.calibrator.to_state(),
         "language": model.language.to_state(),
         "n_examples": model.n_examples,
+        "topic_words": sorted(model.topic_words),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
@@ -64,4 +65,5 @@ def load_model(path: Path) -> TrainedModel:
         calibrator=Calibrator.from_state(header["calibrator"]),
         language=LanguageDetector.from_state(header["language"]),
         n_examples=int(header["n_examples"]),
+        topic_words=frozenset(header.get("topic_words", ())),
     )

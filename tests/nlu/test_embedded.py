@@ -162,3 +162,35 @@ def test_settings_validate_ranges() -> None:
         NLUSettings(fallback_threshold=1.5)
     with pytest.raises(ValueError, match="url"):
         NLUSettings.model_validate({"rasa": {"url": "localhost:5005"}})
+
+
+def test_content_known_share_ignores_function_words_and_numbers() -> None:
+    from nlu.embedded import content_known_share
+
+    taught = {"match", "price", "order"}
+    assert content_known_share(["who", "won", "the", "match"], taught) == 0.5
+    assert content_known_share(["where", "is", "my", "order", "0"], taught) == 1.0
+    assert content_known_share(["hello"], taught) == 1.0  # nothing but function words
+
+
+def test_a_message_about_a_topic_never_taught_falls_back(shop_nlu: EmbeddedNLU) -> None:
+    # none of what the message is about (a film) was taught; without this signal the
+    # classifier's best, unsure guess is a greeting
+    result = shop_nlu.parse_sync("recommend a good thriller film")
+    assert result.intent.name == "nlu_fallback"
+    assert result.intent_ranking[0].name == "nlu_fallback"
+    assert result.out_of_scope  # off-topic, not merely unsure: the bot hands off
+    assert not shop_nlu.parse_sync("where is my order").out_of_scope
+
+
+def test_the_taught_vocabulary_survives_save_and_load(
+    shop_nlu: EmbeddedNLU, tmp_path: Path
+) -> None:
+    path = tmp_path / "model.npz"
+    shop_nlu.save(path)
+    loaded = EmbeddedNLU.load(path)
+    assert loaded._model is not None and shop_nlu._model is not None
+    assert loaded._model.topic_words == shop_nlu._model.topic_words
+    assert "order" in loaded._model.topic_words
+    text = "recommend a good thriller film"
+    assert loaded.parse_sync(text) == shop_nlu.parse_sync(text)
