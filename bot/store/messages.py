@@ -32,12 +32,16 @@ class StoredMessage:
 
     def public(self) -> dict[str, Any]:
         """The shape shoppers' clients see (ARCHITECTURE.md: web chat contract)."""
-        return {
+        shown: dict[str, Any] = {
             "id": self.id,
             "author": {"kind": self.author.kind.value, "name": self.author.name},
             "text": self.text,
             "created_at": self.created_at.isoformat(),
         }
+        if self.meta and self.meta.get("quick_replies"):
+            # Optional: the choices the bot offered, for clients that show buttons.
+            shown["quick_replies"] = self.meta["quick_replies"]
+        return shown
 
 
 _COLUMNS = (

@@ -239,6 +239,11 @@
     } else {
       el = place(messageEl(kind, m.author && m.author.name, text, m.created_at), m.id);
     }
+    if (m.id >= lastId) {
+      // Only the latest message's choices are live: anything newer makes them stale.
+      for (const row of list.querySelectorAll(".relevo-choices")) row.remove();
+      if (kind !== "shopper" && Array.isArray(m.quick_replies)) addChoices(el, m.quick_replies);
+    }
     byId.set(m.id, el);
     if (isLive && kind !== "shopper" && root.dataset.open !== "true") setUnread(unread + 1);
     scrollToEnd(kind === "shopper");
@@ -279,6 +284,19 @@
     if (when && !isNaN(when)) bubble.title = when.toLocaleString(LOCALE);
     el.appendChild(bubble);
     return el;
+  }
+
+  // Quick replies (e.g. "which of these do you mean?"): tapping one sends its title as the
+  // shopper's answer, exactly as if typed; the buttons go once one is used.
+  function addChoices(el, choices) {
+    const row = h("div", "relevo-choices");
+    for (const choice of choices.slice(0, 10)) {
+      if (!choice || typeof choice.title !== "string" || !choice.title) continue;
+      const button = h("button", "relevo-choice", { type: "button" }, choice.title);
+      button.addEventListener("click", () => { row.remove(); submit(choice.title); });
+      row.appendChild(button);
+    }
+    if (row.children.length) el.appendChild(row);
   }
 
   function setStatus(item, state, reason) {
@@ -328,6 +346,8 @@
 .relevo-bubble{padding:9px 13px;border-radius:16px;background:#fff;border:1px solid #e1e5eb;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word}
 .relevo-msg--bot .relevo-bubble,.relevo-msg--operator .relevo-bubble{border-bottom-left-radius:4px}
 .relevo-msg--operator .relevo-bubble{border-color:#b9d0f5;background:#eef4ff}
+.relevo-choices{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}
+.relevo-choice{font:inherit;font-size:13px;padding:6px 12px;border-radius:14px;border:1px solid var(--relevo-accent);background:#fff;color:var(--relevo-accent);cursor:pointer}
 .relevo-msg--shopper .relevo-bubble{background:var(--relevo-accent);border-color:transparent;color:#fff;border-bottom-right-radius:4px}
 .relevo-msg--system .relevo-bubble{background:transparent;border:0;padding:2px 8px;color:#5b6370;font-size:13px;text-align:center}
 .relevo-msg[data-state=sending] .relevo-bubble{opacity:.6}

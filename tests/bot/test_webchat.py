@@ -143,6 +143,10 @@ async def test_ambiguous_question_offers_options_and_the_number_picks_one(
         await client.post("/webchat/messages", json={"text": "the second"}, headers=visitor)
         await settle(app)
         history = await transcript(client, visitor)
+    assert history[1]["quick_replies"] == [
+        {"title": "Charger compatibility", "payload": "charger_compatibility"},
+        {"title": "Fast charging", "payload": "fast_charging"},
+    ]
     assert "1. Charger compatibility" in history[1]["text"]
     assert "2. Fast charging" in history[1]["text"]
     assert history[3]["text"] == "Fast charging needs a 20 W adapter."

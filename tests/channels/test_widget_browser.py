@@ -152,3 +152,55 @@ def test_panel_is_full_screen_on_a_phone(
     finally:
         page.context.close()
     assert page_errors == []
+
+
+@pytest.fixture
+def clarifying_server_url(tmp_path: Path) -> Iterator[str]:
+    """The app with a scripted NLU for which "charger?" is too close to call, served by
+    uvicorn in a thread (the browser drives it from this one)."""
+    import asyncio
+    import threading
+
+    import uvicorn
+
+    from bot.app import create_app
+    from bot.config import load_settings
+    from tests.conftest import free_port
+    from tests.fakes.nlu import shop_kb, shop_nlu
+
+    settings = load_settings(
+        "/dev/null",
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/relevo.db",
+        nlu={"backend": "none"},
+    )
+    app = create_app(settings, nlu=shop_nlu(), knowledge_base=shop_kb())
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    for _ in range(300):
+        if server.started:
+            break
+        threading.Event().wait(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_quick_replies_are_buttons_and_a_tap_answers(
+    browser: Any, clarifying_server_url: str, page_errors: list[str]
+) -> None:
+    page = _open_page(browser, clarifying_server_url, page_errors)
+    _send(page, "charger?")
+    choice = page.get_by_role("button", name="Fast charging")
+    choice.wait_for(timeout=REPLY_TIMEOUT_MS)
+    assert page.get_by_role("button", name="Charger compatibility").is_visible()
+    choice.click()
+    page.get_by_text("Fast charging needs a 20 W adapter.").wait_for(timeout=REPLY_TIMEOUT_MS)
+    assert page.locator(SHOPPER).all_text_contents() == ["charger?", "Fast charging"]
+    assert page.locator(".relevo-choice").count() == 0  # the buttons went once used
+    assert page_errors == []
