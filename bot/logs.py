@@ -21,13 +21,19 @@ access_log = logging.getLogger("relevo.http")
 
 # Credentials that third-party loggers (uvicorn's WebSocket line, httpx) may print.
 _SECRETS = re.compile(
-    r"((?:token|secret|signature|password|api_key|key)=)[^&\s\"']+|(Bearer\s+)[^\s\"']+",
+    r"((?:token|secret|signature|password|api_key|key)=)[^&\s\"']+"
+    r"|(Bearer\s+)[^\s\"']+"
+    r"|(/bot)\d+:[\w-]+"  # Telegram puts the bot token in every API URL
+    r"|()xox[abpre]-[\w-]+"  # Slack tokens
+    r"|()rlv_[\w-]{20,}",  # relevo operator API tokens
     re.IGNORECASE,
 )
 
 
 def redact(text: str) -> str:
-    return _SECRETS.sub(lambda m: (m.group(1) or m.group(2)) + "[redacted]", text)
+    return _SECRETS.sub(
+        lambda m: next(g for g in m.groups() if g is not None) + "[redacted]", text
+    )
 
 
 class JsonFormatter(logging.Formatter):
