@@ -135,8 +135,17 @@ class Engine:
         self._answers_while_queued = answers_while_queued or self._answers_while_queued
         self._handoff_text = handoff_text or self._handoff_text
 
-    def submit(self, message_id: int, conversation_id: int) -> None:
-        self._serial.submit(conversation_id, lambda: self.handle(message_id))
+    def submit(
+        self,
+        message_id: int,
+        conversation_id: int,
+        stored: tuple[StoredMessage, ConversationRow] | None = None,
+    ) -> None:
+        # What the inbox just wrote is still true when nothing else for this conversation
+        # is waiting to run; otherwise an earlier message may change it: read it again.
+        if stored is not None and self._serial.busy(conversation_id):
+            stored = None
+        self._serial.submit(conversation_id, lambda: self.handle(message_id, stored))
 
     async def recover(self) -> int:
         """Hand the messages a crash left stored-but-unhandled back to the engine."""
@@ -154,12 +163,19 @@ class Engine:
     async def close(self) -> None:
         await self._serial.close()
 
-    async def handle(self, message_id: int) -> None:
-        async with self._db.read() as conn:
-            message = await message_store.get(conn, message_id)
-            conversation = (
-                await conversation_store.get(conn, message.conversation_id) if message else None
-            )
+    async def handle(
+        self, message_id: int, stored: tuple[StoredMessage, ConversationRow] | None = None
+    ) -> None:
+        if stored is not None:
+            message, conversation = stored
+        else:
+            async with self._db.read() as conn:
+                message = await message_store.get(conn, message_id)
+                conversation = (
+                    await conversation_store.get(conn, message.conversation_id)
+                    if message
+                    else None
+                )
         if message is None or conversation is None:
             return
         context = conversation.bot_context

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from bot.metrics import Metrics
@@ -18,8 +18,17 @@ from bot.store import contacts as contact_store
 from bot.store import conversations as conversation_store
 from bot.store import messages as message_store
 from bot.store.contacts import IdentityRef
+from bot.store.conversations import ConversationRow
 from bot.store.db import Database
-from bot.types import InboundMessage, MessageReceived
+from bot.store.messages import StoredMessage
+from bot.types import (
+    Author,
+    AuthorKind,
+    DeliveryStatus,
+    Direction,
+    InboundMessage,
+    MessageReceived,
+)
 
 log = logging.getLogger("relevo.inbox")
 
@@ -34,7 +43,9 @@ class Accepted:
     created_at: datetime | None = None
 
 
-OnAccepted = Callable[[int, int], None]
+# (message_id, conversation_id, what was just stored: the message and its conversation
+# as this transaction left them, so the engine need not read them back).
+OnAccepted = Callable[[int, int, tuple[StoredMessage, ConversationRow]], None]
 
 
 class Inbox:
@@ -112,7 +123,27 @@ class Inbox:
             )
         )
         if self._on_accepted is not None:
-            self._on_accepted(message_id, conversation.id)
+            stored = StoredMessage(
+                id=message_id,
+                conversation_id=conversation.id,
+                contact_id=identity.contact_id,
+                direction=Direction.INBOUND,
+                author=Author(AuthorKind.SHOPPER, message.display_name),
+                channel=message.channel,
+                text=message.text,
+                locale=message.locale,
+                delivery_status=DeliveryStatus.DELIVERED,
+                created_at=now,
+                attachments=message.attachments,
+            )
+            if conversation.channel != message.channel or (
+                message.locale and message.locale != conversation.locale
+            ):
+                conversation = replace(
+                    conversation, channel=message.channel,
+                    locale=message.locale or conversation.locale, updated_at=now,
+                )
+            self._on_accepted(message_id, conversation.id, (stored, conversation))
         return Accepted(
             message_id, conversation.id, identity.contact_id, duplicate=False, created_at=now
         )

@@ -23,6 +23,10 @@ class KeyedSerializer:
         self._idle = asyncio.Event()
         self._idle.set()
 
+    def busy(self, key: Hashable) -> bool:
+        """Whether a job for `key` is queued or running."""
+        return key in self._queues
+
     def submit(self, key: Hashable, job: Job) -> None:
         queue = self._queues.get(key)
         if queue is not None:

@@ -312,3 +312,24 @@ async def test_metrics_count_messages_and_the_outbox_backlog(
     assert 'relevo_messages_out_total{channel="web"} 1' in text
     assert "relevo_outbox_backlog 0" in text
     assert "relevo_delivery_failures_total 0" in text
+
+
+async def test_messages_sent_in_a_burst_are_handled_in_order(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """The second message depends on what the bot did with the first (the options it
+    offered): it must be decided after it, with what the first left behind."""
+    app = create_app(make_settings(), nlu=shop_nlu(), knowledge_base=shop_kb())
+    async with started(app) as client:
+        visitor = await new_visitor(client)
+        for text in ("charger?", "the second", "shipping?"):
+            await client.post("/webchat/messages", json={"text": text}, headers=visitor)
+        await settle(app)
+        history = await transcript(client, visitor)
+    answers = [m["text"] for m in history if m["author"]["kind"] == "bot"]
+    assert len(answers) == 3
+    assert "1. Charger compatibility" in answers[0]
+    assert answers[1:] == [
+        "Fast charging needs a 20 W adapter.",
+        "Orders arrive in 2-3 working days.",
+    ]
