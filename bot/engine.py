@@ -166,18 +166,16 @@ class Engine:
     async def handle(
         self, message_id: int, stored: tuple[StoredMessage, ConversationRow] | None = None
     ) -> None:
-        if stored is not None:
-            message, conversation = stored
-        else:
+        if stored is None:
             async with self._db.read() as conn:
-                message = await message_store.get(conn, message_id)
-                conversation = (
-                    await conversation_store.get(conn, message.conversation_id)
-                    if message
-                    else None
+                found = await message_store.get(conn, message_id)
+                current = (
+                    await conversation_store.get(conn, found.conversation_id) if found else None
                 )
-        if message is None or conversation is None:
-            return
+            if found is None or current is None:
+                return
+            stored = (found, current)
+        message, conversation = stored
         context = conversation.bot_context
         for interceptor in self._interceptors:
             if await interceptor(message, conversation):

@@ -186,5 +186,5 @@ class OutboxWorker(RoundWorker):
             self._settings.max_delay_seconds,
             self._settings.base_delay_seconds * (2 ** (attempts - 1)),
         )
-        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+        return float(ceiling / 2 + self._rng.uniform(0, ceiling / 2))
 

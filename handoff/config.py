@@ -189,7 +189,7 @@ DEFAULT_RULES: tuple[dict[str, Any], ...] = (
     {"name": "outsourced", "pool": {"kinds": ["outsourced"]}},
 )
 
-DEFAULT_BUSINESS_HOURS: dict[str, tuple[str, ...]] = {
+DEFAULT_BUSINESS_HOURS: dict[Day, tuple[str, ...]] = {
     "mon": ("09:00-18:00",), "tue": ("09:00-18:00",), "wed": ("09:00-18:00",),
     "thu": ("09:00-18:00",), "fri": ("09:00-18:00",), "sat": (), "sun": (),
 }
@@ -269,4 +269,6 @@ class HandoffSettings(_Model):
         return rules
 
     def weekly_hours(self) -> WeeklyHours:
-        return WeeklyHours.parse(self.business_hours, self.timezone)
+        return WeeklyHours.parse(
+            {str(day): hours for day, hours in self.business_hours.items()}, self.timezone
+        )

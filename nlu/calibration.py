@@ -41,11 +41,11 @@ class LinearModel:
 
     def scores_one(self, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
         if len(indices) == 0:
-            return self.bias.copy()
-        return values @ self.weights[indices] + self.bias
+            return np.asarray(self.bias.copy())
+        return np.asarray(values @ self.weights[indices] + self.bias)
 
     def scores(self, matrix: csr_matrix) -> np.ndarray:
-        return np.asarray(matrix @ self.weights) + self.bias
+        return np.asarray(np.asarray(matrix @ self.weights) + self.bias)
 
 
 def fit_linear(
@@ -100,7 +100,7 @@ class Calibrator:
 
     def confidence(self, feats: np.ndarray) -> np.ndarray:
         z = ((np.atleast_2d(feats) - self.mean) / self.scale) @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0))))
 
     def confidence_one(self, feats: np.ndarray) -> float:
         z = float(((feats - self.mean) / self.scale) @ self.coef) + self.intercept
@@ -216,10 +216,10 @@ def _run_fold(
     correct = (scores.argmax(axis=1) == truth) & ~off_topic
     # word coverage against this fold's own training words, as a parse would see it
     docs = data.docs
-    known = set().union(*(docs[i] for i in np.flatnonzero(train)))
+    known = set().union(*(docs[int(i)] for i in np.flatnonzero(train)))
     fold_stats = data.stats[test].copy()
     fold_stats[:, 0] = [
-        sum(w in known for w in docs[i]) / len(docs[i]) if docs[i] else 0.0
+        sum(w in known for w in docs[int(i)]) / len(docs[int(i)]) if docs[int(i)] else 0.0
         for i in np.flatnonzero(test)
     ]
     return score_features(scores, fold_stats), correct, scores, truth

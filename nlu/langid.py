@@ -37,7 +37,7 @@ _BUILTIN: dict[str, str] = {
     "it": "di e il la che in un per non una sono mi ho lo ma ha le si con cosa se io come "
     "da ti al del questo della ciao grazie ordine mio mia voglio",
 }
-_BUILTIN_WEIGHT = 3.0
+_BUILTIN_WEIGHT = 3
 
 # Words that carry grammar, not topic, in the built-in languages: what is left of a
 # message without them is what it is about (used to spot messages about unseen topics).

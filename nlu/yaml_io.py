@@ -167,7 +167,7 @@ def _examples_of(node: yaml.Node | None, where: str, data: NLUData) -> list[str]
 def _mapping_get(node: yaml.MappingNode, key: str) -> yaml.Node | None:
     for key_node, value_node in node.value:
         if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            return value_node  # type: ignore[no-any-return]
+            return value_node
     return None
 
 

@@ -92,7 +92,7 @@ _TOUCH_BOT = (
 )
 
 
-def _row(row: sa.Row[tuple[object, ...]]) -> ConversationRow:
+def _row(row: Any) -> ConversationRow:  # an sa.Row of _COLUMNS
     m = row._mapping
     return ConversationRow(
         id=m["id"],

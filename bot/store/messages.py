@@ -63,7 +63,7 @@ _COLUMNS = (
 )
 
 
-def _row(row: sa.Row[Any]) -> StoredMessage:
+def _row(row: Any) -> StoredMessage:  # an sa.Row of _COLUMNS
     m = row._mapping
     return StoredMessage(
         id=m["id"],
@@ -154,10 +154,10 @@ async def insert_inbound(
     if conn.dialect.name == "sqlite":
         # One writer at a time (BEGIN IMMEDIATE) and the caller looked the id up in
         # this transaction: no other writer can slip in, so no savepoint is needed.
-        return (await conn.execute(_INSERT, values)).scalar_one()
+        return int((await conn.execute(_INSERT, values)).scalar_one())
     try:
         async with conn.begin_nested():
-            return (await conn.execute(_INSERT, values)).scalar_one()
+            return int((await conn.execute(_INSERT, values)).scalar_one())
     except IntegrityError:
         found = await find_inbound(conn, message.channel, message.external_id)
         if found is None:
@@ -228,7 +228,7 @@ async def insert_outbound(
             "updated_at": now,
         },
     )
-    return message_id
+    return int(message_id)
 
 
 async def mark_processed(conn: AsyncConnection, message_id: int) -> bool:

@@ -62,7 +62,7 @@ _COLUMNS = (
 )
 
 
-def _row(row: sa.Row[Any]) -> OperatorRow:
+def _row(row: Any) -> OperatorRow:  # an sa.Row of _COLUMNS
     return OperatorRow(
         id=row.id,
         name=row.name,

@@ -151,10 +151,3 @@ async def backlog(conn: AsyncConnection) -> int:
         )
     ).scalar_one()
 
-
-async def next_due(conn: AsyncConnection) -> datetime | None:
-    return (
-        await conn.execute(
-            sa.select(sa.func.min(outbox.c.next_attempt_at)).where(outbox.c.status == "pending")
-        )
-    ).scalar_one_or_none()
