@@ -31,7 +31,8 @@ TrainOption = typer.Option(None, "--train", help="Rasa NLU YAML training data.")
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"error: {message}", markup=False, highlight=False)
+    # One plain line (rich would wrap a long path onto two), like every relevo command.
+    sys.stderr.write(f"relevo: {' '.join(message.split())}\n")
     return typer.Exit(code=2)
 
 

@@ -62,8 +62,11 @@ def test_bad_file_exits_2_without_traceback(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "bad.yml" in result.stderr
     assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1  # one readable line
     missing = runner.invoke(app, ["train", "--train", str(tmp_path / "missing.yml")])
     assert missing.exit_code == 2
+    assert missing.stderr.startswith("relevo: ") and "missing.yml" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
 
 
 def test_train_save_and_parse_model(tmp_path: Path) -> None:
