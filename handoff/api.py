@@ -78,11 +78,16 @@ async def current_operator(
 Me = Annotated[OperatorState, Depends(current_operator)]
 
 
+async def action_refused(request: Request, exc: Exception) -> JSONResponse:
+    """A refused action (claimed by someone else, not yours, resolved…): its status and
+    reason, as every 4xx of relevo: `{"detail": reason}`. Installed on the app."""
+    if not isinstance(exc, ActionError):  # registered for ActionError only
+        raise exc
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+
+
 def operator_api(handoff: Handoff) -> APIRouter:
     router = APIRouter(prefix="/api")
-    def fail(exc: ActionError) -> HTTPException:
-        return HTTPException(exc.status, exc.detail)
-
     @router.get("/operators/me")
     async def me(operator: Me) -> dict[str, Any]:
         async with handoff.database.read() as conn:
@@ -171,48 +176,30 @@ def operator_api(handoff: Handoff) -> APIRouter:
 
     @router.post("/conversations/{conversation_id}/claim")
     async def claim(conversation_id: int, operator: Me) -> dict[str, Any]:
-        try:
-            return await handoff.actions.claim(operator, conversation_id)
-        except ActionError as exc:
-            raise fail(exc) from None
+        return await handoff.actions.claim(operator, conversation_id)
 
     @router.post("/conversations/{conversation_id}/messages", status_code=201)
     async def reply(conversation_id: int, body: TextBody, operator: Me) -> dict[str, Any]:
-        try:
-            return {"message": await handoff.actions.reply(operator, conversation_id, body.text)}
-        except ActionError as exc:
-            raise fail(exc) from None
+        return {"message": await handoff.actions.reply(operator, conversation_id, body.text)}
 
     @router.post("/conversations/{conversation_id}/notes", status_code=201)
     async def note(conversation_id: int, body: TextBody, operator: Me) -> dict[str, Any]:
-        try:
-            return {"note": await handoff.actions.note(operator, conversation_id, body.text)}
-        except ActionError as exc:
-            raise fail(exc) from None
+        return {"note": await handoff.actions.note(operator, conversation_id, body.text)}
 
     @router.post("/conversations/{conversation_id}/resolve")
     async def resolve(conversation_id: int, operator: Me) -> dict[str, Any]:
-        try:
-            return await handoff.actions.resolve(operator, conversation_id)
-        except ActionError as exc:
-            raise fail(exc) from None
+        return await handoff.actions.resolve(operator, conversation_id)
 
     @router.post("/conversations/{conversation_id}/return-to-bot")
     async def return_to_bot(conversation_id: int, operator: Me) -> dict[str, Any]:
-        try:
-            return await handoff.actions.return_to_bot(operator, conversation_id)
-        except ActionError as exc:
-            raise fail(exc) from None
+        return await handoff.actions.return_to_bot(operator, conversation_id)
 
     @router.post("/conversations/{conversation_id}/transfer")
     async def transfer(conversation_id: int, body: TransferBody, operator: Me) -> dict[str, Any]:
-        try:
-            return await handoff.actions.transfer(
-                operator, conversation_id, to_operator_id=body.operator_id, pool=body.pool,
-                note=body.note,
-            )
-        except ActionError as exc:
-            raise fail(exc) from None
+        return await handoff.actions.transfer(
+            operator, conversation_id, to_operator_id=body.operator_id, pool=body.pool,
+            note=body.note,
+        )
 
     @router.get("/leaderboard")
     async def leaderboard(operator: Me) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from handoff.api import operator_api
+from handoff.actions import ActionError
+from handoff.api import action_refused, operator_api
 from handoff.console import console_router
 from handoff.service import Handoff
 
@@ -29,6 +30,7 @@ def install(app: FastAPI, relevo: Relevo) -> None:
                             answers_while_queued=handoff.answers_while_queued,
                             handoff_text=handoff.handoff_text)
     relevo.engine.intercept(handoff.intercept)
+    app.add_exception_handler(ActionError, action_refused)
     app.include_router(operator_api(handoff))
     app.include_router(console_router(handoff))
     relevo.on_startup.append(handoff.start)
