@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot import replies
 from bot.protocols import Bus
 from bot.store import conversations as conversation_store
@@ -75,6 +77,23 @@ class Actions:
         self._on_outbound = on_outbound
         self._clock = clock
 
+    async def _tell_joined(
+        self,
+        conn: AsyncConnection,
+        conversation: ConversationRow,
+        operator: OperatorState,
+        now: datetime,
+    ) -> MessageStored | None:
+        """Tell the shopper who is answering them now ("Lucía · experto joined")."""
+        return await self._router.tell_shopper(
+            conn, conversation.id, conversation.contact_id, conversation.channel,
+            conversation.locale,
+            replies.text("operator_joined", conversation.locale).format(
+                name=operator.author_name(conversation.locale)
+            ),
+            now, {"handoff": "joined", "operator_id": operator.id},
+        )
+
     # --- claim ---------------------------------------------------------------------------
 
     async def claim(self, operator: OperatorState, conversation_id: int) -> dict[str, Any]:
@@ -107,14 +126,7 @@ class Actions:
                         after_hours=False,
                     )
                     await operator_store.mark_assigned(conn, operator.id, now=now)
-                    joined = await self._router.tell_shopper(
-                        conn, conversation_id, conversation.contact_id, conversation.channel,
-                        conversation.locale,
-                        replies.text("operator_joined", conversation.locale).format(
-                            name=operator.author_name(conversation.locale)
-                        ),
-                        now, {"handoff": "joined", "operator_id": operator.id},
-                    )
+                    joined = await self._tell_joined(conn, conversation, operator, now)
                     if joined is not None:
                         events.append(joined)
             except IllegalTransition:
@@ -292,14 +304,7 @@ class Actions:
                 await operator_store.mark_assigned(conn, target.id, now=now)
                 note_id = await self._transfer_note(conn, conversation_id, operator, reason, note,
                                                     now)
-                joined = await self._router.tell_shopper(
-                    conn, conversation_id, conversation.contact_id, conversation.channel,
-                    conversation.locale,
-                    replies.text("operator_joined", conversation.locale).format(
-                        name=target.author_name(conversation.locale)
-                    ),
-                    now, {"handoff": "joined", "operator_id": target.id},
-                )
+                joined = await self._tell_joined(conn, conversation, target, now)
                 if joined is not None:
                     events.append(joined)
             operator.assigned.discard(conversation_id)
