@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -20,10 +21,11 @@ from rich.table import Table
 
 from bot.types import TrainingExample
 from nlu.config import NLUSettings
-from nlu.embedded import EmbeddedNLU, NLUTrainingError
 from nlu.evaluate import EvalReport, evaluate_sync
-from nlu.model_io import ModelFileError
 from nlu.yaml_io import NLUDataError, load_rasa_yaml
+
+if TYPE_CHECKING:
+    from nlu.embedded import EmbeddedNLU
 
 app = typer.Typer(help="NLU: train, parse, evaluate, serve, export.", no_args_is_help=True)
 
@@ -60,6 +62,9 @@ def _examples(train: Path | None) -> list[TrainingExample]:
 
 
 def _trained(examples: Sequence[TrainingExample]) -> tuple[EmbeddedNLU, float]:
+    # scikit-learn loads here, not when any `relevo` command starts
+    from nlu.embedded import EmbeddedNLU, NLUTrainingError
+
     engine = EmbeddedNLU(NLUSettings())
     started = time.perf_counter()
     try:
@@ -93,6 +98,9 @@ def parse(
     locale: str | None = typer.Option(None, "--locale", help="Skip language detection."),
 ) -> None:
     """Print Rasa's parse JSON for one message."""
+    from nlu.embedded import EmbeddedNLU
+    from nlu.model_io import ModelFileError
+
     if model is not None:
         try:
             engine = EmbeddedNLU.load(model, NLUSettings())
@@ -162,7 +170,9 @@ def serve(
     """A drop-in for `rasa run --enable-api` (NLU only): POST /model/parse."""
     import uvicorn
 
+    from nlu.embedded import EmbeddedNLU
     from nlu.http import standalone_app
+    from nlu.model_io import ModelFileError
 
     if model is not None:
         try:
