@@ -22,17 +22,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.types import TrainingExample  # noqa: E402
-from nlu.config import NLUSettings, RasaSettings  # noqa: E402
-from nlu.embedded import EmbeddedNLU  # noqa: E402
-from nlu.evaluate import (  # noqa: E402
+from relevo.bot.types import TrainingExample  # noqa: E402
+from relevo.nlu.config import NLUSettings, RasaSettings  # noqa: E402
+from relevo.nlu.embedded import EmbeddedNLU  # noqa: E402
+from relevo.nlu.evaluate import (  # noqa: E402
     EvalReport,
     evaluate_async,
     evaluate_sync,
     held_out_intents_split,
 )
-from nlu.rasa import RasaNLU  # noqa: E402
-from nlu.yaml_io import load_examples  # noqa: E402
+from relevo.nlu.rasa import RasaNLU  # noqa: E402
+from relevo.nlu.yaml_io import load_examples  # noqa: E402
 
 
 @dataclass
@@ -122,7 +122,7 @@ def main() -> int:
         extra.append(f"BANKING77 not found at {args.banking77}: skipped")
 
     if args.demo_eval.exists():
-        from knowledge_base.training import examples_from_dir
+        from relevo.knowledge_base.training import examples_from_dir
 
         demo_test = load_examples(args.demo_eval)
         rows.append(run_embedded("demo shop (es+en)", examples_from_dir(), demo_test))

@@ -157,7 +157,7 @@ def main() -> None:
         "RELEVO_LOG_LEVEL": "WARNING",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--port", str(port)],
+        [sys.executable, "-m", "relevo.app.cli", "run", "--port", str(port)],
         cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"

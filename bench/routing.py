@@ -28,11 +28,11 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import sqlalchemy as sa  # noqa: E402
 
-from bot.bus import InProcessBus  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.store.db import Database  # noqa: E402
-from bot.store.migrate import upgrade  # noqa: E402
-from bot.store.schema import (  # noqa: E402
+from relevo.app.settings import load_settings  # noqa: E402
+from relevo.bot.bus import InProcessBus  # noqa: E402
+from relevo.bot.store.db import Database  # noqa: E402
+from relevo.bot.store.migrate import upgrade  # noqa: E402
+from relevo.bot.store.schema import (  # noqa: E402
     contacts,
     conversations,
     handoffs,
@@ -40,8 +40,8 @@ from bot.store.schema import (  # noqa: E402
     messages,
     operators,
 )
-from handoff.rules import Facts  # noqa: E402
-from handoff.service import Handoff  # noqa: E402
+from relevo.handoff.rules import Facts  # noqa: E402
+from relevo.handoff.service import Handoff  # noqa: E402
 from tests.fakes.nlu import DictKnowledgeBase  # noqa: E402
 
 KINDS = ("internal", "outsourced", "expert", "ambassador")

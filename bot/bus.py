@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.protocols import EventHandler
-from bot.types import Event
+from relevo.bot.protocols import EventHandler
+from relevo.bot.types import Event
 
 log = logging.getLogger("relevo.bus")
 

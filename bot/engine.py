@@ -19,17 +19,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import replies
-from bot.metrics import Metrics
-from bot.protocols import NLU, Bus, KnowledgeBase, Router
-from bot.serial import KeyedSerializer
-from bot.store import contacts as contact_store
-from bot.store import conversations as conversation_store
-from bot.store import messages as message_store
-from bot.store.conversations import ConversationRow
-from bot.store.db import Database
-from bot.store.messages import StoredMessage
-from bot.types import (
+from relevo.bot import replies
+from relevo.bot.metrics import Metrics
+from relevo.bot.protocols import NLU, Bus, KnowledgeBase, Router
+from relevo.bot.serial import KeyedSerializer
+from relevo.bot.store import contacts as contact_store
+from relevo.bot.store import conversations as conversation_store
+from relevo.bot.store import messages as message_store
+from relevo.bot.store.conversations import ConversationRow
+from relevo.bot.store.db import Database
+from relevo.bot.store.messages import StoredMessage
+from relevo.bot.types import (
     Author,
     AuthorKind,
     ConversationQueued,

@@ -12,16 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from bot.metrics import Metrics
-from bot.protocols import Bus
-from bot.store import contacts as contact_store
-from bot.store import conversations as conversation_store
-from bot.store import messages as message_store
-from bot.store.contacts import IdentityRef
-from bot.store.conversations import ConversationRow
-from bot.store.db import Database
-from bot.store.messages import StoredMessage
-from bot.types import (
+from relevo.bot.metrics import Metrics
+from relevo.bot.protocols import Bus
+from relevo.bot.store import contacts as contact_store
+from relevo.bot.store import conversations as conversation_store
+from relevo.bot.store import messages as message_store
+from relevo.bot.store.contacts import IdentityRef
+from relevo.bot.store.conversations import ConversationRow
+from relevo.bot.store.db import Database
+from relevo.bot.store.messages import StoredMessage
+from relevo.bot.types import (
     Author,
     AuthorKind,
     DeliveryStatus,

@@ -31,15 +31,15 @@ from fastapi import APIRouter, FastAPI, Header, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.protocols import Bus
-from bot.store import contacts as contact_store
-from bot.store import conversations as conversation_store
-from bot.store import links
-from bot.store import messages as message_store
-from bot.store.conversations import ConversationRow
-from bot.store.db import Database
-from bot.store.messages import StoredMessage
-from bot.types import (
+from relevo.bot.protocols import Bus
+from relevo.bot.store import contacts as contact_store
+from relevo.bot.store import conversations as conversation_store
+from relevo.bot.store import links
+from relevo.bot.store import messages as message_store
+from relevo.bot.store.conversations import ConversationRow
+from relevo.bot.store.db import Database
+from relevo.bot.store.messages import StoredMessage
+from relevo.bot.types import (
     Author,
     AuthorKind,
     ConversationResolved,

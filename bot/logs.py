@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.metrics import Metrics
+from relevo.bot.metrics import Metrics
 
 access_log = logging.getLogger("relevo.http")
 

@@ -19,20 +19,20 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.config import OutboxSettings
-from bot.metrics import Metrics
-from bot.protocols import Bus, Channel
-from bot.store import messages as message_store
-from bot.store import outbox as outbox_store
-from bot.store.db import Database
-from bot.types import (
+from relevo.bot.config import OutboxSettings
+from relevo.bot.metrics import Metrics
+from relevo.bot.protocols import Bus, Channel
+from relevo.bot.store import messages as message_store
+from relevo.bot.store import outbox as outbox_store
+from relevo.bot.store.db import Database
+from relevo.bot.types import (
     DeliveryStatus,
     MessageSent,
     PermanentDeliveryError,
     SendResult,
     TransientDeliveryError,
 )
-from bot.worker import RoundWorker
+from relevo.bot.worker import RoundWorker
 
 log = logging.getLogger("relevo.outbox")
 

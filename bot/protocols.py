@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from bot.types import Event, OutboundMessage, ParseResult, SendResult, TrainingExample
+from relevo.bot.types import Event, OutboundMessage, ParseResult, SendResult, TrainingExample
 
 
 @runtime_checkable

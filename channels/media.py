@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.types import Attachment
+from relevo.bot.types import Attachment
 
 
 @dataclass(frozen=True, slots=True)

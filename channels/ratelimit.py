@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
-from bot.types import TransientDeliveryError
+from relevo.bot.types import TransientDeliveryError
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]

@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import replies
-from bot.protocols import Bus
-from bot.store import conversations as conversation_store
-from bot.store import operators as operator_store
-from bot.store.conversations import ConversationRow
-from bot.store.db import Database
-from bot.types import (
+from relevo.bot import replies
+from relevo.bot.protocols import Bus
+from relevo.bot.store import conversations as conversation_store
+from relevo.bot.store import operators as operator_store
+from relevo.bot.store.conversations import ConversationRow
+from relevo.bot.store.db import Database
+from relevo.bot.types import (
     Author,
     AuthorKind,
     ConversationAssigned,
@@ -33,12 +33,12 @@ from bot.types import (
     IllegalTransition,
     MessageStored,
 )
-from handoff import csat, points, store
-from handoff.config import HandoffSettings, Pool
-from handoff.events import NoteAdded, PresenceChanged, QueueChanged
-from handoff.operators import OperatorState, Presence
-from handoff.router import HandoffRouter
-from handoff.state import Assignment, HandoffState
+from relevo.handoff import csat, points, store
+from relevo.handoff.config import HandoffSettings, Pool
+from relevo.handoff.events import NoteAdded, PresenceChanged, QueueChanged
+from relevo.handoff.operators import OperatorState, Presence
+from relevo.handoff.router import HandoffRouter
+from relevo.handoff.state import Assignment, HandoffState
 
 log = logging.getLogger("relevo.handoff.actions")
 

@@ -18,14 +18,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.websockets import WebSocketDisconnect
 
-from bot.store import conversations as conversation_store
-from handoff import csat, points, store
-from handoff.actions import ActionError
-from handoff.config import Pool
-from handoff.operator_admin import operator_admin_routes
-from handoff.operators import OperatorState, Presence
-from handoff.service import Handoff
-from handoff.suggest import suggestions
+from relevo.bot.store import conversations as conversation_store
+from relevo.handoff import csat, points, store
+from relevo.handoff.actions import ActionError
+from relevo.handoff.config import Pool
+from relevo.handoff.operator_admin import operator_admin_routes
+from relevo.handoff.operators import OperatorState, Presence
+from relevo.handoff.service import Handoff
+from relevo.handoff.suggest import suggestions
 
 log = logging.getLogger("relevo.handoff.api")
 

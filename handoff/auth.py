@@ -16,8 +16,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.contacts import hash_token
-from bot.store.schema import console_sessions
+from relevo.bot.store.contacts import hash_token
+from relevo.bot.store.schema import console_sessions
 
 MIN_PASSWORD_LENGTH = 10
 _HASHER = PasswordHasher()

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.types import OperatorKind
-from handoff.schedule import DAYS, WeeklyHours, parse_range, parse_zone
+from relevo.bot.types import OperatorKind
+from relevo.handoff.schedule import DAYS, WeeklyHours, parse_range, parse_zone
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 PointsEvent = Literal["resolved", "csat_high", "thanks"]

@@ -12,11 +12,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from bot.console import asset
-from bot.store import operators as operator_store
-from handoff.api import SESSION_COOKIE
-from handoff.auth import create_session, dummy_verify, end_session, verify_password
-from handoff.service import Handoff
+from relevo.bot.console import asset
+from relevo.bot.store import operators as operator_store
+from relevo.handoff.api import SESSION_COOKIE
+from relevo.handoff.auth import create_session, dummy_verify, end_session, verify_password
+from relevo.handoff.service import Handoff
 
 # The console loads nothing from elsewhere and runs no inline script.
 SECURITY_HEADERS = {

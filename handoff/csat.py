@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.schema import csat_responses, operators
-from bot.types import OperatorKind
+from relevo.bot.store.schema import csat_responses, operators
+from relevo.bot.types import OperatorKind
 
 _DIGIT = re.compile(r"^\s*([1-5])\s*(?:/\s*5|de\s*5|of\s*5|out\s+of\s+5)?\s*[.!]*\s*$", re.I)
 _STARS = re.compile(r"^\s*([★⭐]\ufe0f?){1,5}\s*$")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.types import Event
+from relevo.bot.types import Event
 
 
 @dataclass(frozen=True, slots=True)

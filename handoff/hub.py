@@ -13,8 +13,8 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from bot.protocols import Bus, Subscription
-from bot.types import (
+from relevo.bot.protocols import Bus, Subscription
+from relevo.bot.types import (
     ConversationAssigned,
     ConversationQueued,
     ConversationResolved,
@@ -23,14 +23,14 @@ from bot.types import (
     MessageReceived,
     MessageStored,
 )
-from handoff.events import (
+from relevo.handoff.events import (
     ConversationOffered,
     NoteAdded,
     OperatorReminded,
     PresenceChanged,
     QueueChanged,
 )
-from handoff.state import HandoffState
+from relevo.handoff.state import HandoffState
 
 log = logging.getLogger("relevo.handoff.hub")
 

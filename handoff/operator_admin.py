@@ -9,11 +9,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
-from bot.store import operators as operator_store
-from bot.types import OperatorKind
-from handoff.auth import hash_password
-from handoff.operators import OperatorState, validate_schedule
-from handoff.service import Handoff
+from relevo.bot.store import operators as operator_store
+from relevo.bot.types import OperatorKind
+from relevo.handoff.auth import hash_password
+from relevo.handoff.operators import OperatorState, validate_schedule
+from relevo.handoff.service import Handoff
 
 
 class OperatorFields(BaseModel):
@@ -41,7 +41,7 @@ def check_fields(values: dict[str, Any], current_timezone: str = "UTC") -> None:
 
 
 def operator_admin_routes(router: APIRouter, handoff: Handoff) -> None:
-    from handoff.api import Me  # the API module includes these routes
+    from relevo.handoff.api import Me  # the API module includes these routes
     def admin(operator: OperatorState) -> None:
         if operator.kind != OperatorKind.INTERNAL:
             raise HTTPException(403, "only in-house (internal) operators manage operators")

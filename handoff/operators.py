@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import replies
-from bot.store.operators import OperatorRow
-from bot.types import OperatorKind
-from handoff.config import Pool
-from handoff.schedule import WeeklyHours, parse_schedule, parse_zone
+from relevo.bot import replies
+from relevo.bot.store.operators import OperatorRow
+from relevo.bot.types import OperatorKind
+from relevo.handoff.config import Pool
+from relevo.handoff.schedule import WeeklyHours, parse_schedule, parse_zone
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from handoff.actions import ActionError
-from handoff.api import action_refused, operator_api
-from handoff.console import console_router
-from handoff.service import Handoff
+from relevo.handoff.actions import ActionError
+from relevo.handoff.api import action_refused, operator_api
+from relevo.handoff.console import console_router
+from relevo.handoff.service import Handoff
 
 if TYPE_CHECKING:
-    from bot.app import Relevo
+    from relevo.app.wiring import Relevo
 
 
 def install(app: FastAPI, relevo: Relevo) -> None:

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store import operators as operator_store
-from bot.store.schema import operators, points_events
-from bot.types import OperatorKind
-from handoff.config import Level, PointsEvent, PointsSettings
+from relevo.bot.store import operators as operator_store
+from relevo.bot.store.schema import operators, points_events
+from relevo.bot.types import OperatorKind
+from relevo.handoff.config import Level, PointsEvent, PointsSettings
 
 
 async def award(

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from handoff.config import Pool
-from handoff.operators import OperatorState
+from relevo.handoff.config import Pool
+from relevo.handoff.operators import OperatorState
 
 SortKey = tuple[int, float, int]
 Lane = tuple[Pool, ...]

@@ -21,20 +21,20 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import replies
-from bot.protocols import NLU, Bus, KnowledgeBase
-from bot.store import contacts as contact_store
-from bot.store import conversations as conversation_store
-from bot.store import messages as message_store
-from bot.store.db import Database
-from bot.types import Author, AuthorKind, ConversationState, Event, MessageStored
-from handoff import store
-from handoff.config import HandoffSettings, Pool
-from handoff.events import ConversationOffered, QueueChanged
-from handoff.operators import OperatorState, language_of
-from handoff.queue import QueueEntry, estimate_wait, minutes
-from handoff.rules import Facts, Hit, Outcome, RuleTable, pool_to_json
-from handoff.state import HandoffState
+from relevo.bot import replies
+from relevo.bot.protocols import NLU, Bus, KnowledgeBase
+from relevo.bot.store import contacts as contact_store
+from relevo.bot.store import conversations as conversation_store
+from relevo.bot.store import messages as message_store
+from relevo.bot.store.db import Database
+from relevo.bot.types import Author, AuthorKind, ConversationState, Event, MessageStored
+from relevo.handoff import store
+from relevo.handoff.config import HandoffSettings, Pool
+from relevo.handoff.events import ConversationOffered, QueueChanged
+from relevo.handoff.operators import OperatorState, language_of
+from relevo.handoff.queue import QueueEntry, estimate_wait, minutes
+from relevo.handoff.rules import Facts, Hit, Outcome, RuleTable, pool_to_json
+from relevo.handoff.state import HandoffState
 
 log = logging.getLogger("relevo.handoff.router")
 

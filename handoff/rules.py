@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from handoff.config import Conditions, Pool, Rule
-from handoff.schedule import DAYS, TimeRange, WeeklyHours, parse_range
+from relevo.handoff.config import Conditions, Pool, Rule
+from relevo.handoff.schedule import DAYS, TimeRange, WeeklyHours, parse_range
 
 UNKNOWN_TOPIC = "unknown"
 

@@ -13,30 +13,30 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from bot import replies
-from bot.protocols import NLU, Bus, KnowledgeBase
-from bot.store import conversations as conversation_store
-from bot.store import operators as operator_store
-from bot.store.conversations import ConversationRow
-from bot.store.db import Database
-from bot.store.messages import StoredMessage
-from bot.types import (
+from relevo.bot import replies
+from relevo.bot.protocols import NLU, Bus, KnowledgeBase
+from relevo.bot.store import conversations as conversation_store
+from relevo.bot.store import operators as operator_store
+from relevo.bot.store.conversations import ConversationRow
+from relevo.bot.store.db import Database
+from relevo.bot.store.messages import StoredMessage
+from relevo.bot.types import (
     ConversationResolved,
     ConversationState,
     Direction,
     Event,
     OperatorKind,
 )
-from handoff import csat, points, store
-from handoff.actions import Actions
-from handoff.auth import session_operator
-from handoff.config import HandoffSettings
-from handoff.events import PresenceChanged
-from handoff.hub import ConsoleHub
-from handoff.operators import OperatorState, Presence, language_of
-from handoff.router import HandoffRouter
-from handoff.sla import SlaTimers
-from handoff.state import HandoffState
+from relevo.handoff import csat, points, store
+from relevo.handoff.actions import Actions
+from relevo.handoff.auth import session_operator
+from relevo.handoff.config import HandoffSettings
+from relevo.handoff.events import PresenceChanged
+from relevo.handoff.hub import ConsoleHub
+from relevo.handoff.operators import OperatorState, Presence, language_of
+from relevo.handoff.router import HandoffRouter
+from relevo.handoff.sla import SlaTimers
+from relevo.handoff.state import HandoffState
 
 log = logging.getLogger("relevo.handoff")
 

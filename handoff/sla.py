@@ -17,18 +17,18 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from bot.protocols import Bus
-from bot.store import conversations as conversation_store
-from bot.store import operators as operator_store
-from bot.store.db import Database
-from bot.types import ConversationQueued, ConversationState, IllegalTransition
-from handoff import store
-from handoff.config import HandoffSettings
-from handoff.events import OperatorReminded, PresenceChanged
-from handoff.operators import Presence
-from handoff.queue import QueueEntry
-from handoff.router import HandoffRouter
-from handoff.state import Assignment, HandoffState
+from relevo.bot.protocols import Bus
+from relevo.bot.store import conversations as conversation_store
+from relevo.bot.store import operators as operator_store
+from relevo.bot.store.db import Database
+from relevo.bot.types import ConversationQueued, ConversationState, IllegalTransition
+from relevo.handoff import store
+from relevo.handoff.config import HandoffSettings
+from relevo.handoff.events import OperatorReminded, PresenceChanged
+from relevo.handoff.operators import Presence
+from relevo.handoff.queue import QueueEntry
+from relevo.handoff.router import HandoffRouter
+from relevo.handoff.state import Assignment, HandoffState
 
 log = logging.getLogger("relevo.handoff.sla")
 

@@ -17,13 +17,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store import operators as operator_store
-from bot.store.schema import conversations, csat_responses, handoffs
-from handoff import store
-from handoff.config import HandoffSettings, Pool
-from handoff.operators import NEVER, OperatorIndex, language_of
-from handoff.queue import HandleTimes, QueueEntry, QueueIndex
-from handoff.rules import pool_from_json
+from relevo.bot.store import operators as operator_store
+from relevo.bot.store.schema import conversations, csat_responses, handoffs
+from relevo.handoff import store
+from relevo.handoff.config import HandoffSettings, Pool
+from relevo.handoff.operators import NEVER, OperatorIndex, language_of
+from relevo.handoff.queue import HandleTimes, QueueEntry, QueueIndex
+from relevo.handoff.rules import pool_from_json
 
 log = logging.getLogger("relevo.handoff")
 

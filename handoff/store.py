@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.schema import (
+from relevo.bot.store.schema import (
     contacts,
     conversations,
     handoffs,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.store import messages as message_store
-from bot.types import AuthorKind
-from handoff.service import Handoff
+from relevo.bot.store import messages as message_store
+from relevo.bot.types import AuthorKind
+from relevo.handoff.service import Handoff
 
 FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope", "human_handoff"})
 

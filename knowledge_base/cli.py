@@ -14,8 +14,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.cli_common import ConfigOption, fail, settings_from
-from knowledge_base.articles import DEMO_CONTENT_DIR, Article, ArticleError, export_dir, load_dir
+from relevo.app.cli_support import ConfigOption, fail, settings_from
+from relevo.knowledge_base.articles import (
+    DEMO_CONTENT_DIR,
+    Article,
+    ArticleError,
+    export_dir,
+    load_dir,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from knowledge_base.articles import Article
+from relevo.knowledge_base.articles import Article
 
 FALLBACK_LOCALE = "en"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from bot.types import TrainingExample
-from knowledge_base.articles import DEMO_CONTENT_DIR, Article, load_dir
+from relevo.bot.types import TrainingExample
+from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, Article, load_dir
 
 
 def examples_from_articles(articles: Iterable[Article]) -> list[TrainingExample]:

@@ -22,7 +22,7 @@ from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from nlu.features import BLOCK_WEIGHT
+from relevo.nlu.features import BLOCK_WEIGHT
 
 SVM_C = 0.5
 # liblinear draws its coordinate order from one process-wide random generator, so two

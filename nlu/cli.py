@@ -19,13 +19,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.types import TrainingExample
-from nlu.config import NLUSettings
-from nlu.evaluate import EvalReport, evaluate_sync
-from nlu.yaml_io import NLUDataError, load_rasa_yaml
+from relevo.bot.types import TrainingExample
+from relevo.nlu.config import NLUSettings
+from relevo.nlu.evaluate import EvalReport, evaluate_sync
+from relevo.nlu.yaml_io import NLUDataError, load_rasa_yaml
 
 if TYPE_CHECKING:
-    from nlu.embedded import EmbeddedNLU
+    from relevo.nlu.embedded import EmbeddedNLU
 
 app = typer.Typer(help="NLU: train, parse, evaluate, serve, export.", no_args_is_help=True)
 
@@ -41,7 +41,7 @@ def _fail(message: str) -> typer.Exit:
 def load_demo_examples() -> list[TrainingExample]:
     """The demo shop's knowledge base, as the NLU training feed."""
     try:
-        from knowledge_base.training import examples_from_dir
+        from relevo.knowledge_base.training import examples_from_dir
     except ImportError as exc:
         raise _fail(f"no demo knowledge base available ({exc}); pass --train FILE.yml") from exc
     return examples_from_dir()
@@ -63,7 +63,7 @@ def _examples(train: Path | None) -> list[TrainingExample]:
 
 def _trained(examples: Sequence[TrainingExample]) -> tuple[EmbeddedNLU, float]:
     # scikit-learn loads here, not when any `relevo` command starts
-    from nlu.embedded import EmbeddedNLU, NLUTrainingError
+    from relevo.nlu.embedded import EmbeddedNLU, NLUTrainingError
 
     engine = EmbeddedNLU(NLUSettings())
     started = time.perf_counter()
@@ -98,8 +98,8 @@ def parse(
     locale: str | None = typer.Option(None, "--locale", help="Skip language detection."),
 ) -> None:
     """Print Rasa's parse JSON for one message."""
-    from nlu.embedded import EmbeddedNLU
-    from nlu.model_io import ModelFileError
+    from relevo.nlu.embedded import EmbeddedNLU
+    from relevo.nlu.model_io import ModelFileError
 
     if model is not None:
         try:
@@ -170,9 +170,9 @@ def serve(
     """A drop-in for `rasa run --enable-api` (NLU only): POST /model/parse."""
     import uvicorn
 
-    from nlu.embedded import EmbeddedNLU
-    from nlu.http import standalone_app
-    from nlu.model_io import ModelFileError
+    from relevo.nlu.embedded import EmbeddedNLU
+    from relevo.nlu.http import standalone_app
+    from relevo.nlu.model_io import ModelFileError
 
     if model is not None:
         try:
@@ -191,7 +191,7 @@ def export_rasa(
     train: Path | None = TrainOption,
 ) -> None:
     """Write a trainable Rasa 3.x project (config.yml, domain.yml, data/nlu.yml)."""
-    from nlu.rasa_export import export_rasa_project
+    from relevo.nlu.rasa_export import export_rasa_project
 
     settings = NLUSettings()
     examples = _examples(train)

@@ -17,19 +17,19 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.types import IntentPrediction, ParseResult, TrainingExample
-from nlu.background import background_sentences, background_weights, unclaimed
-from nlu.calibration import (
+from relevo.bot.types import IntentPrediction, ParseResult, TrainingExample
+from relevo.nlu.background import background_sentences, background_weights, unclaimed
+from relevo.nlu.calibration import (
     Calibrator,
     LinearModel,
     TrainingData,
     fit_with_calibration,
     score_features,
 )
-from nlu.config import NLUSettings
-from nlu.features import Vectorizer
-from nlu.langid import FUNCTION_WORDS, LanguageDetector
-from nlu.text import MAX_CHARS, extract_entities, tokens
+from relevo.nlu.config import NLUSettings
+from relevo.nlu.features import Vectorizer
+from relevo.nlu.langid import FUNCTION_WORDS, LanguageDetector
+from relevo.nlu.text import MAX_CHARS, extract_entities, tokens
 
 logger = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ class EmbeddedNLU:
     # --- persistence ----------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
-        from nlu.model_io import save_model
+        from relevo.nlu.model_io import save_model
 
         if self._model is None:
             raise NLUNotTrained
@@ -245,7 +245,7 @@ class EmbeddedNLU:
     def load(
         cls, path: str | Path, settings: NLUSettings | None = None, *, seed: int = 0
     ) -> EmbeddedNLU:
-        from nlu.model_io import load_model
+        from relevo.nlu.model_io import load_model
 
         engine = cls(settings, seed=seed)
         engine._model = load_model(Path(path))

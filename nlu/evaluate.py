@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from bot.types import ParseResult, TrainingExample
+from relevo.bot.types import ParseResult, TrainingExample
 
 FALLBACK_OUTCOMES = frozenset({"nlu_fallback", "out_of_scope"})
 OOS = "out_of_scope"

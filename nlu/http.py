@@ -12,7 +12,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from bot.protocols import NLU
+from relevo.bot.protocols import NLU
 
 RASA_COMPAT_VERSION = "3.6.21"
 RELEVO_VERSION = "0.1.0"

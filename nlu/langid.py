@@ -11,8 +11,8 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from bot.types import TrainingExample
-from nlu.text import tokens
+from relevo.bot.types import TrainingExample
+from relevo.nlu.text import tokens
 
 _BUILTIN: dict[str, str] = {
     "es": "de la que el en y a los se del las un por con no una su para es al lo como mas "

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nlu.calibration import Calibrator, LinearModel
-from nlu.features import Vectorizer
-from nlu.langid import LanguageDetector
+from relevo.nlu.calibration import Calibrator, LinearModel
+from relevo.nlu.features import Vectorizer
+from relevo.nlu.langid import LanguageDetector
 
 if TYPE_CHECKING:
-    from nlu.embedded import TrainedModel
+    from relevo.nlu.embedded import TrainedModel
 
 FORMAT = "relevo-nlu-embedded/1"
 
@@ -48,7 +48,7 @@ def save_model(model: TrainedModel, path: Path) -> None:
 
 
 def load_model(path: Path) -> TrainedModel:
-    from nlu.embedded import TrainedModel
+    from relevo.nlu.embedded import TrainedModel
 
     try:
         with np.load(path, allow_pickle=False) as data:

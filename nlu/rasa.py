@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 
-from bot.metrics import Metrics
-from bot.protocols import NLU
-from bot.types import Entity, IntentPrediction, ParseResult, TrainingExample
-from nlu.config import RasaSettings
+from relevo.bot.metrics import Metrics
+from relevo.bot.protocols import NLU
+from relevo.bot.types import Entity, IntentPrediction, ParseResult, TrainingExample
+from relevo.nlu.config import RasaSettings
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.types import TrainingExample
-from nlu.yaml_io import dump_rasa_yaml
+from relevo.bot.types import TrainingExample
+from relevo.nlu.yaml_io import dump_rasa_yaml
 
 ASSISTANT_ID = "relevo"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.types import Entity
+from relevo.bot.types import Entity
 
 # Bound the work per message: the intent of a long message is almost always stated early,
 # and featurising 100 kB would break the latency budget.

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from bot.config import Settings, load_settings
+from relevo.app.settings import Settings, load_settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("RELEVO_TEST_DATABASE_URL", "")

@@ -60,7 +60,7 @@ def relevo_env(tmp_path: Path) -> dict[str, str]:
 
 def relevo_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=REPO_ROOT, env=env, input=stdin,
+        [sys.executable, "-m", "relevo.app.cli", *args], cwd=REPO_ROOT, env=env, input=stdin,
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -71,7 +71,9 @@ def relevo_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str
 def relevo_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
     """`relevo run` on a free port; yields its base URL once /healthz answers."""
     port = free_port()
-    command = [sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        sys.executable, "-m", "relevo.app.cli", "run", "--host", "127.0.0.1", "--port", str(port)
+    ]
     # Output goes to a file, not a pipe: a chatty server must never block on a full pipe.
     with log_path.open("wb") as log:
         process = subprocess.Popen(

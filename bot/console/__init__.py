@@ -7,4 +7,4 @@ from importlib import resources
 
 
 def asset(name: str) -> bytes:
-    return resources.files("bot.console").joinpath(name).read_bytes()
+    return resources.files("relevo.bot.console").joinpath(name).read_bytes()

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.schema import contacts, identities, web_sessions
+from relevo.bot.store.schema import contacts, identities, web_sessions
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.schema import conversation_transitions, conversations
-from bot.types import ConversationState, IllegalTransition
+from relevo.bot.store.schema import conversation_transitions, conversations
+from relevo.bot.types import ConversationState, IllegalTransition
 
 S = ConversationState
 

@@ -10,8 +10,15 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.schema import messages, outbox
-from bot.types import Attachment, Author, AuthorKind, DeliveryStatus, Direction, InboundMessage
+from relevo.bot.store.schema import messages, outbox
+from relevo.bot.types import (
+    Attachment,
+    Author,
+    AuthorKind,
+    DeliveryStatus,
+    Direction,
+    InboundMessage,
+)
 
 
 @dataclass(frozen=True, slots=True)

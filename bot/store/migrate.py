@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
-from bot.store.db import Database
+from relevo.bot.store.db import Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.contacts import hash_token
-from bot.store.schema import operators
-from bot.types import OperatorKind
+from relevo.bot.store.contacts import hash_token
+from relevo.bot.store.schema import operators
+from relevo.bot.types import OperatorKind
 
 
 @dataclass(frozen=True, slots=True)

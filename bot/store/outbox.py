@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.schema import messages, outbox
-from bot.types import Author, AuthorKind, OutboundMessage, QuickReply
+from relevo.bot.store.schema import messages, outbox
+from relevo.bot.types import Author, AuthorKind, OutboundMessage, QuickReply
 
 _CLAIM = (
     sa.select(

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.config import ConfigError, load_settings
+from relevo.app.cli import app
+from relevo.app.settings import load_settings
+from relevo.bot.config import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 

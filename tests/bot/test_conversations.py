@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.store import contacts as contact_store
-from bot.store import conversations as conversation_store
-from bot.store import operators as operator_store
-from bot.store.db import Database
-from bot.store.migrate import upgrade
-from bot.types import ConversationState as S
-from bot.types import IllegalTransition, OperatorKind
+from relevo.bot.store import contacts as contact_store
+from relevo.bot.store import conversations as conversation_store
+from relevo.bot.store import operators as operator_store
+from relevo.bot.store.db import Database
+from relevo.bot.store.migrate import upgrade
+from relevo.bot.types import ConversationState as S
+from relevo.bot.types import IllegalTransition, OperatorKind
 
 NOW = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)
 

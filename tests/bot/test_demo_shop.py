@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app import create_app
-from bot.config import Settings
+from relevo.app.settings import Settings
+from relevo.app.wiring import create_app
 from tests.bot.test_webchat import new_visitor, settle, transcript
 from tests.conftest import started
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.logs import JsonFormatter, redact
+from relevo.bot.logs import JsonFormatter, redact
 
 
 @pytest.mark.parametrize(

@@ -9,18 +9,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.bus import InProcessBus
-from bot.config import OutboxSettings
-from bot.metrics import Metrics
-from bot.outbox import OutboxWorker
-from bot.store import contacts as contact_store
-from bot.store import conversations as conversation_store
-from bot.store import messages as message_store
-from bot.store import outbox as outbox_store
-from bot.store.db import Database
-from bot.store.migrate import upgrade
-from bot.store.schema import messages, outbox
-from bot.types import (
+from relevo.bot.bus import InProcessBus
+from relevo.bot.config import OutboxSettings
+from relevo.bot.metrics import Metrics
+from relevo.bot.outbox import OutboxWorker
+from relevo.bot.store import contacts as contact_store
+from relevo.bot.store import conversations as conversation_store
+from relevo.bot.store import messages as message_store
+from relevo.bot.store import outbox as outbox_store
+from relevo.bot.store.db import Database
+from relevo.bot.store.migrate import upgrade
+from relevo.bot.store.schema import messages, outbox
+from relevo.bot.types import (
     Author,
     AuthorKind,
     DeliveryError,

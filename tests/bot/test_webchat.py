@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from bot.app import create_app
-from bot.config import Settings
-from bot.store import outbox as outbox_store
-from bot.store.schema import messages, outbox, web_sessions
+from relevo.app.settings import Settings
+from relevo.app.wiring import create_app
+from relevo.bot.store import outbox as outbox_store
+from relevo.bot.store.schema import messages, outbox, web_sessions
 from tests.conftest import started
 from tests.fakes.nlu import shop_kb, shop_nlu
 

@@ -17,8 +17,8 @@ import uvicorn
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from bot.app import create_app
-from bot.config import Settings
+from relevo.app.settings import Settings
+from relevo.app.wiring import create_app
 from tests.conftest import free_port
 from tests.fakes.nlu import shop_kb, shop_nlu
 
@@ -108,7 +108,7 @@ def test_a_real_relevo_run_process_serves_a_whole_session(tmp_path: Path) -> Non
         "RELEVO_NLU__BACKEND": "none",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--port", str(port)],
+        [sys.executable, "-m", "relevo.app.cli", "run", "--port", str(port)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:

@@ -15,10 +15,10 @@ import httpx
 from fastapi import FastAPI
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import create_app
-from bot.config import Settings
-from bot.store import outbox as outbox_store
-from channels import slack_store
+from relevo.app.settings import Settings
+from relevo.app.wiring import create_app
+from relevo.bot.store import outbox as outbox_store
+from relevo.channels.slack import store as slack_store
 from tests.channels.support import payload
 from tests.fakes.nlu import shop_kb, shop_nlu
 from tests.fakes.slack_api import FakeSlack

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from bot.store import conversations as conversation_store
-from bot.store import operators as operator_store
-from bot.store.schema import messages, outbox
-from bot.types import ConversationState, OperatorKind
+from relevo.bot.store import conversations as conversation_store
+from relevo.bot.store import operators as operator_store
+from relevo.bot.store.schema import messages, outbox
+from relevo.bot.types import ConversationState, OperatorKind
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads"
 

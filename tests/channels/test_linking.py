@@ -13,8 +13,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from bot.app import create_app
-from bot.config import Settings
+from relevo.app.settings import Settings
+from relevo.app.wiring import create_app
 from tests.channels.support import operator_reply, payload, rows, settle
 from tests.channels.test_telegram import SECRET, TOKEN
 from tests.channels.test_whatsapp import PUBLIC, post, text

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.types import TransientDeliveryError
-from channels.ratelimit import RateLimiter
+from relevo.bot.types import TransientDeliveryError
+from relevo.channels.ratelimit import RateLimiter
 
 
 class Clock:

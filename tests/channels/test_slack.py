@@ -15,9 +15,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from bot.config import Settings
-from bot.types import OperatorKind
-from channels.slack_blocks import ACTION_CLAIM, ACTION_RESOLVE, ACTION_TRANSFER
+from relevo.app.settings import Settings
+from relevo.bot.types import OperatorKind
+from relevo.channels.slack.blocks import ACTION_CLAIM, ACTION_RESOLVE, ACTION_TRANSFER
 from tests.channels.slack_support import (
     CHANNEL,
     LUCIA,

@@ -17,17 +17,19 @@ import yaml
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
-from bot.app import create_app
-from bot.cli import app as cli
-from bot.config import ConfigError, Settings, SlackSettings
-from bot.types import Attachment, OperatorKind
-from channels.slack_blocks import (
+from relevo.app.cli import app as cli
+from relevo.app.settings import Settings
+from relevo.app.wiring import create_app
+from relevo.bot.config import ConfigError
+from relevo.bot.types import Attachment, OperatorKind
+from relevo.channels.slack.blocks import (
     ACTION_CLAIM,
     ACTION_TRANSFER,
     parse_transfer,
     plain,
     shopper_line,
 )
+from relevo.channels.slack.config import SlackSettings
 from tests.channels.slack_support import (
     CHANNEL,
     LUCIA,

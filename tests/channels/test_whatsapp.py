@@ -17,11 +17,11 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from bot.app import create_app
-from bot.config import Settings
-from bot.store.schema import messages, outbox
-from bot.types import Author, AuthorKind, OutboundMessage
-from channels.whatsapp_send import template_purpose
+from relevo.app.settings import Settings
+from relevo.app.wiring import create_app
+from relevo.bot.store.schema import messages, outbox
+from relevo.bot.types import Author, AuthorKind, OutboundMessage
+from relevo.channels.whatsapp.send import template_purpose
 from tests.channels.support import inbound, operator_reply, outbound, payload, rows, settle
 from tests.conftest import started
 from tests.fakes.nlu import shop_kb, shop_nlu

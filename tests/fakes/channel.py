@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from bot.types import (
+from relevo.bot.types import (
     DeliveryError,
     OutboundMessage,
     PermanentDeliveryError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.types import IntentPrediction, ParseResult, TrainingExample
+from relevo.bot.types import IntentPrediction, ParseResult, TrainingExample
 
 
 class KeywordNLU:

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from bot.app import create_app
-from bot.config import Settings
-from bot.store import operators as operator_store
-from bot.types import OperatorKind
-from handoff.service import Handoff
+from relevo.app.settings import Settings
+from relevo.app.wiring import create_app
+from relevo.bot.store import operators as operator_store
+from relevo.bot.types import OperatorKind
+from relevo.handoff.service import Handoff
 from tests.fakes.nlu import shop_kb, shop_nlu
 
 # A Wednesday, 11:00 in Madrid: inside the default business hours.

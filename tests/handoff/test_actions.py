@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from bot.config import Settings
-from bot.store.schema import conversation_transitions, messages, operator_notes
+from relevo.app.settings import Settings
+from relevo.bot.store.schema import conversation_transitions, messages, operator_notes
 from tests.conftest import started
 from tests.handoff.helpers import (
     add_operator,

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app as cli
-from bot.config import ConfigError, Settings, load_settings
-from handoff.auth import hash_password
+from relevo.app.cli import app as cli
+from relevo.app.settings import Settings, load_settings
+from relevo.bot.config import ConfigError
+from relevo.handoff.auth import hash_password
 from tests.conftest import started
 from tests.handoff.helpers import add_operator, build_app, new_shopper, say, service
 
@@ -55,7 +56,7 @@ async def test_console_login_session_and_live_socket(
     async with started(app) as client:
         ana = await add_operator(app, "Ana", email="ana@shop.test")
         handoff = service(app)
-        from bot.store import operators as operator_store
+        from relevo.bot.store import operators as operator_store
 
         async with handoff.database.write() as conn:
             await operator_store.set_password_hash(conn, ana.id,

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from bot.config import Settings
-from bot.store.schema import csat_responses, routing_decisions
+from relevo.app.settings import Settings
+from relevo.bot.store.schema import csat_responses, routing_decisions
 from tests.conftest import started
 from tests.handoff.helpers import (
     add_operator,

@@ -8,10 +8,10 @@ import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from bot.config import Settings
-from bot.store.schema import points_events
-from bot.types import OperatorKind
-from handoff import points
+from relevo.app.settings import Settings
+from relevo.bot.store.schema import points_events
+from relevo.bot.types import OperatorKind
+from relevo.handoff import points
 from tests.conftest import started
 from tests.handoff.helpers import (
     Op,

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from bot.config import Settings
-from bot.store.schema import contacts, conversations
+from relevo.app.settings import Settings
+from relevo.bot.store.schema import contacts, conversations
 from tests.conftest import started
 from tests.handoff.helpers import (
     SATURDAY_NIGHT,

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.config import Settings
-from handoff.config import HandoffSettings
-from handoff.rules import Facts, RuleTable
+from relevo.app.settings import Settings
+from relevo.handoff.config import HandoffSettings
+from relevo.handoff.rules import Facts, RuleTable
 from tests.conftest import started
 from tests.handoff.helpers import (
     SATURDAY_NIGHT,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from knowledge_base.articles import DEMO_CONTENT_DIR, load_dir
+from relevo.app.cli import app
+from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, load_dir
 
 ARTICLE = """\
 intent: gift_wrapping
@@ -73,8 +73,8 @@ def test_a_broken_file_imports_nothing_and_names_the_line(workdir: Path) -> None
 
 
 def test_relevo_run_serves_the_imported_articles(workdir: Path) -> None:
-    from bot.app import _load_knowledge_base
-    from bot.config import load_settings
+    from relevo.app.settings import load_settings
+    from relevo.app.wiring import _load_knowledge_base
 
     (workdir / "shop").mkdir()
     (workdir / "shop" / "gift.yml").write_text(ARTICLE)

@@ -9,8 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from knowledge_base.articles import DEMO_CONTENT_DIR, TOPICS, Article, load_dir, normalise_text
-from knowledge_base.training import examples_from_dir
+from relevo.knowledge_base.articles import (
+    DEMO_CONTENT_DIR,
+    TOPICS,
+    Article,
+    load_dir,
+    normalise_text,
+)
+from relevo.knowledge_base.training import examples_from_dir
 
 EVAL_FILE = DEMO_CONTENT_DIR.parent / "eval" / "demo_eval.yml"
 LOCALES = ("en", "es")

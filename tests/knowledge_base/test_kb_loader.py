@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge_base.articles import (
+from relevo.knowledge_base.articles import (
     DEMO_CONTENT_DIR,
     ArticleError,
     dump_article,

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from bot.protocols import KnowledgeBase
-from knowledge_base.articles import DEMO_CONTENT_DIR, Article, load_dir
-from knowledge_base.memory import InMemoryKnowledgeBase
-from knowledge_base.training import examples_from_articles
+from relevo.bot.protocols import KnowledgeBase
+from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, Article, load_dir
+from relevo.knowledge_base.memory import InMemoryKnowledgeBase
+from relevo.knowledge_base.training import examples_from_articles
 
 
 def _article(intent: str, locales: tuple[str, ...], status: str = "published") -> Article:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.types import TrainingExample
-from nlu.embedded import EmbeddedNLU
+from relevo.bot.types import TrainingExample
+from relevo.nlu.embedded import EmbeddedNLU
 
 SHOP_DATA: dict[str, dict[str, list[str]]] = {
     "order_status": {

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.types import TrainingExample
-from nlu.background import background_sentences, background_weights
-from nlu.embedded import EmbeddedNLU
-from nlu.features import Vectorizer
-from nlu.text import tokens
-from nlu.yaml_io import load_examples
+from relevo.bot.types import TrainingExample
+from relevo.nlu.background import background_sentences, background_weights
+from relevo.nlu.embedded import EmbeddedNLU
+from relevo.nlu.features import Vectorizer
+from relevo.nlu.text import tokens
+from relevo.nlu.yaml_io import load_examples
 
 from .conftest import shop_examples
 

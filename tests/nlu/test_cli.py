@@ -5,8 +5,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from nlu.cli import app
-from nlu.yaml_io import dump_rasa_yaml, parse_rasa_yaml
+from relevo.nlu.cli import app
+from relevo.nlu.yaml_io import dump_rasa_yaml, parse_rasa_yaml
 
 from .conftest import shop_examples
 

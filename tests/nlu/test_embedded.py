@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.protocols import NLU
-from bot.types import TrainingExample
-from nlu.config import NLUSettings
-from nlu.embedded import EmbeddedNLU, NLUNotTrained, NLUTrainingError
+from relevo.bot.protocols import NLU
+from relevo.bot.types import TrainingExample
+from relevo.nlu.config import NLUSettings
+from relevo.nlu.embedded import EmbeddedNLU, NLUNotTrained, NLUTrainingError
 
 from .conftest import shop_examples
 
@@ -165,7 +165,7 @@ def test_settings_validate_ranges() -> None:
 
 
 def test_content_known_share_ignores_function_words_and_numbers() -> None:
-    from nlu.embedded import content_known_share
+    from relevo.nlu.embedded import content_known_share
 
     taught = {"match", "price", "order"}
     assert content_known_share(["who", "won", "the", "match"], taught) == 0.5

@@ -3,8 +3,8 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from nlu.embedded import EmbeddedNLU
-from nlu.http import parse_router, standalone_app
+from relevo.nlu.embedded import EmbeddedNLU
+from relevo.nlu.http import parse_router, standalone_app
 
 
 def _client(app: FastAPI) -> httpx.AsyncClient:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from nlu.config import NLUSettings
-from nlu.embedded import EmbeddedNLU
-from nlu.evaluate import evaluate_sync, held_out_intents_split
-from nlu.yaml_io import load_examples
+from relevo.nlu.config import NLUSettings
+from relevo.nlu.embedded import EmbeddedNLU
+from relevo.nlu.evaluate import evaluate_sync, held_out_intents_split
+from relevo.nlu.yaml_io import load_examples
 
 BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "banking77"
 DEMO_EVAL = Path(__file__).resolve().parents[2] / "knowledge_base" / "eval" / "demo_eval.yml"
@@ -45,7 +45,7 @@ def test_banking77_held_out_intents_fallback(banking77: tuple[list, list]) -> No
 
 
 def test_demo_shop_out_of_scope_recall() -> None:
-    from knowledge_base.training import examples_from_dir
+    from relevo.knowledge_base.training import examples_from_dir
 
     engine = EmbeddedNLU()
     engine.train_sync(examples_from_dir())

@@ -13,10 +13,10 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from bot.metrics import Metrics
-from nlu.config import RasaSettings
-from nlu.embedded import EmbeddedNLU
-from nlu.rasa import FAILURE_METRIC, RasaNLU
+from relevo.bot.metrics import Metrics
+from relevo.nlu.config import RasaSettings
+from relevo.nlu.embedded import EmbeddedNLU
+from relevo.nlu.rasa import FAILURE_METRIC, RasaNLU
 
 
 @dataclass

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.types import TrainingExample
-from nlu.yaml_io import (
+from relevo.bot.types import TrainingExample
+from relevo.nlu.yaml_io import (
     NLUDataError,
     dump_rasa_yaml,
     load_rasa_yaml,

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.store.schema import metadata
+from relevo.bot.store.schema import metadata
 
 config = context.config
 target_metadata = metadata

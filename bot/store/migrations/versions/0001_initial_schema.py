@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.store.schema
+from relevo.bot.store.schema import UTCDateTime
 
 revision = "0001"
 down_revision = None
@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.Column(
             "merged_into_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
-        sa.Column("created_at", bot.store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["merged_into_id"], ["contacts.id"], name=op.f("fk_contacts_merged_into_id_contacts")
         ),
@@ -64,7 +64,7 @@ def upgrade() -> None:
         sa.Column("slack_user_id", sa.String(length=64), nullable=True),
         sa.Column("points", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", bot.store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_operators")),
         sa.UniqueConstraint("email", name=op.f("uq_operators_email")),
         sa.UniqueConstraint("slack_user_id", name=op.f("uq_operators_slack_user_id")),
@@ -97,9 +97,9 @@ def upgrade() -> None:
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             nullable=True,
         ),
-        sa.Column("created_at", bot.store.schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", bot.store.schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("resolved_at", bot.store.schema.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "state IN ('bot', 'queued', 'assigned', 'resolved')",
             name=op.f("ck_conversations_state_known"),
@@ -145,8 +145,8 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=32), nullable=False),
         sa.Column("external_user_id", sa.String(length=200), nullable=False),
         sa.Column("display_name", sa.String(length=200), nullable=True),
-        sa.Column("created_at", bot.store.schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", bot.store.schema.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["contact_id"], ["contacts.id"], name=op.f("fk_identities_contact_id_contacts")
         ),
@@ -171,7 +171,7 @@ def upgrade() -> None:
         sa.Column("to_state", sa.String(length=16), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
-        sa.Column("at", bot.store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],
@@ -216,7 +216,7 @@ def upgrade() -> None:
         sa.Column("delivery_error", sa.String(length=500), nullable=True),
         sa.Column("processed", sa.Boolean(), nullable=False),
         sa.Column("meta", sa.JSON(), nullable=True),
-        sa.Column("created_at", bot.store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["contact_id"], ["contacts.id"], name=op.f("fk_messages_contact_id_contacts")
         ),
@@ -250,8 +250,8 @@ def upgrade() -> None:
         sa.Column(
             "identity_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("created_at", bot.store.schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", bot.store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["identity_id"], ["identities.id"], name=op.f("fk_web_sessions_identity_id_identities")
         ),
@@ -272,10 +272,10 @@ def upgrade() -> None:
         sa.Column("recipient", sa.String(length=200), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", bot.store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_error", sa.String(length=500), nullable=True),
-        sa.Column("created_at", bot.store.schema.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", bot.store.schema.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["message_id"], ["messages.id"], name=op.f("fk_outbox_message_id_messages")
         ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.store.schema
+from relevo.bot.store.schema import UTCDateTime
 
 revision = "0003"
 down_revision = "0002"
@@ -18,7 +18,7 @@ branch_labels = None
 depends_on = None
 
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-When = bot.store.schema.UTCDateTime(timezone=True)
+When = UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:

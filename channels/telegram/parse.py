@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.types import Attachment, InboundMessage
-from channels.media import MediaPolicy, refusal_note
+from relevo.bot.types import Attachment, InboundMessage
+from relevo.channels.media import MediaPolicy, refusal_note
 
 NAME = "telegram"
 

@@ -21,18 +21,18 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.bus import InProcessBus
-from bot.config import Settings
-from bot.engine import Engine, EngineSettings
-from bot.inbox import Inbox
-from bot.logs import RequestLogMiddleware
-from bot.metrics import Metrics
-from bot.outbox import OutboxWorker
-from bot.protocols import NLU, Channel, KnowledgeBase
-from bot.store import outbox as outbox_store
-from bot.store.db import Database
-from bot.store.migrate import upgrade
-from channels.web import WebChannel, WebChatHub, webchat_router
+from relevo.app.settings import Settings
+from relevo.bot.bus import InProcessBus
+from relevo.bot.engine import Engine, EngineSettings
+from relevo.bot.inbox import Inbox
+from relevo.bot.logs import RequestLogMiddleware
+from relevo.bot.metrics import Metrics
+from relevo.bot.outbox import OutboxWorker
+from relevo.bot.protocols import NLU, Channel, KnowledgeBase
+from relevo.bot.store import outbox as outbox_store
+from relevo.bot.store.db import Database
+from relevo.bot.store.migrate import upgrade
+from relevo.channels.web.webchat import WebChannel, WebChatHub, webchat_router
 
 log = logging.getLogger("relevo.app")
 
@@ -62,11 +62,11 @@ class Relevo:
 # its routes, channels, bus subscribers and start-up steps. A module that cannot be
 # imported (an optional part not installed) is skipped.
 PLUGINS = (
-    "handoff.plugin",
-    "channels.telegram",
-    "channels.whatsapp",
-    "channels.slack",
-    "bot.linking",
+    "relevo.handoff.plugin",
+    "relevo.channels.telegram.channel",
+    "relevo.channels.whatsapp.channel",
+    "relevo.channels.slack.channel",
+    "relevo.bot.linking",
 )
 
 
@@ -227,8 +227,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 def _load_knowledge_base(settings: Settings) -> KnowledgeBase | None:
     try:
-        from knowledge_base.articles import DEMO_CONTENT_DIR, load_dir
-        from knowledge_base.memory import InMemoryKnowledgeBase
+        from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, load_dir
+        from relevo.knowledge_base.memory import InMemoryKnowledgeBase
     except ImportError:
         log.warning("knowledge base package unavailable; the bot hands every message off")
         return None
@@ -239,7 +239,7 @@ def _load_knowledge_base(settings: Settings) -> KnowledgeBase | None:
 
 
 async def _build_nlu(settings: Settings, relevo: Relevo) -> NLU | None:
-    from bot.nlu_factory import build_nlu
+    from relevo.app.nlu_factory import build_nlu
 
     return await build_nlu(settings, relevo.knowledge_base, relevo.metrics)
 
@@ -256,7 +256,7 @@ def _install_plugin(module_name: str, app: FastAPI, relevo: Relevo) -> None:
 
 def _mount_nlu(app: FastAPI, relevo: Relevo) -> None:
     try:
-        from nlu.http import parse_router
+        from relevo.nlu.http import parse_router
     except ImportError:
         return
     app.include_router(parse_router(lambda: relevo.nlu))

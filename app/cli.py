@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bot.cli_common import ConfigOption, fail, run_with_database, settings_from
-from bot.cli_operators import operators_app
-from bot.config import ConfigError, Settings
+from relevo.app.cli_operators import operators_app
+from relevo.app.cli_support import ConfigOption, fail, run_with_database, settings_from
+from relevo.app.settings import Settings
+from relevo.bot.config import ConfigError
 
 app = typer.Typer(
     help="relevo: a customer-service bot for shops that hands over to the best human.",
@@ -41,8 +42,8 @@ def run(
     """Serve relevo (web chat, APIs, webhooks) on embedded defaults or CONFIG."""
     import uvicorn
 
-    from bot.app import create_app
-    from bot.logs import configure_logging
+    from relevo.app.wiring import create_app
+    from relevo.bot.logs import configure_logging
 
     settings = settings_from(
         config, host=host, port=port, dev=dev or None,
@@ -97,7 +98,7 @@ def run(
 def _check_telegram_polling(settings: Settings) -> None:
     if settings.telegram.bot_token is None:
         fail("--telegram-polling needs the bot token: set RELEVO_TELEGRAM__BOT_TOKEN", code=2)
-    from channels.telegram_cli import polling_problem
+    from relevo.channels.telegram.cli import polling_problem
 
     problem = polling_problem(settings)
     if problem is not None:
@@ -125,9 +126,9 @@ def version() -> None:
 
 # Sub-commands that live with their package: (module, command name, help).
 SUBCOMMANDS = (
-    ("nlu.cli", "nlu", "NLU: train, parse, evaluate, serve, export to Rasa."),
-    ("knowledge_base.cli", "kb", "Knowledge base: import and export articles."),
-    ("channels.telegram_cli", "telegram", "Telegram: webhook set-up and info."),
+    ("relevo.nlu.cli", "nlu", "NLU: train, parse, evaluate, serve, export to Rasa."),
+    ("relevo.knowledge_base.cli", "kb", "Knowledge base: import and export articles."),
+    ("relevo.channels.telegram.cli", "telegram", "Telegram: webhook set-up and info."),
 )
 
 

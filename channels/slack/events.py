@@ -17,16 +17,16 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import SlackSettings
-from bot.store import conversations as conversation_store
-from bot.store.db import Database
-from bot.types import OperatorKind
-from channels import slack_blocks as ui
-from channels import slack_store
-from handoff.actions import ActionError
-from handoff.config import Pool
-from handoff.operators import OperatorState, Presence
-from handoff.service import Handoff
+from relevo.bot.store import conversations as conversation_store
+from relevo.bot.store.db import Database
+from relevo.bot.types import OperatorKind
+from relevo.channels.slack import blocks as ui
+from relevo.channels.slack import store as slack_store
+from relevo.channels.slack.config import SlackSettings
+from relevo.handoff.actions import ActionError
+from relevo.handoff.config import Pool
+from relevo.handoff.operators import OperatorState, Presence
+from relevo.handoff.service import Handoff
 
 log = logging.getLogger("relevo.channels.slack")
 

@@ -24,18 +24,25 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.config import OutboxSettings, SlackSettings
-from bot.store import messages as message_store
-from bot.store.db import Database
-from bot.store.schema import messages
-from bot.types import Direction, PermanentDeliveryError, TransientDeliveryError
-from bot.worker import RoundWorker
-from channels import slack_store
-from channels.ratelimit import RateLimiter
-from channels.slack_blocks import event_line, note_line, operator_line, root_message, shopper_line
-from channels.slack_store import Post
-from channels.slack_view import choose_channel, note, operator_label, root_view
-from handoff.service import Handoff
+from relevo.bot.config import OutboxSettings
+from relevo.bot.store import messages as message_store
+from relevo.bot.store.db import Database
+from relevo.bot.store.schema import messages
+from relevo.bot.types import Direction, PermanentDeliveryError, TransientDeliveryError
+from relevo.bot.worker import RoundWorker
+from relevo.channels.ratelimit import RateLimiter
+from relevo.channels.slack import store as slack_store
+from relevo.channels.slack.blocks import (
+    event_line,
+    note_line,
+    operator_line,
+    root_message,
+    shopper_line,
+)
+from relevo.channels.slack.config import SlackSettings
+from relevo.channels.slack.store import Post
+from relevo.channels.slack.view import choose_channel, note, operator_label, root_view
+from relevo.handoff.service import Handoff
 
 log = logging.getLogger("relevo.channels.slack")
 

@@ -11,9 +11,10 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.store.db import Database
-from bot.store.migrate import upgrade
+from relevo.app.settings import Settings, load_settings
+from relevo.bot.config import ConfigError
+from relevo.bot.store.db import Database
+from relevo.bot.store.migrate import upgrade
 
 T = TypeVar("T")
 

@@ -8,15 +8,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.config import SlackRoute, SlackSettings
-from bot.store import conversations as conversation_store
-from bot.store import messages as message_store
-from bot.store.schema import contacts, identities, operator_notes
-from bot.types import AuthorKind, Direction
-from channels.slack_blocks import RootView
-from handoff import store as handoff_store
-from handoff.operators import OperatorState, language_of, signed_name
-from handoff.service import Handoff
+from relevo.bot.store import conversations as conversation_store
+from relevo.bot.store import messages as message_store
+from relevo.bot.store.schema import contacts, identities, operator_notes
+from relevo.bot.types import AuthorKind, Direction
+from relevo.channels.slack.blocks import RootView
+from relevo.channels.slack.config import SlackRoute, SlackSettings
+from relevo.handoff import store as handoff_store
+from relevo.handoff.operators import OperatorState, language_of, signed_name
+from relevo.handoff.service import Handoff
 
 _AUTHOR = {AuthorKind.BOT: "Bot", AuthorKind.SYSTEM: "relevo"}
 

@@ -19,8 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.config import TelegramSettings
-from bot.types import (
+from relevo.bot.types import (
     AuthorKind,
     DeliveryStatus,
     OutboundMessage,
@@ -28,8 +27,9 @@ from bot.types import (
     SendResult,
     TransientDeliveryError,
 )
-from channels.ratelimit import RateLimiter
-from channels.telegram_parse import NAME
+from relevo.channels.ratelimit import RateLimiter
+from relevo.channels.telegram.config import TelegramSettings
+from relevo.channels.telegram.parse import NAME
 
 # Telegram's limit is 4096 characters; HTML escaping can lengthen a chunk.
 _CHUNK = 3500

@@ -27,20 +27,27 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
-from bot.config import ConfigError, TwilioSettings
-from bot.inbox import Inbox
-from bot.protocols import Bus
-from bot.store import messages as message_store
-from bot.store.conversations import ConversationRow
-from bot.store.db import Database
-from bot.store.messages import StoredMessage
-from bot.types import Attachment, InboundMessage, MessageSent
-from channels import whatsapp_store as store
-from channels.media import MediaPolicy, MediaRefused, MediaUnavailable, fetch_and_store
-from channels.media import refusal_note as note
-from channels.ratelimit import RateLimiter
-from channels.whatsapp_parse import NAME, BadRequest, ParsedInbound, parse_inbound, parse_status
-from channels.whatsapp_send import WhatsAppChannel, close_client, make_client
+from relevo.bot.config import ConfigError
+from relevo.bot.inbox import Inbox
+from relevo.bot.protocols import Bus
+from relevo.bot.store import messages as message_store
+from relevo.bot.store.conversations import ConversationRow
+from relevo.bot.store.db import Database
+from relevo.bot.store.messages import StoredMessage
+from relevo.bot.types import Attachment, InboundMessage, MessageSent
+from relevo.channels.media import MediaPolicy, MediaRefused, MediaUnavailable, fetch_and_store
+from relevo.channels.media import refusal_note as note
+from relevo.channels.ratelimit import RateLimiter
+from relevo.channels.whatsapp import store as store
+from relevo.channels.whatsapp.config import TwilioSettings
+from relevo.channels.whatsapp.parse import (
+    NAME,
+    BadRequest,
+    ParsedInbound,
+    parse_inbound,
+    parse_status,
+)
+from relevo.channels.whatsapp.send import WhatsAppChannel, close_client, make_client
 
 log = logging.getLogger("relevo.channels.whatsapp")
 

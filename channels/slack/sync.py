@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.db import Database
-from bot.store.schema import conversations, slack_posts, slack_threads
-from bot.types import (
+from relevo.bot.store.db import Database
+from relevo.bot.store.schema import conversations, slack_posts, slack_threads
+from relevo.bot.types import (
     AuthorKind,
     ConversationAssigned,
     ConversationQueued,
@@ -29,10 +29,10 @@ from bot.types import (
     MessageReceived,
     MessageStored,
 )
-from channels import slack_store
-from channels.slack_view import actor_operator, operator_label
-from handoff.events import ConversationOffered, NoteAdded, OperatorReminded, QueueChanged
-from handoff.service import Handoff
+from relevo.channels.slack import store as slack_store
+from relevo.channels.slack.view import actor_operator, operator_label
+from relevo.handoff.events import ConversationOffered, NoteAdded, OperatorReminded, QueueChanged
+from relevo.handoff.service import Handoff
 
 log = logging.getLogger("relevo.channels.slack")
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.schema import operators, slack_events, slack_posts, slack_threads
+from relevo.bot.store.schema import operators, slack_events, slack_posts, slack_threads
 
 
 @dataclass(frozen=True, slots=True)

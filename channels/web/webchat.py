@@ -23,13 +23,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.websockets import WebSocketDisconnect
 
-from bot.config import WebchatSettings
-from bot.inbox import Inbox
-from bot.store import contacts as contact_store
-from bot.store import messages as message_store
-from bot.store.contacts import IdentityRef
-from bot.store.db import Database
-from bot.types import DeliveryStatus, InboundMessage, OutboundMessage, SendResult
+from relevo.bot.inbox import Inbox
+from relevo.bot.store import contacts as contact_store
+from relevo.bot.store import messages as message_store
+from relevo.bot.store.contacts import IdentityRef
+from relevo.bot.store.db import Database
+from relevo.bot.types import DeliveryStatus, InboundMessage, OutboundMessage, SendResult
+from relevo.channels.web.config import WebchatSettings
 
 log = logging.getLogger("relevo.channels.web")
 
@@ -271,4 +271,4 @@ async def _refuse(websocket: WebSocket, reason: str) -> None:
 
 
 def _static(name: str) -> bytes:
-    return resources.files("channels.web_static").joinpath(name).read_bytes()
+    return resources.files("relevo.channels.web.static").joinpath(name).read_bytes()

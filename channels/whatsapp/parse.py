@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.types import Attachment, DeliveryStatus, InboundMessage
+from relevo.bot.types import Attachment, DeliveryStatus, InboundMessage
 
 NAME = "whatsapp"
 

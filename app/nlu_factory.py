@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import os
 
-from bot.config import Settings
-from bot.metrics import Metrics
-from bot.protocols import NLU, KnowledgeBase
+from relevo.app.settings import Settings
+from relevo.bot.metrics import Metrics
+from relevo.bot.protocols import NLU, KnowledgeBase
 
 log = logging.getLogger("relevo.nlu")
 
@@ -18,8 +18,8 @@ async def build_nlu(
     if settings.nlu.backend == "none":
         log.info("no NLU configured: every message is handed to a person")
         return None
-    from knowledge_base.training import examples_from_articles
-    from nlu.embedded import EmbeddedNLU
+    from relevo.knowledge_base.training import examples_from_articles
+    from relevo.nlu.embedded import EmbeddedNLU
 
     articles = getattr(knowledge_base, "articles", None)
     examples = examples_from_articles(articles()) if callable(articles) else []
@@ -30,7 +30,7 @@ async def build_nlu(
         embedded = engine
     if settings.nlu.backend == "embedded":
         return embedded
-    from nlu.rasa import RasaNLU
+    from relevo.nlu.rasa import RasaNLU
 
     rasa = RasaNLU(
         settings.nlu.rasa,

@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.schema import channel_opt_outs, identities, messages
-from bot.types import DeliveryStatus
-from channels.whatsapp_parse import NAME, RANK
+from relevo.bot.store.schema import channel_opt_outs, identities, messages
+from relevo.bot.types import DeliveryStatus
+from relevo.channels.whatsapp.parse import NAME, RANK
 
 
 async def set_opt_out(

@@ -12,10 +12,11 @@ import typer
 from telegram import Bot, WebhookInfo
 from telegram.error import TelegramError
 
-from bot.config import ConfigError, Settings, load_settings
-from channels.telegram import WEBHOOK_PATH, polling_refusal
-from channels.telegram_parse import ALLOWED_UPDATES
-from channels.telegram_send import TelegramNotConfigured, make_bot, open_bot, webhook_secret
+from relevo.app.settings import Settings, load_settings
+from relevo.bot.config import ConfigError
+from relevo.channels.telegram.channel import WEBHOOK_PATH, polling_refusal
+from relevo.channels.telegram.parse import ALLOWED_UPDATES
+from relevo.channels.telegram.send import TelegramNotConfigured, make_bot, open_bot, webhook_secret
 
 app = typer.Typer(help="Telegram: webhook set-up and info.", no_args_is_help=True)
 

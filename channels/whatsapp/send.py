@@ -25,9 +25,8 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from bot.config import TwilioSettings, WhatsAppTemplate
-from bot.store.db import Database
-from bot.types import (
+from relevo.bot.store.db import Database
+from relevo.bot.types import (
     AuthorKind,
     DeliveryStatus,
     OutboundMessage,
@@ -35,9 +34,10 @@ from bot.types import (
     SendResult,
     TransientDeliveryError,
 )
-from channels import whatsapp_store as store
-from channels.ratelimit import RateLimiter
-from channels.whatsapp_parse import NAME
+from relevo.channels.ratelimit import RateLimiter
+from relevo.channels.whatsapp import store as store
+from relevo.channels.whatsapp.config import TwilioSettings, WhatsAppTemplate
+from relevo.channels.whatsapp.parse import NAME
 
 WINDOW = timedelta(hours=24)
 # Twilio error codes that will not change on a retry.

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.types import Attachment
+from relevo.bot.types import Attachment
 
 ACTION_CLAIM = "relevo_claim"
 ACTION_TRANSFER = "relevo_transfer"

@@ -25,17 +25,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Bot
 from telegram.error import NetworkError, RetryAfter, TelegramError
 
-from bot.inbox import Accepted, Inbox
-from bot.store import contacts as contact_store
-from bot.store import messages as message_store
-from bot.store.conversations import ConversationRow
-from bot.store.db import Database
-from bot.store.messages import StoredMessage
-from bot.types import Author, AuthorKind, ConversationState
-from channels.media import MediaPolicy
-from channels.ratelimit import RateLimiter
-from channels.telegram_parse import ALLOWED_UPDATES, NAME, BadUpdate, parse_update
-from channels.telegram_send import (
+from relevo.bot.inbox import Accepted, Inbox
+from relevo.bot.store import contacts as contact_store
+from relevo.bot.store import messages as message_store
+from relevo.bot.store.conversations import ConversationRow
+from relevo.bot.store.db import Database
+from relevo.bot.store.messages import StoredMessage
+from relevo.bot.types import Author, AuthorKind, ConversationState
+from relevo.channels.media import MediaPolicy
+from relevo.channels.ratelimit import RateLimiter
+from relevo.channels.telegram.parse import ALLOWED_UPDATES, NAME, BadUpdate, parse_update
+from relevo.channels.telegram.send import (
     TelegramChannel,
     make_bot,
     open_bot,

@@ -26,12 +26,12 @@ from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import SlackSettings
-from bot.store.db import Database
-from channels import slack_store
-from channels.slack_events import Jobs, SlackHandlers, SlackOperators
-from channels.slack_poster import SlackPoster
-from channels.slack_sync import SlackSync
+from relevo.bot.store.db import Database
+from relevo.channels.slack import store as slack_store
+from relevo.channels.slack.config import SlackSettings
+from relevo.channels.slack.events import Jobs, SlackHandlers, SlackOperators
+from relevo.channels.slack.poster import SlackPoster
+from relevo.channels.slack.sync import SlackSync
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler

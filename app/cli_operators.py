@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.cli_common import ConfigOption, fail, run_with_database, settings_from
-from bot.store.db import Database
-from bot.types import OperatorKind
+from relevo.app.cli_support import ConfigOption, fail, run_with_database, settings_from
+from relevo.bot.store.db import Database
+from relevo.bot.types import OperatorKind
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -37,7 +37,7 @@ def operators_add(
     config: ConfigOption = None,
 ) -> None:
     """Add an operator and print their API token (shown only once)."""
-    from bot.store import operators as operator_store
+    from relevo.bot.store import operators as operator_store
 
     settings = settings_from(config)
     if not name.strip():
@@ -67,7 +67,7 @@ def operators_add(
 @operators_app.command("list")
 def operators_list(config: ConfigOption = None) -> None:
     """List the operators."""
-    from bot.store import operators as operator_store
+    from relevo.bot.store import operators as operator_store
 
     settings = settings_from(config)
 
@@ -89,7 +89,7 @@ async def _find_operator(conn: AsyncConnection, ref: str) -> int | None:
     """An active operator by id or e-mail."""
     import sqlalchemy as sa
 
-    from bot.store.schema import operators as operators_table
+    from relevo.bot.store.schema import operators as operators_table
 
     column = operators_table.c.id if ref.isdigit() else sa.func.lower(operators_table.c.email)
     value: object = int(ref) if ref.isdigit() else ref.strip().lower()
@@ -121,8 +121,8 @@ def operators_edit(
     """Change an operator's details (only the options given)."""
     import json
 
-    from bot.store import operators as operator_store
-    from handoff.operator_admin import check_fields
+    from relevo.bot.store import operators as operator_store
+    from relevo.handoff.operator_admin import check_fields
 
     values: dict[str, object] = {}
     for key, value in (("name", name), ("signature", signature), ("email", email),
@@ -176,8 +176,8 @@ def operators_remove(
     """Remove an operator (kept for history; never routed to again, token revoked)."""
     import sqlalchemy as sa
 
-    from bot.store import operators as operator_store
-    from bot.store.schema import conversations
+    from relevo.bot.store import operators as operator_store
+    from relevo.bot.store.schema import conversations
 
     settings = settings_from(config)
 
@@ -213,8 +213,8 @@ def operators_set_password(
     config: ConfigOption = None,
 ) -> None:
     """Set the password the operator logs in to the console with (asked twice)."""
-    from bot.store import operators as operator_store
-    from handoff.auth import check_password_strength, hash_password
+    from relevo.bot.store import operators as operator_store
+    from relevo.handoff.auth import check_password_strength, hash_password
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -252,7 +252,7 @@ def operators_link_slack(
     """Link an operator to their Slack user (when their Slack e-mail differs)."""
     import re
 
-    from bot.store import operators as operator_store
+    from relevo.bot.store import operators as operator_store
 
     slack_user_id = slack_user_id.strip().upper()
     if not re.fullmatch(r"[UW][A-Z0-9]{2,30}", slack_user_id):
@@ -262,7 +262,7 @@ def operators_link_slack(
     async def go(database: Database) -> str | None:
         import sqlalchemy as sa
 
-        from bot.store.schema import operators as operators_table
+        from relevo.bot.store.schema import operators as operators_table
 
         async with database.write() as conn:
             operator_id = await _find_operator(conn, operator)
