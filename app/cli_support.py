@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
+from relevo.app.migrations import PACKAGE_MIGRATIONS
 from relevo.app.settings import Settings, load_settings
 from relevo.bot.config import ConfigError
 from relevo.bot.store.db import Database
@@ -43,7 +44,7 @@ def run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T
     async def go() -> T:
         database = Database(settings.database_url)
         try:
-            await upgrade(database)
+            await upgrade(database, locations=PACKAGE_MIGRATIONS)
             return await work(database)
         finally:
             await database.close()

@@ -21,6 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from relevo.app.migrations import PACKAGE_MIGRATIONS
 from relevo.app.settings import Settings
 from relevo.bot.bus import InProcessBus
 from relevo.bot.engine import Engine, EngineSettings
@@ -131,7 +132,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         relevo: Relevo = app.state.relevo
         if settings.auto_migrate:
-            await upgrade(relevo.database)
+            await upgrade(relevo.database, locations=PACKAGE_MIGRATIONS)
         if load_defaults and relevo.knowledge_base is None:
             relevo.knowledge_base = _load_knowledge_base(settings)
             relevo.engine.configure(knowledge_base=relevo.knowledge_base)

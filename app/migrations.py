@@ -1,0 +1,9 @@
+"""Every folder of Alembic revisions beyond the core's: one per package that owns
+tables. `relevo run` and every CLI command that opens the database apply them all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Add a package's `migrations/` folder here when it starts owning tables.
+PACKAGE_MIGRATIONS: tuple[Path, ...] = ()
