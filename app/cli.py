@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from relevo.app.cli_operators import operators_app
-from relevo.app.cli_support import ConfigOption, fail, run_with_database, settings_from
+from relevo.app.cli_support import (
+    ConfigOption,
+    PackageCommands,
+    fail,
+    run_with_database,
+    settings_from,
+)
 from relevo.app.settings import Settings
 from relevo.bot.config import ConfigError
+from relevo.channels.telegram.cli import app as telegram_app
+from relevo.knowledge_base.cli import app as kb_app
+from relevo.nlu.cli import app as nlu_app
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 app = typer.Typer(
     help="relevo: a customer-service bot for shops that hands over to the best human.",
@@ -40,8 +52,6 @@ def run(
     ] = False,
 ) -> None:
     """Serve relevo (web chat, APIs, webhooks) on embedded defaults or CONFIG."""
-    import uvicorn
-
     from relevo.app.wiring import create_app
     from relevo.bot.logs import configure_logging
 
@@ -56,6 +66,13 @@ def run(
         application = create_app(settings)
     except ConfigError as exc:  # a channel found its settings incomplete
         fail(f"config error: {exc}", code=2)
+    _serve(application, settings)
+
+
+def _serve(application: FastAPI, settings: Settings) -> None:
+    """Run uvicorn until Ctrl+C; say where the demo shop is once it listens."""
+    import uvicorn
+
     server = uvicorn.Server(
         uvicorn.Config(
             application,
@@ -124,28 +141,16 @@ def version() -> None:
     print(dist_version("relevo"))
 
 
-# Sub-commands that live with their package: (module, command name, help).
-SUBCOMMANDS = (
-    ("relevo.nlu.cli", "nlu", "NLU: train, parse, evaluate, serve, export to Rasa."),
-    ("relevo.knowledge_base.cli", "kb", "Knowledge base: import and export articles."),
-    ("relevo.channels.telegram.cli", "telegram", "Telegram: webhook set-up and info."),
-)
+# Sub-commands that live with their package.
+app.add_typer(nlu_app, name="nlu", help="NLU: train, parse, evaluate, serve, export to Rasa.")
+app.add_typer(kb_app, name="kb", help="Knowledge base: import and export articles.")
+app.add_typer(telegram_app, name="telegram", help="Telegram: webhook set-up and info.")
 
 
-def _mount_optional() -> None:
-    import importlib
-
-    for module_name, name, help_text in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and module_name.startswith(exc.name):
-                continue
-            raise
-        app.add_typer(module.app, name=name, help=help_text)
-
-
-_mount_optional()
+@app.callback()
+def _commands(ctx: typer.Context) -> None:
+    # What the packages' own commands need from the top, handed down through the context.
+    ctx.obj = PackageCommands()
 
 
 def main() -> None:

@@ -16,6 +16,9 @@ from relevo.app.settings import Settings, load_settings
 from relevo.bot.config import ConfigError
 from relevo.bot.store.db import Database
 from relevo.bot.store.migrate import upgrade
+from relevo.bot.types import TrainingExample
+from relevo.knowledge_base.config import KnowledgeBaseSettings
+from relevo.knowledge_base.training import examples_from_dir
 
 T = TypeVar("T")
 
@@ -53,3 +56,14 @@ def run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T
         return asyncio.run(go())
     except OSError as exc:
         fail(f"cannot reach the database: {exc}")
+
+
+class PackageCommands:
+    """What the packages' own commands (`relevo nlu`, `relevo kb`, …) need from the top:
+    each package names its needs as a Protocol; this object meets them all."""
+
+    def demo_examples(self) -> list[TrainingExample]:
+        return examples_from_dir()
+
+    def knowledge_base_settings(self, config: Path | None) -> KnowledgeBaseSettings:
+        return settings_from(config).knowledge_base

@@ -178,14 +178,7 @@ def article_from_mapping(data: Any, source: str | Path | None = None) -> Article
             source, f"unknown status {status!r}; expected one of {', '.join(STATUSES)}"
         )
 
-    raw_tags = data.get("tags") or []
-    if not isinstance(raw_tags, list):
-        raise ArticleError(source, "'tags' must be a list")
-    tags = tuple(_text(t, "a tag", source) for t in raw_tags)
-    for tag in tags:
-        if not _TAG_RE.match(tag):
-            raise ArticleError(source, f"tag {tag!r} must be lower case, digits, '-' or '_'")
-
+    tags = _tags(data.get("tags") or [], source)
     title = {
         locale: _text(value, f"title.{locale}", source)
         for locale, value in _locale_map(data["title"], "title", source).items()
@@ -194,21 +187,7 @@ def article_from_mapping(data: Any, source: str | Path | None = None) -> Article
         locale: _text(value, f"answer.{locale}", source)
         for locale, value in _locale_map(data["answer"], "answer", source).items()
     }
-    questions: dict[str, tuple[str, ...]] = {}
-    for locale, variants in _locale_map(data["questions"], "questions", source).items():
-        if variants is None or (isinstance(variants, list) and not variants):
-            raise ArticleError(source, f"questions.{locale} is empty")
-        if not isinstance(variants, list):
-            raise ArticleError(source, f"questions.{locale} must be a list of questions")
-        cleaned = tuple(_text(q, f"a question in questions.{locale}", source) for q in variants)
-        seen: set[str] = set()
-        for question in cleaned:
-            key = normalise_text(question)
-            if key in seen:
-                raise ArticleError(source, f"questions.{locale} repeats {question!r}")
-            seen.add(key)
-        questions[locale] = cleaned
-
+    questions = _questions(data["questions"], source)
     for locale in sorted(set(questions) - set(answer)):
         raise ArticleError(source, f"locale {locale!r} has questions but no answer")
     for locale in sorted(set(answer) - set(questions)):
@@ -226,6 +205,34 @@ def article_from_mapping(data: Any, source: str | Path | None = None) -> Article
         answer=answer,
         source=Path(source) if source is not None else None,
     )
+
+
+def _tags(raw: Any, source: str | Path | None) -> tuple[str, ...]:
+    if not isinstance(raw, list):
+        raise ArticleError(source, "'tags' must be a list")
+    tags = tuple(_text(t, "a tag", source) for t in raw)
+    for tag in tags:
+        if not _TAG_RE.match(tag):
+            raise ArticleError(source, f"tag {tag!r} must be lower case, digits, '-' or '_'")
+    return tags
+
+
+def _questions(raw: Any, source: str | Path | None) -> dict[str, tuple[str, ...]]:
+    questions: dict[str, tuple[str, ...]] = {}
+    for locale, variants in _locale_map(raw, "questions", source).items():
+        if variants is None or (isinstance(variants, list) and not variants):
+            raise ArticleError(source, f"questions.{locale} is empty")
+        if not isinstance(variants, list):
+            raise ArticleError(source, f"questions.{locale} must be a list of questions")
+        cleaned = tuple(_text(q, f"a question in questions.{locale}", source) for q in variants)
+        seen: set[str] = set()
+        for question in cleaned:
+            key = normalise_text(question)
+            if key in seen:
+                raise ArticleError(source, f"questions.{locale} repeats {question!r}")
+            seen.add(key)
+        questions[locale] = cleaned
+    return questions
 
 
 def normalise_text(text: str) -> str:

@@ -7,14 +7,14 @@ is wrong, so a half-imported knowledge base never reaches shoppers.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn, Protocol, runtime_checkable
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from relevo.app.cli_support import ConfigOption, fail, settings_from
 from relevo.knowledge_base.articles import (
     DEMO_CONTENT_DIR,
     Article,
@@ -22,14 +22,37 @@ from relevo.knowledge_base.articles import (
     export_dir,
     load_dir,
 )
+from relevo.knowledge_base.config import KnowledgeBaseSettings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 DEFAULT_IMPORT_DIR = Path("kb")
 
 
-def _content_dir(config: Path | None) -> Path | None:
-    configured = settings_from(config).knowledge_base.content_dir
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="config.yml to read (default: ./config.yml if present)."),
+]
+
+
+@runtime_checkable
+class KnowledgeBaseConfig(Protocol):
+    """What `relevo kb` needs from the command it is mounted under: this package's
+    section of the configuration (read, validated, with the environment applied)."""
+
+    def knowledge_base_settings(self, config: Path | None) -> KnowledgeBaseSettings: ...
+
+
+def fail(message: str) -> NoReturn:
+    sys.stderr.write(f"relevo: {message}\n")  # one plain line, like every relevo command
+    raise typer.Exit(1)
+
+
+def _content_dir(ctx: typer.Context, config: Path | None) -> Path | None:
+    source = ctx.obj
+    if not isinstance(source, KnowledgeBaseConfig):
+        return None  # mounted alone (no configuration): the defaults
+    configured = source.knowledge_base_settings(config).content_dir
     return Path(configured) if configured else None
 
 
@@ -42,6 +65,7 @@ def _load(path: Path) -> list[Article]:
 
 @app.command("import")
 def import_articles(
+    ctx: typer.Context,
     source: Annotated[Path, typer.Argument(help="A folder of article files, or one file.")],
     config: ConfigOption = None,
 ) -> None:
@@ -49,7 +73,7 @@ def import_articles(
     incoming = _load(source)
     if not incoming:
         fail(f"{source}: no article files (*.yml, *.yaml) found")
-    target = _content_dir(config) or DEFAULT_IMPORT_DIR
+    target = _content_dir(ctx, config) or DEFAULT_IMPORT_DIR
     existing = _load(target) if target.exists() else []
     merged = {article.intent: article for article in existing}
     replaced = sum(1 for article in incoming if article.intent in merged)
@@ -60,7 +84,7 @@ def import_articles(
         f"({len(incoming) - replaced} new, {replaced} replaced; {len(merged)} in total)",
         markup=False, highlight=False,
     )
-    if _content_dir(config) is None:
+    if _content_dir(ctx, config) is None:
         Console().print(
             f"relevo serves the demo shop until you set knowledge_base.content_dir: {target} "
             f"(or RELEVO_KNOWLEDGE_BASE__CONTENT_DIR={target})",
@@ -70,20 +94,21 @@ def import_articles(
 
 @app.command("export")
 def export_articles(
+    ctx: typer.Context,
     out_dir: Annotated[Path, typer.Argument(help="Folder to write <intent>.yml files into.")],
     config: ConfigOption = None,
 ) -> None:
     """Write the knowledge base relevo serves (the demo shop's by default) to OUT_DIR."""
-    source = _content_dir(config) or DEMO_CONTENT_DIR
+    source = _content_dir(ctx, config) or DEMO_CONTENT_DIR
     articles = _load(source)
     written = export_dir(articles, out_dir)
     Console().print(f"exported {len(written)} articles to {out_dir}", markup=False)
 
 
 @app.command("list")
-def list_articles(config: ConfigOption = None) -> None:
+def list_articles(ctx: typer.Context, config: ConfigOption = None) -> None:
     """List the articles relevo serves: intent, topic, status, locales."""
-    source = _content_dir(config) or DEMO_CONTENT_DIR
+    source = _content_dir(ctx, config) or DEMO_CONTENT_DIR
     table = Table("intent", "topic", "status", "locales", "questions")
     for article in _load(source):
         table.add_row(

@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import typer
 from rich.console import Console
@@ -38,18 +38,24 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def load_demo_examples() -> list[TrainingExample]:
-    """The demo shop's knowledge base, as the NLU training feed."""
-    try:
-        from relevo.knowledge_base.training import examples_from_dir
-    except ImportError as exc:
-        raise _fail(f"no demo knowledge base available ({exc}); pass --train FILE.yml") from exc
-    return examples_from_dir()
+@runtime_checkable
+class DemoExamples(Protocol):
+    """What `relevo nlu` needs from the command it is mounted under: the training feed
+    used when no --train file is given (the demo shop's knowledge base)."""
+
+    def demo_examples(self) -> list[TrainingExample]: ...
 
 
-def _examples(train: Path | None) -> list[TrainingExample]:
+def _demo_examples(ctx: typer.Context) -> list[TrainingExample]:
+    source = ctx.obj
+    if not isinstance(source, DemoExamples):
+        raise _fail("no demo knowledge base available; pass --train FILE.yml")
+    return source.demo_examples()
+
+
+def _examples(ctx: typer.Context, train: Path | None) -> list[TrainingExample]:
     if train is None:
-        return load_demo_examples()
+        return _demo_examples(ctx)
     try:
         data = load_rasa_yaml(train)
     except NLUDataError as exc:
@@ -76,11 +82,12 @@ def _trained(examples: Sequence[TrainingExample]) -> tuple[EmbeddedNLU, float]:
 
 @app.command()
 def train(
+    ctx: typer.Context,
     train: Path | None = TrainOption,
     out: Path | None = typer.Option(None, "--out", help="Write the model here (.npz)."),
 ) -> None:
     """Train the embedded engine and report time, intents and examples."""
-    examples = _examples(train)
+    examples = _examples(ctx, train)
     engine, seconds = _trained(examples)
     if out is not None:
         engine.save(out)
@@ -92,6 +99,7 @@ def train(
 
 @app.command()
 def parse(
+    ctx: typer.Context,
     text: str = typer.Argument(..., help="The message to classify."),
     train: Path | None = TrainOption,
     model: Path | None = typer.Option(None, "--model", help="A model written by `train`."),
@@ -107,20 +115,21 @@ def parse(
         except ModelFileError as exc:
             raise _fail(str(exc)) from exc
     else:
-        engine, _ = _trained(_examples(train))
+        engine, _ = _trained(_examples(ctx, train))
     result = engine.parse_sync(text, locale)
     typer.echo(json.dumps(result.to_rasa(), ensure_ascii=False, indent=2))
 
 
 @app.command("eval")
 def eval_command(
+    ctx: typer.Context,
     train: Path = typer.Option(..., "--train", help="Rasa NLU YAML training data."),
     test: Path = typer.Option(..., "--test", help="Rasa NLU YAML test data."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """In-scope accuracy, out-of-scope recall/precision, macro F1, timings."""
-    train_examples = _examples(train)
-    test_examples = _examples(test)
+    train_examples = _examples(ctx, train)
+    test_examples = _examples(ctx, test)
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=Console(stderr=True), transient=True,
@@ -162,6 +171,7 @@ def print_report(report: EvalReport, console: Console) -> None:
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     train: Path | None = TrainOption,
     model: Path | None = typer.Option(None, "--model", help="A model written by `train`."),
     host: str = typer.Option("127.0.0.1", "--host"),
@@ -180,13 +190,14 @@ def serve(
         except ModelFileError as exc:
             raise _fail(str(exc)) from exc
     else:
-        engine, seconds = _trained(_examples(train))
+        engine, seconds = _trained(_examples(ctx, train))
         typer.echo(f"trained {len(engine.intents)} intents in {seconds:.2f} s", err=True)
     uvicorn.run(standalone_app(engine), host=host, port=port, log_level="info")
 
 
 @app.command("export-rasa")
 def export_rasa(
+    ctx: typer.Context,
     out_dir: Path = typer.Argument(..., help="Directory for the Rasa project."),
     train: Path | None = TrainOption,
 ) -> None:
@@ -194,7 +205,7 @@ def export_rasa(
     from relevo.nlu.rasa_export import export_rasa_project
 
     settings = NLUSettings()
-    examples = _examples(train)
+    examples = _examples(ctx, train)
     try:
         # Rasa's confidences are not calibrated like ours: keep Rasa's own defaults
         export_rasa_project(examples, out_dir, 0.3, 0.1)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Container, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +19,6 @@ import numpy as np
 from relevo.bot.types import IntentPrediction, ParseResult, TrainingExample
 from relevo.nlu.background import background_sentences, background_weights, unclaimed
 from relevo.nlu.calibration import (
-    Calibrator,
-    LinearModel,
     TrainingData,
     fit_with_calibration,
     score_features,
@@ -29,6 +26,7 @@ from relevo.nlu.calibration import (
 from relevo.nlu.config import NLUSettings
 from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import FUNCTION_WORDS, LanguageDetector
+from relevo.nlu.model import TrainedModel
 from relevo.nlu.text import MAX_CHARS, extract_entities, tokens
 
 logger = logging.getLogger(__name__)
@@ -48,19 +46,6 @@ class NLUNotTrained(RuntimeError):
 
 class NLUTrainingError(ValueError):
     """The training data cannot make a model (e.g. fewer than two intents)."""
-
-
-@dataclass(frozen=True, slots=True)
-class TrainedModel:
-    intents: tuple[str, ...]
-    vectorizer: Vectorizer
-    linear: LinearModel
-    calibrator: Calibrator
-    language: LanguageDetector
-    n_examples: int
-    # Every word of the intents' own examples (not the off-topic background, not an
-    # explicit out_of_scope intent): what the shop's bot was taught to talk about.
-    topic_words: frozenset[str] = frozenset()
 
 
 class EmbeddedNLU:

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from relevo.nlu.calibration import Calibrator, LinearModel
 from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import LanguageDetector
-
-if TYPE_CHECKING:
-    from relevo.nlu.embedded import TrainedModel
+from relevo.nlu.model import TrainedModel
 
 FORMAT = "relevo-nlu-embedded/1"
 
@@ -48,7 +45,6 @@ def save_model(model: TrainedModel, path: Path) -> None:
 
 
 def load_model(path: Path) -> TrainedModel:
-    from relevo.nlu.embedded import TrainedModel
 
     try:
         with np.load(path, allow_pickle=False) as data:

@@ -19,6 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Long: a migration lists its tables one after the other, as Alembic writes them.
     op.create_table(
         "contacts",
         sa.Column(

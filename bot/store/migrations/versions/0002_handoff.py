@@ -22,6 +22,7 @@ When = UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
+    # Long: a migration lists its tables one after the other, as Alembic writes them.
     with op.batch_alter_table("operators", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_seen_at", When, nullable=True))
         batch_op.add_column(sa.Column("last_assigned_at", When, nullable=True))
