@@ -7,8 +7,8 @@ here: case and accent folding, digit runs to one token, chat spelling, a length 
 from __future__ import annotations
 
 import re
-import unicodedata
 
+from relevo.bot.text import fold
 from relevo.bot.types import Entity
 
 # Bound the work per message: the intent of a long message is almost always stated early,
@@ -31,12 +31,6 @@ _CHAT_WORDS: dict[str, str] = {
     "dont": "do not", "doesnt": "does not", "didnt": "did not", "wont": "will not",
     "im": "i am", "hw": "how", "wat": "what", "wht": "what", "abt": "about", "msg": "message",
 }
-
-
-def fold(text: str) -> str:
-    """Lowercase and strip accents (`Devolución` → `devolucion`); keeps ñ→n too."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def tokens(text: str) -> list[str]:
