@@ -1,0 +1,32 @@
+"""The NLU model and the knowledge base in service, as one value swapped whole.
+
+Built at start-up (training takes a moment, so it happens in the lifespan, not in the
+constructor of anything), and swapped again when an editor publishes: a request reads
+`LiveModels.current` once and uses that pair to the end, so no answer ever mixes an old
+model with a new knowledge base, and nothing waits while the next pair is trained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from relevo.bot.protocols import NLU, KnowledgeBase
+
+
+@dataclass(frozen=True, slots=True)
+class Models:
+    nlu: NLU | None = None
+    knowledge_base: KnowledgeBase | None = None
+
+
+class LiveModels:
+    def __init__(self, initial: Models | None = None) -> None:
+        self._current = initial or Models()
+
+    @property
+    def current(self) -> Models:
+        return self._current
+
+    def publish(self, models: Models) -> None:
+        """Serve `models` from now on (one reference swap: atomic for every reader)."""
+        self._current = models
