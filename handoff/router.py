@@ -17,17 +17,15 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relevo.bot import replies
-from relevo.bot.protocols import NLU, Bus, KnowledgeBase
-from relevo.bot.store import contacts as contact_store
+from relevo.bot.conversations import Conversations
+from relevo.bot.protocols import KnowledgeBase
 from relevo.bot.store import conversations as conversation_store
-from relevo.bot.store import messages as message_store
 from relevo.bot.store.db import Database
-from relevo.bot.types import Author, AuthorKind, ConversationState, Event, MessageStored
+from relevo.bot.types import AuthorKind, ConversationState
 from relevo.handoff import store
 from relevo.handoff.config import HandoffSettings, Pool
 from relevo.handoff.events import ConversationOffered, QueueChanged
@@ -58,23 +56,19 @@ class HandoffRouter:
     def __init__(
         self,
         database: Database,
-        bus: Bus,
+        conversations: Conversations,
         settings: HandoffSettings,
         state: HandoffState,
         *,
-        on_outbound: Callable[[], None],
         clock: Clock = lambda: datetime.now(UTC),
         knowledge_base: Callable[[], KnowledgeBase | None] = lambda: None,
-        nlu: Callable[[], NLU | None] = lambda: None,
     ) -> None:
         self._db = database
-        self._bus = bus
+        self._conversations = conversations
         self._settings = settings
         self._state = state
-        self._on_outbound = on_outbound
         self._clock = clock
         self._kb = knowledge_base
-        self._nlu = nlu
         self.table = RuleTable(settings.rules, settings.weekly_hours())
 
     # --- the Router protocol ---------------------------------------------------------
@@ -154,7 +148,7 @@ class HandoffRouter:
             entry.offers.add(chosen.id)
         self._state.queue.add(entry)
         try:
-            result, events = await self._persist(
+            return await self._persist(
                 entry, facts, outcome, trigger, previous.handoff_count if previous else 0,
                 chosen, now, first=previous is None, was_told=earlier is not None and (
                     earlier.after_hours or earlier.told_position is not None
@@ -165,8 +159,6 @@ class HandoffRouter:
             if chosen is not None:
                 chosen.offered.discard(conversation_id)
             raise
-        await self._publish(events)
-        return result
 
     def _stopped(self, outcome: Outcome) -> bool:
         last = outcome.hits[-1].rule
@@ -176,7 +168,7 @@ class HandoffRouter:
         self, entry: QueueEntry, facts: Facts, outcome: Outcome, trigger: str,
         handoff_count: int, chosen: OperatorState | None, now: datetime, *, first: bool,
         was_told: bool,
-    ) -> tuple[RouteResult, list[Event]]:
+    ) -> RouteResult:
         position: int | None = None
         wait = 0
         shopper_text: str | None = None
@@ -205,8 +197,8 @@ class HandoffRouter:
                     )
                 explanation = f"eligible operators are busy, position {position}; " \
                               f"{outcome.explain()}"
-        events: list[Event] = []
-        async with self._db.write() as conn:
+        async with self._conversations.change(now) as change:
+            conn = change.conn
             decision_id = await store.insert_decision(
                 conn,
                 conversation_id=entry.conversation_id,
@@ -241,26 +233,20 @@ class HandoffRouter:
                 last_decision_id=decision_id,
             )
             if shopper_text is not None:
-                stored = await self.tell_shopper(conn, entry.conversation_id, entry.contact_id,
-                                                 entry.channel, entry.locale, shopper_text,
-                                                 now, {"handoff": kind})
-                if stored is not None:
-                    events.append(stored)
-        if chosen is not None:
-            events.append(ConversationOffered(
-                conversation_id=entry.conversation_id, at=now, operator_id=chosen.id,
-                priority=entry.priority, reason=explanation[:300],
-            ))
-        events.append(QueueChanged(conversation_id=entry.conversation_id, at=now,
-                                   position=position, after_hours=entry.after_hours))
+                await change.tell_shopper(
+                    conversation_id=entry.conversation_id, contact_id=entry.contact_id,
+                    channel=entry.channel, text=shopper_text, locale=entry.locale,
+                    meta={"handoff": kind},
+                )
+            if chosen is not None:
+                change.emit(ConversationOffered(
+                    conversation_id=entry.conversation_id, at=now, operator_id=chosen.id,
+                    priority=entry.priority, reason=explanation[:300],
+                ))
+            change.emit(QueueChanged(conversation_id=entry.conversation_id, at=now,
+                                     position=position, after_hours=entry.after_hours))
         return RouteResult(entry.conversation_id, kind, chosen.id if chosen else None,
-                           position, decision_id), events
-
-    async def _publish(self, events: list[Event]) -> None:
-        for event in events:
-            await self._bus.publish(event)
-        if any(isinstance(e, MessageStored) for e in events):
-            self._on_outbound()
+                           position, decision_id)
 
     # --- facts -------------------------------------------------------------------------
 
@@ -285,8 +271,8 @@ class HandoffRouter:
         self, conn: AsyncConnection, conversation_id: int
     ) -> tuple[str | None, str | None]:
         """The topic of the last intent the bot answered that says something (not
-        smalltalk, not "talk to a person"); else what the NLU reads in the shopper's
-        latest messages; else unknown."""
+        smalltalk, not "talk to a person"); else what the NLU read in the shopper's
+        latest messages (stored by the engine); else unknown."""
         kb = self._kb()
         recent = await store.recent_meta(conn, conversation_id)
         fallback: tuple[str | None, str | None] = (None, None)
@@ -299,16 +285,14 @@ class HandoffRouter:
                 return topic, intent
             if fallback == (None, None):
                 fallback = (topic, intent)
-        nlu = self._nlu()
-        if nlu is not None and kb is not None:
-            shopper = [t for kind, _, _, t in recent if kind == AuthorKind.SHOPPER.value][:3]
-            for text in shopper:
-                try:
-                    parsed = await nlu.parse(text)
-                except Exception:  # routing must not depend on the NLU being up
-                    log.warning("NLU parse failed while routing", exc_info=True)
-                    break
-                name = parsed.intent.name
+        if kb is not None:
+            # The engine stored what the NLU read in each shopper message: no second parse.
+            shopper = [m for kind, _, m, _ in recent if kind == AuthorKind.SHOPPER.value][:3]
+            for meta in shopper:
+                parse = (meta or {}).get("parse")
+                if not parse or not parse.get("intent"):
+                    continue
+                name = str(parse["intent"])
                 topic = kb.topic(name) if name not in FALLBACK_INTENTS else None
                 if topic is not None and topic not in IGNORED_TOPICS:
                     return topic, name
@@ -377,23 +361,6 @@ class HandoffRouter:
         day = replies.text("weekdays", locale).split(",")[local.weekday()]
         return replies.text("day_at", locale).format(day=day, time=clock)
 
-    async def tell_shopper(
-        self, conn: AsyncConnection, conversation_id: int, contact_id: int, channel: str,
-        locale: str | None, text: str, now: datetime, meta: dict[str, Any] | None = None,
-        author: Author | None = None,
-    ) -> MessageStored | None:
-        recipient = await contact_store.recipient_for(conn, contact_id, channel)
-        if recipient is None:
-            log.error("no %s identity for contact %s", channel, contact_id)
-            return None
-        author = author or Author(AuthorKind.SYSTEM)
-        message_id = await message_store.insert_outbound(
-            conn, conversation_id=conversation_id, contact_id=contact_id, channel=channel,
-            recipient=recipient, author=author, text=text, locale=locale, now=now, meta=meta,
-        )
-        return MessageStored(conversation_id=conversation_id, at=now, message_id=message_id,
-                             channel=channel, author_kind=author.kind)
-
     # --- draining ------------------------------------------------------------------------
 
     async def drain_and_refresh(
@@ -444,26 +411,26 @@ class HandoffRouter:
             explanation = f"{trigger}: offered to {operator.name} ({operator.kind.value}, " \
                           f"load {operator.load - 1}/{operator.max_concurrent})"
             try:
-                async with self._db.write() as conn:
+                async with self._conversations.change(now) as change:
                     decision_id = await store.insert_decision(
-                        conn, conversation_id=conversation_id, at=now, trigger=trigger,
+                        change.conn, conversation_id=conversation_id, at=now, trigger=trigger,
                         facts={"language": entry.language, "channel": entry.channel},
                         hits=[], pool=pool_to_json(entry.lane[-1]), priority=entry.priority,
                         operator_id=operator.id, outcome="offered", explanation=explanation,
                     )
                     await store.save_handoff(
-                        conn, conversation_id, now=now, offered_to=operator.id, offered_at=now,
-                        offers=sorted(entry.offers), after_hours=False, stage=entry.stage,
-                        last_decision_id=decision_id,
+                        change.conn, conversation_id, now=now, offered_to=operator.id,
+                        offered_at=now, offers=sorted(entry.offers), after_hours=False,
+                        stage=entry.stage, last_decision_id=decision_id,
                     )
+                    change.emit(ConversationOffered(
+                        conversation_id=conversation_id, at=now, operator_id=operator.id,
+                        priority=entry.priority, reason=explanation,
+                    ))
             except Exception:
                 operator.offered.discard(conversation_id)
                 self._state.queue.set_offer(entry, None, None)
                 raise
-        await self._bus.publish(ConversationOffered(
-            conversation_id=conversation_id, at=now, operator_id=operator.id,
-            priority=entry.priority, reason=explanation,
-        ))
         return True
 
     def release_offer(self, entry: QueueEntry) -> OperatorState | None:
@@ -501,21 +468,23 @@ class HandoffRouter:
                 updates.append((entry, position, wait))
         if not updates:
             return 0
-        events: list[Event] = []
-        async with self._db.write() as conn:
+        async with self._conversations.change(now) as change:
             for entry, position, wait in updates:
                 key = "queue_position" if entry.told_position is None else "queue_update"
                 text = replies.text(key, entry.locale).format(
                     position=position, minutes=minutes(wait)
                 )
-                stored = await self.tell_shopper(conn, entry.conversation_id, entry.contact_id,
-                                                 entry.channel, entry.locale, text, now,
-                                                 {"handoff": "position"})
-                await store.save_handoff(conn, entry.conversation_id, now=now,
+                await change.tell_shopper(
+                    conversation_id=entry.conversation_id, contact_id=entry.contact_id,
+                    channel=entry.channel, text=text, locale=entry.locale,
+                    meta={"handoff": "position"},
+                )
+                await store.save_handoff(change.conn, entry.conversation_id, now=now,
                                          told_position=position, told_wait_seconds=wait)
-                if stored is not None:
-                    events.append(stored)
-        for entry, position, wait in updates:
-            entry.told_position, entry.told_wait_seconds = position, wait
-        await self._publish(events)
+            change.on_commit(lambda: _told(updates))
         return len(updates)
+
+
+def _told(updates: list[tuple[QueueEntry, int, int]]) -> None:
+    for entry, position, wait in updates:
+        entry.told_position, entry.told_wait_seconds = position, wait
