@@ -237,9 +237,7 @@ class Engine:
             or self._settings.default_locale
         )
         if _HUMAN_REQUEST.search(folded):
-            decision = _Decision(
-                "handoff", reason="the shopper asked for a person", locale=locale
-            )
+            decision = _Decision("handoff", reason="the shopper asked for a person", locale=locale)
         elif result is None:
             return _Decision("handoff", reason="no NLU is configured", locale=locale)
         else:

@@ -18,18 +18,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from relevo.bot import replies
 from relevo.bot.conversations import Conversations
 from relevo.bot.protocols import KnowledgeBase
 from relevo.bot.store import conversations as conversation_store
 from relevo.bot.store.db import Database
-from relevo.bot.types import AuthorKind, ConversationState
+from relevo.bot.types import ConversationState
 from relevo.handoff import store
+from relevo.handoff.availability import Availability
 from relevo.handoff.config import HandoffSettings, Pool
 from relevo.handoff.events import ConversationOffered, QueueChanged
-from relevo.handoff.operators import OperatorState, language_of
+from relevo.handoff.facts import gather_facts
+from relevo.handoff.operators import OperatorState
 from relevo.handoff.queue import QueueEntry, estimate_wait, minutes
 from relevo.handoff.rules import Facts, Hit, Outcome, RuleTable, pool_to_json
 from relevo.handoff.state import HandoffState
@@ -37,8 +37,6 @@ from relevo.handoff.state import HandoffState
 log = logging.getLogger("relevo.handoff.router")
 
 Clock = Callable[[], datetime]
-IGNORED_TOPICS = frozenset({"handoff", "smalltalk"})
-FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +68,7 @@ class HandoffRouter:
         self._clock = clock
         self._kb = knowledge_base
         self.table = RuleTable(settings.rules, settings.weekly_hours())
+        self.availability = Availability(state, self.table)
 
     # --- the Router protocol ---------------------------------------------------------
 
@@ -100,9 +99,10 @@ class HandoffRouter:
                 return RouteResult(conversation_id, "skipped")
             context = await store.routing_context(conn, conversation_id)
             previous, tags = context if context is not None else (None, [])
-            facts = await self._facts(conn, conversation_id, conversation.contact_id, tags,
-                                      conversation.channel, conversation.locale,
-                                      previous.handoff_count if previous else 0, now)
+            facts = await gather_facts(
+                conn, conversation, tags, previous.handoff_count if previous else 0, now,
+                vip_tags=self._settings.vip_tags, knowledge_base=self._kb(),
+            )
         if forced is not None:
             hit = Hit(trigger, why or f"{trigger} to pool {forced.describe()}", forced,
                       previous.priority if previous else 0)
@@ -177,14 +177,16 @@ class HandoffRouter:
             explanation = f"offered to {chosen.name} ({chosen.kind.value}, load " \
                           f"{chosen.load - 1}/{chosen.max_concurrent}); {outcome.explain()}"
         else:
-            capacity = self.capacity(entry)
+            capacity = self.availability.capacity(entry)
             if capacity == 0:
                 kind = "after_hours"
                 entry.after_hours = True
                 # The bot's handoff message already said so when nobody at all was online.
-                told_by_bot = trigger == "bot" and not self.anyone_online(entry.language)
+                told_by_bot = trigger == "bot" and not self.availability.anyone_online(
+                    entry.language
+                )
                 if not was_told and not told_by_bot:
-                    shopper_text = self.after_hours_text(entry, now)
+                    shopper_text = self.availability.after_hours_text(entry, now)
                 explanation = f"nobody eligible online; {outcome.explain()}"
             else:
                 kind = "queued"
@@ -247,119 +249,6 @@ class HandoffRouter:
                                      position=position, after_hours=entry.after_hours))
         return RouteResult(entry.conversation_id, kind, chosen.id if chosen else None,
                            position, decision_id)
-
-    # --- facts -------------------------------------------------------------------------
-
-    async def _facts(
-        self, conn: AsyncConnection, conversation_id: int, contact_id: int, raw_tags: list[str],
-        channel: str, locale: str | None, handoffs: int, now: datetime,
-    ) -> Facts:
-        tags = [t.lower() for t in raw_tags]
-        vip = any(t in {v.lower() for v in self._settings.vip_tags} for t in tags)
-        basket = None
-        for tag in tags:
-            if tag.startswith("basket:"):
-                try:
-                    basket = float(tag.removeprefix("basket:"))
-                except ValueError:
-                    log.warning("contact %s has a malformed basket tag", contact_id)
-        topic, intent = await self._topic(conn, conversation_id)
-        return Facts(at=now, channel=channel, language=language_of(locale), topic=topic,
-                     intent=intent, vip=vip, basket=basket, handoffs=handoffs)
-
-    async def _topic(
-        self, conn: AsyncConnection, conversation_id: int
-    ) -> tuple[str | None, str | None]:
-        """The topic of the last intent the bot answered that says something (not
-        smalltalk, not "talk to a person"); else what the NLU read in the shopper's
-        latest messages (stored by the engine); else unknown."""
-        kb = self._kb()
-        recent = await store.recent_meta(conn, conversation_id)
-        fallback: tuple[str | None, str | None] = (None, None)
-        for author_kind, _direction, meta, _text in recent:
-            if author_kind != AuthorKind.BOT.value or not meta or not meta.get("intent"):
-                continue
-            intent = str(meta["intent"])
-            topic = kb.topic(intent) if kb is not None else None
-            if topic is not None and topic not in IGNORED_TOPICS:
-                return topic, intent
-            if fallback == (None, None):
-                fallback = (topic, intent)
-        if kb is not None:
-            # The engine stored what the NLU read in each shopper message: no second parse.
-            shopper = [m for kind, _, m, _ in recent if kind == AuthorKind.SHOPPER.value][:3]
-            for meta in shopper:
-                parse = (meta or {}).get("parse")
-                if not parse or not parse.get("intent"):
-                    continue
-                name = str(parse["intent"])
-                topic = kb.topic(name) if name not in FALLBACK_INTENTS else None
-                if topic is not None and topic not in IGNORED_TOPICS:
-                    return topic, name
-        return fallback
-
-    # --- queue helpers -------------------------------------------------------------------
-
-    def capacity(self, entry: QueueEntry) -> int:
-        seen: set[int] = set()
-        total = 0
-        for pool in entry.lane:
-            for operator in self._state.operators.online(pool.kinds):
-                if operator.id in seen or not operator.in_pool(pool):
-                    continue
-                if operator.speaks(entry.language):
-                    seen.add(operator.id)
-                    total += operator.max_concurrent
-        return total
-
-    def anyone_online(self, language: str | None) -> bool:
-        return any(o.speaks(language) for o in self._state.operators.online())
-
-    def after_hours_text(self, entry: QueueEntry, now: datetime) -> str:
-        return self._after_hours(self.expected_back(entry.lane, entry.language, now),
-                                 entry.locale, now)
-
-    def after_hours_text_for(self, language: str | None, locale: str, now: datetime) -> str:
-        """Nobody at all is online: when is anyone (speaking the language) expected?"""
-        anyone = (Pool(),)
-        return self._after_hours(self.expected_back(anyone, language, now), locale, now)
-
-    def _after_hours(self, back: datetime | None, locale: str | None, now: datetime) -> str:
-        when = ""
-        if back is not None:
-            when = replies.text("after_hours_when", locale).format(
-                when=self._format_when(back, now, locale)
-            )
-        return replies.text("after_hours", locale).format(when=when)
-
-    def expected_back(
-        self, lane: tuple[Pool, ...], language: str | None, now: datetime
-    ) -> datetime | None:
-        """The earliest an eligible operator is scheduled; else business hours."""
-        times: list[datetime] = []
-        for pool in lane:
-            for operator in self._state.operators.members(pool):
-                if operator.schedule is not None and operator.speaks(language):
-                    opening = operator.schedule.next_opening(now)
-                    if opening is not None and opening > now:
-                        times.append(opening)
-        if not times:
-            opening = self.table.business_hours.next_opening(now)
-            if opening is not None and opening > now:
-                times.append(opening)
-        return min(times) if times else None
-
-    def _format_when(self, at: datetime, now: datetime, locale: str | None) -> str:
-        zone = self.table.business_hours.zone
-        local, today = at.astimezone(zone), now.astimezone(zone).date()
-        clock = f"{local:%H:%M}"
-        days = (local.date() - today).days
-        if days == 0:
-            return replies.text("today_at", locale).format(time=clock)
-        if days == 1:
-            return replies.text("tomorrow_at", locale).format(time=clock)
-        day = replies.text("weekdays", locale).split(",")[local.weekday()]
-        return replies.text("day_at", locale).format(day=day, time=clock)
 
     # --- draining ------------------------------------------------------------------------
 
@@ -452,7 +341,7 @@ class HandoffRouter:
             if entry.offered_to is not None or entry.after_hours:
                 continue
             if entry.lane not in capacities:
-                capacities[entry.lane] = self.capacity(entry)
+                capacities[entry.lane] = self.availability.capacity(entry)
             capacity = capacities[entry.lane]
             if capacity == 0:
                 continue

@@ -107,9 +107,10 @@ class Handoff:
     def handoff_text(self, conversation_id: int, locale: str) -> str | None:
         """The bot's handoff message when nobody who speaks the shopper's language is
         online at all: the honest after-hours text instead (one message, not two)."""
-        if self.router.anyone_online(language_of(locale)):
+        if self.router.availability.anyone_online(language_of(locale)):
             return None
-        return self.router.after_hours_text_for(language_of(locale), locale, self.now())
+        availability = self.router.availability
+        return availability.after_hours_text_for(language_of(locale), locale, self.now())
 
     def answers_while_queued(self, conversation_id: int) -> bool:
         """After hours nobody can take it yet: the bot keeps answering FAQs meanwhile."""
