@@ -92,6 +92,8 @@ class HandoffRouter:
         self, conversation_id: int, trigger: str, forced: Pool | None, exclude: set[int],
         why: str,
     ) -> RouteResult:
+        # Over 60 lines on purpose: one decision read top to bottom (facts, rules, choice,
+        # the slot reserved before any await, persist); split, the reservation scatters.
         now = self._clock()
         async with self._db.read() as conn:
             conversation = await conversation_store.get(conn, conversation_id)
@@ -164,13 +166,13 @@ class HandoffRouter:
         last = outcome.hits[-1].rule
         return any(rule.stop and rule.name == last for rule in self._settings.rules)
 
-    async def _persist(
-        self, entry: QueueEntry, facts: Facts, outcome: Outcome, trigger: str,
-        handoff_count: int, chosen: OperatorState | None, now: datetime, *, first: bool,
-        was_told: bool,
-    ) -> RouteResult:
+    def _verdict(
+        self, entry: QueueEntry, outcome: Outcome, trigger: str, chosen: OperatorState | None,
+        now: datetime, *, was_told: bool,
+    ) -> tuple[str, int | None, str | None, str]:
+        """The outcome's kind, the place in line, what to tell the shopper (None:
+        nothing) and the explanation recorded with the decision."""
         position: int | None = None
-        wait = 0
         shopper_text: str | None = None
         if chosen is not None:
             kind = "offered"
@@ -199,6 +201,16 @@ class HandoffRouter:
                     )
                 explanation = f"eligible operators are busy, position {position}; " \
                               f"{outcome.explain()}"
+        return kind, position, shopper_text, explanation
+
+    async def _persist(
+        self, entry: QueueEntry, facts: Facts, outcome: Outcome, trigger: str,
+        handoff_count: int, chosen: OperatorState | None, now: datetime, *, first: bool,
+        was_told: bool,
+    ) -> RouteResult:
+        kind, position, shopper_text, explanation = self._verdict(
+            entry, outcome, trigger, chosen, now, was_told=was_told
+        )
         async with self._conversations.change(now) as change:
             conn = change.conn
             decision_id = await store.insert_decision(
