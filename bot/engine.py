@@ -17,13 +17,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from relevo.bot import replies
+from relevo.bot.conversations import Change, Conversations
 from relevo.bot.metrics import Metrics
 from relevo.bot.protocols import NLU, Bus, KnowledgeBase, Router
 from relevo.bot.serial import KeyedSerializer
-from relevo.bot.store import contacts as contact_store
 from relevo.bot.store import conversations as conversation_store
 from relevo.bot.store import messages as message_store
 from relevo.bot.store.conversations import ConversationRow
@@ -32,11 +30,8 @@ from relevo.bot.store.messages import StoredMessage
 from relevo.bot.types import (
     Author,
     AuthorKind,
-    ConversationQueued,
     ConversationState,
-    Event,
     IntentPrediction,
-    MessageStored,
     ParseResult,
     QuickReply,
 )
@@ -82,6 +77,8 @@ class _Decision:
     meta: dict[str, Any] = field(default_factory=dict)
     quick_replies: tuple[QuickReply, ...] = ()
     bot_context: dict[str, Any] | None = None
+    # What the NLU read in the shopper's message (stored on it), when it was asked.
+    parse: dict[str, Any] | None = None
 
 
 class Engine:
@@ -99,15 +96,14 @@ class Engine:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._db = database
-        self._bus = bus
         self._metrics = metrics
-        self._on_outbound = on_outbound
         self._nlu = nlu
         self._kb = knowledge_base
         self._router = router
         self._settings = settings
         self._clock = clock
         self._serial = KeyedSerializer()
+        self._conversations = Conversations(database, bus, wake=on_outbound, clock=clock)
         self._interceptors: list[Interceptor] = []
         # Whether the bot keeps answering (FAQ answers only) a conversation that waits in
         # the queue, e.g. after hours when no operator can take it (set by handoff).
@@ -191,12 +187,12 @@ class Engine:
         )
         if conversation.state != ConversationState.BOT and decision.kind != "answer":
             decision = _Decision("relay")  # queued: only plain answers, the rest is for people
-        events: list[Event] = []
-        now = self._clock()
-        async with self._db.write() as conn:
-            if not await message_store.mark_processed(conn, message_id):
+        async with self._conversations.change() as change:
+            # The parse rides on the shopper's message: routing reads it from there.
+            parsed = {"parse": decision.parse} if decision.parse is not None else None
+            if not await message_store.mark_processed(change.conn, message_id, meta=parsed):
                 return
-            fresh = await conversation_store.get(conn, conversation.id)
+            fresh = await conversation_store.get(change.conn, conversation.id)
             if fresh is None:
                 return
             if decision.kind != "relay" and not (
@@ -204,11 +200,7 @@ class Engine:
                 or (decision.kind == "answer" and self._bot_may_answer(fresh))
             ):
                 decision = _Decision("relay")  # an operator took it meanwhile
-            events = await self._apply(conn, decision, message, fresh, now)
-        for event in events:
-            await self._bus.publish(event)
-        if any(isinstance(e, MessageStored) for e in events):
-            self._on_outbound()
+            await self._apply(change, decision, message, fresh)
         self._metrics.inc("relevo_engine_decisions_total", decision=decision.kind)
         if decision.kind == "handoff" and self._router is not None:
             await self._router.route(conversation.id)
@@ -245,10 +237,13 @@ class Engine:
             or self._settings.default_locale
         )
         if _HUMAN_REQUEST.search(folded):
-            return _Decision("handoff", reason="the shopper asked for a person", locale=locale)
-        if result is None:
+            decision = _Decision("handoff", reason="the shopper asked for a person", locale=locale)
+        elif result is None:
             return _Decision("handoff", reason="no NLU is configured", locale=locale)
-        return self._from_parse(result, conversation, locale)
+        else:
+            decision = self._from_parse(result, conversation, locale)
+        decision.parse = _parse_meta(result) if result is not None else None
+        return decision
 
     def _from_parse(
         self, result: ParseResult, conversation: ConversationRow, locale: str
@@ -331,68 +326,52 @@ class Engine:
 
     async def _apply(
         self,
-        conn: AsyncConnection,
+        change: Change,
         decision: _Decision,
         message: StoredMessage,
         conversation: ConversationRow,
-        now: datetime,
-    ) -> list[Event]:
+    ) -> None:
         if decision.kind == "relay":
-            return []
-        events: list[Event] = []
+            return
         locale = decision.locale or conversation.locale or self._settings.default_locale
         misses = conversation.bot_misses + 1 if decision.kind in ("miss", "clarify") else 0
         await conversation_store.touch(
-            conn, conversation.id, now=now, locale=locale, bot_misses=misses,
+            change.conn, conversation.id, now=change.now, locale=locale, bot_misses=misses,
             bot_context=decision.bot_context,
         )
         if decision.kind == "handoff":
-            await conversation_store.transition(
-                conn, conversation.id, ConversationState.QUEUED,
-                actor="bot", reason=decision.reason, now=now,
-            )
-            events.append(
-                ConversationQueued(
-                    conversation_id=conversation.id, at=now,
-                    from_state=ConversationState.BOT, to_state=ConversationState.QUEUED,
-                    actor="bot", reason=decision.reason,
-                )
+            await change.transition(
+                conversation.id, ConversationState.QUEUED, actor="bot", reason=decision.reason,
             )
             decision.text = self._handoff_text(conversation.id, locale) or replies.text(
                 "handoff_queued", locale
             )
             decision.meta = {"handoff_reason": decision.reason}
-        recipient = await contact_store.recipient_for(
-            conn, conversation.contact_id, message.channel
-        )
-        if recipient is None:
-            log.error("no %s identity for contact %s", message.channel, conversation.contact_id)
-            return events
         meta = dict(decision.meta)
         if decision.quick_replies:
             meta["quick_replies"] = [
                 {"title": q.title, "payload": q.payload} for q in decision.quick_replies
             ]
         author_kind = AuthorKind.SYSTEM if decision.kind == "handoff" else AuthorKind.BOT
-        reply_id = await message_store.insert_outbound(
-            conn,
-            conversation_id=conversation.id,
-            contact_id=conversation.contact_id,
-            channel=message.channel,
-            recipient=recipient,
-            author=Author(author_kind),
-            text=decision.text,
-            locale=locale,
-            now=now,
-            meta=meta,
+        await change.tell_shopper(
+            conversation_id=conversation.id, contact_id=conversation.contact_id,
+            channel=message.channel, text=decision.text, locale=locale,
+            author=Author(author_kind), meta=meta,
         )
-        events.append(
-            MessageStored(
-                conversation_id=conversation.id, at=now, message_id=reply_id,
-                channel=message.channel, author_kind=author_kind,
-            )
-        )
-        return events
+
+
+def _parse_meta(result: ParseResult) -> dict[str, Any]:
+    """The parse as stored on the shopper's message (Rasa's names, rounded)."""
+    return {
+        "intent": result.intent.name,
+        "confidence": round(result.intent.confidence, 4),
+        "ranking": [
+            {"intent": p.name, "confidence": round(p.confidence, 4)}
+            for p in result.intent_ranking[:4]
+        ],
+        "locale": result.locale,
+        "out_of_scope": result.out_of_scope,
+    }
 
 
 def _trusted_language(result: ParseResult | None, text: str) -> str | None:

@@ -31,6 +31,7 @@ from fastapi import APIRouter, FastAPI, Header, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relevo.bot.conversations import Change, Conversations
 from relevo.bot.protocols import Bus
 from relevo.bot.store import contacts as contact_store
 from relevo.bot.store import conversations as conversation_store
@@ -40,12 +41,7 @@ from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
 from relevo.bot.store.messages import StoredMessage
 from relevo.bot.types import (
-    Author,
-    AuthorKind,
-    ConversationResolved,
     ConversationState,
-    Event,
-    MessageStored,
 )
 
 log = logging.getLogger("relevo.linking")
@@ -103,10 +99,9 @@ class Linker:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._db = database
-        self._bus = bus
-        self._wake = wake
         self._clock = clock
+        # Every conversation the linker changes or message it sends goes through here.
+        self.conversations = Conversations(database, bus, wake=wake, clock=clock)
         # (contact, channel, phone) recorded by this process: WhatsApp vouches for the
         # sender on every message, one write is enough.
         self._vouched: set[tuple[int, str, str]] = set()
@@ -114,12 +109,12 @@ class Linker:
     # --- one-time code ----------------------------------------------------------------
 
     async def request_code(
-        self, conn: AsyncConnection, identity_id: int, contact_id: int, channel: str,
+        self, change: Change, identity_id: int, contact_id: int, channel: str,
         phone: str, locale: str | None,
     ) -> bool:
         """Send a code to whoever `phone` reaches (not the asker). True when sent; the
         caller tells the shopper the same either way."""
-        now = self._clock()
+        conn, now = change.conn, change.now
         target = await links.find_by_phone(conn, phone)
         if target is None or target.contact_id == contact_id:
             return False
@@ -134,35 +129,33 @@ class Linker:
         if conversation_id is None:
             return False
         locale = await contact_store.contact_locale(conn, target.contact_id)
-        await message_store.insert_outbound(
-            conn, conversation_id=conversation_id, contact_id=target.contact_id,
-            channel=target.channel, recipient=target.recipient, author=Author(AuthorKind.SYSTEM),
+        await change.tell_shopper(
+            conversation_id=conversation_id, contact_id=target.contact_id,
+            channel=target.channel, recipient=target.recipient,
             text=_say("code", locale, channel=CHANNEL_NAMES.get(channel, channel), code=code),
-            locale=locale, now=now,
+            locale=locale,
             meta={"template_purpose": "link_code", "template_variables": {"code": code}},
         )
         return True
 
     async def confirm_code(
-        self, conn: AsyncConnection, identity_id: int, contact_id: int, channel: str,
-        code: str,
-    ) -> tuple[int | None, list[Event]]:
-        """The surviving contact id when `code` is right (None otherwise) and the events
-        of the merge, to publish after the transaction."""
-        now = self._clock()
+        self, change: Change, identity_id: int, contact_id: int, channel: str, code: str,
+    ) -> int | None:
+        """The surviving contact id when `code` is right (None otherwise)."""
+        conn, now = change.conn, change.now
         pending = await links.pending_code(conn, identity_id, now)
         if pending is None:
-            return None, []
+            return None
         code_id, target, expected, attempts = pending
         right = secrets.compare_digest(links.code_hash(code, identity_id), expected)
         await links.spend_attempt(conn, code_id, used=right, now=now,
                                   burn=attempts + 1 >= MAX_ATTEMPTS)
         if not right:
-            return None, []
+            return None
         if target == contact_id:
-            return contact_id, []
-        events = await self.merge(conn, speaker=contact_id, other=target, channel=channel)
-        return (await self._survivor_of(conn, contact_id)), events
+            return contact_id
+        await self.merge(change, speaker=contact_id, other=target, channel=channel)
+        return await self._survivor_of(conn, contact_id)
 
     async def has_pending_code(self, conn: AsyncConnection, identity_id: int) -> bool:
         return await links.pending_code(conn, identity_id, self._clock()) is not None
@@ -174,34 +167,28 @@ class Linker:
         it vouched for with the same number."""
         if (contact_id, channel, phone) in self._vouched:
             return
-        events: list[Event] = []
-        async with self._db.write() as conn:
+        async with self.conversations.change() as change:
             others = await links.add_verified(
-                conn, contact_id, "phone", phone, channel, self._clock()
+                change.conn, contact_id, "phone", phone, channel, change.now
             )
             for other in others:
-                events += await self.merge(conn, speaker=contact_id, other=other, channel=channel)
-                contact_id = await self._survivor_of(conn, contact_id)
+                await self.merge(change, speaker=contact_id, other=other, channel=channel)
+                contact_id = await self._survivor_of(change.conn, contact_id)
         if len(self._vouched) > 100_000:
             self._vouched.clear()
         self._vouched.add((contact_id, channel, phone))
-        for event in events:
-            await self._bus.publish(event)
 
     # --- the merge ------------------------------------------------------------------------
 
-    async def merge(
-        self, conn: AsyncConnection, *, speaker: int, other: int, channel: str
-    ) -> list[Event]:
+    async def merge(self, change: Change, *, speaker: int, other: int, channel: str) -> None:
         if speaker == other:
-            return []
+            return
+        conn = change.conn
         keep, absorb = speaker, other
         if await links.has_web_identity(conn, other) and not await links.has_web_identity(
             conn, speaker
         ):
             keep, absorb = other, speaker
-        now = self._clock()
-        events: list[Event] = []
         kept_open = await links.open_conversation(conn, keep)
         absorbed_open = await links.open_conversation(conn, absorb)
         if kept_open and absorbed_open:
@@ -209,19 +196,13 @@ class Linker:
             if links.OPEN_STATE_RANK[absorbed_open[1]] > links.OPEN_STATE_RANK[kept_open[1]]:
                 winner, loser = absorbed_open, kept_open
             reason = f"merged into conversation {winner[0]}: the shopper linked their channels"
-            from_state = await conversation_store.transition(
-                conn, loser[0], ConversationState.RESOLVED, actor="linking", reason=reason,
-                now=now,
+            await change.transition(
+                loser[0], ConversationState.RESOLVED, actor="linking", reason=reason
             )
-            events.append(ConversationResolved(
-                conversation_id=loser[0], at=now, from_state=from_state,
-                to_state=ConversationState.RESOLVED, actor="linking", reason=reason,
-            ))
             await links.move_messages(conn, loser[0], winner[0])
-            await conversation_store.touch(conn, winner[0], now=now, channel=channel)
+            await conversation_store.touch(conn, winner[0], now=change.now, channel=channel)
         await links.absorb_contact(conn, keep=keep, absorb=absorb)
         log.info("contact %s merged into %s", absorb, keep)
-        return events
 
     async def _survivor_of(self, conn: AsyncConnection, contact_id: int) -> int:
         return await links.survivor_of(conn, contact_id)
@@ -233,12 +214,10 @@ class Linker:
         asked, typed = _LINK.match(message.text), _CODE.match(message.text)
         if asked is None and typed is None:
             return False
-        events: list[Event] = []
-        async with self._db.write() as conn:
+        async with self.conversations.change() as change:
+            conn = change.conn
             identity_id, _ = await links.identity_of(conn, message.contact_id, message.channel)
-            if typed is not None and not await links.pending_code(
-                conn, identity_id, self._clock()
-            ):
+            if typed is not None and not await links.pending_code(conn, identity_id, change.now):
                 return False  # six digits, but no code pending: an order number, maybe
             if not await message_store.mark_processed(conn, message.id):
                 return True  # handled before a crash: nothing twice
@@ -246,39 +225,29 @@ class Linker:
             if asked is not None:
                 phone = normalise_phone(asked.group("phone"))
                 if phone is not None:
-                    await self.request_code(conn, identity_id, message.contact_id,
+                    await self.request_code(change, identity_id, message.contact_id,
                                             message.channel, phone, locale)
                 reply = _say("asked", locale, phone=phone or asked.group("phone").strip())
             else:
-                survivor, events = await self.confirm_code(
-                    conn, identity_id, message.contact_id, message.channel,
+                survivor = await self.confirm_code(
+                    change, identity_id, message.contact_id, message.channel,
                     typed.group("code") if typed else "",
                 )
                 reply = _say("linked" if survivor else "wrong", locale)
-            events += await self._reply(conn, message, reply, locale)
-        for event in events:
-            await self._bus.publish(event)
-        self._wake()
+            await self._reply(change, message, reply, locale)
         return True
 
     async def _reply(
-        self, conn: AsyncConnection, message: StoredMessage, text: str, locale: str | None
-    ) -> list[Event]:
+        self, change: Change, message: StoredMessage, text: str, locale: str | None
+    ) -> None:
         """Answer on the channel the shopper wrote from, in their open conversation."""
-        contact_id = await self._survivor_of(conn, message.contact_id)
-        conversation = await links.open_conversation(conn, contact_id)
-        conversation_id = conversation[0] if conversation else message.conversation_id
-        recipient = await contact_store.recipient_for(conn, contact_id, message.channel)
-        if recipient is None:
-            return []
-        now = self._clock()
-        reply_id = await message_store.insert_outbound(
-            conn, conversation_id=conversation_id, contact_id=contact_id,
-            channel=message.channel, recipient=recipient, author=Author(AuthorKind.SYSTEM),
-            text=text, locale=locale, now=now, meta={"linking": True},
+        contact_id = await self._survivor_of(change.conn, message.contact_id)
+        conversation = await links.open_conversation(change.conn, contact_id)
+        await change.tell_shopper(
+            conversation_id=conversation[0] if conversation else message.conversation_id,
+            contact_id=contact_id, channel=message.channel, text=text, locale=locale,
+            meta={"linking": True},
         )
-        return [MessageStored(conversation_id=conversation_id, at=now, message_id=reply_id,
-                              channel=message.channel, author_kind=AuthorKind.SYSTEM)]
 
 
 # --- the web chat's API -------------------------------------------------------------------
@@ -294,6 +263,8 @@ class LinkConfirm(BaseModel):
 
 def linking_router(database: Database, linker: Linker, bus: Bus,
                    wake: Callable[[], None]) -> APIRouter:
+    """The web chat's linking endpoints. Events and the outbox's wake-up go through
+    the linker's conversations (`bus` and `wake` are what it was built with)."""
     router = APIRouter()
 
     async def visitor(authorization: str | None) -> contact_store.IdentityRef:
@@ -315,10 +286,9 @@ def linking_router(database: Database, linker: Linker, bus: Bus,
         phone = normalise_phone(body.phone)
         if phone is None:
             raise HTTPException(422, "phone: expected an international number, e.g. +34600111222")
-        async with database.write() as conn:
-            await linker.request_code(conn, identity.identity_id, identity.contact_id, "web",
+        async with linker.conversations.change() as change:
+            await linker.request_code(change, identity.identity_id, identity.contact_id, "web",
                                       phone, None)
-        wake()
         # The same answer whether or not the number is known: no one learns who is.
         return {"status": "sent_if_known"}
 
@@ -327,12 +297,10 @@ def linking_router(database: Database, linker: Linker, bus: Bus,
         body: LinkConfirm, authorization: Annotated[str | None, Header()] = None
     ) -> dict[str, Any]:
         identity = await visitor(authorization)
-        async with database.write() as conn:
-            survivor, events = await linker.confirm_code(
-                conn, identity.identity_id, identity.contact_id, "web", body.code
+        async with linker.conversations.change() as change:
+            survivor = await linker.confirm_code(
+                change, identity.identity_id, identity.contact_id, "web", body.code
             )
-        for event in events:
-            await bus.publish(event)
         if survivor is None:
             raise HTTPException(400, "wrong or expired code")
         return {"linked": True}

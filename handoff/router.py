@@ -17,21 +17,19 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relevo.bot import replies
-from relevo.bot.protocols import NLU, Bus, KnowledgeBase
-from relevo.bot.store import contacts as contact_store
+from relevo.bot.conversations import Conversations
+from relevo.bot.protocols import KnowledgeBase
 from relevo.bot.store import conversations as conversation_store
-from relevo.bot.store import messages as message_store
 from relevo.bot.store.db import Database
-from relevo.bot.types import Author, AuthorKind, ConversationState, Event, MessageStored
+from relevo.bot.types import ConversationState
 from relevo.handoff import store
+from relevo.handoff.availability import Availability
 from relevo.handoff.config import HandoffSettings, Pool
 from relevo.handoff.events import ConversationOffered, QueueChanged
-from relevo.handoff.operators import OperatorState, language_of
+from relevo.handoff.facts import gather_facts
+from relevo.handoff.operators import OperatorState
 from relevo.handoff.queue import QueueEntry, estimate_wait, minutes
 from relevo.handoff.rules import Facts, Hit, Outcome, RuleTable, pool_to_json
 from relevo.handoff.state import HandoffState
@@ -39,8 +37,6 @@ from relevo.handoff.state import HandoffState
 log = logging.getLogger("relevo.handoff.router")
 
 Clock = Callable[[], datetime]
-IGNORED_TOPICS = frozenset({"handoff", "smalltalk"})
-FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,24 +54,21 @@ class HandoffRouter:
     def __init__(
         self,
         database: Database,
-        bus: Bus,
+        conversations: Conversations,
         settings: HandoffSettings,
         state: HandoffState,
         *,
-        on_outbound: Callable[[], None],
         clock: Clock = lambda: datetime.now(UTC),
         knowledge_base: Callable[[], KnowledgeBase | None] = lambda: None,
-        nlu: Callable[[], NLU | None] = lambda: None,
     ) -> None:
         self._db = database
-        self._bus = bus
+        self._conversations = conversations
         self._settings = settings
         self._state = state
-        self._on_outbound = on_outbound
         self._clock = clock
         self._kb = knowledge_base
-        self._nlu = nlu
         self.table = RuleTable(settings.rules, settings.weekly_hours())
+        self.availability = Availability(state, self.table)
 
     # --- the Router protocol ---------------------------------------------------------
 
@@ -99,6 +92,8 @@ class HandoffRouter:
         self, conversation_id: int, trigger: str, forced: Pool | None, exclude: set[int],
         why: str,
     ) -> RouteResult:
+        # Over 60 lines on purpose: one decision read top to bottom (facts, rules, choice,
+        # the slot reserved before any await, persist); split, the reservation scatters.
         now = self._clock()
         async with self._db.read() as conn:
             conversation = await conversation_store.get(conn, conversation_id)
@@ -106,9 +101,10 @@ class HandoffRouter:
                 return RouteResult(conversation_id, "skipped")
             context = await store.routing_context(conn, conversation_id)
             previous, tags = context if context is not None else (None, [])
-            facts = await self._facts(conn, conversation_id, conversation.contact_id, tags,
-                                      conversation.channel, conversation.locale,
-                                      previous.handoff_count if previous else 0, now)
+            facts = await gather_facts(
+                conn, conversation, tags, previous.handoff_count if previous else 0, now,
+                vip_tags=self._settings.vip_tags, knowledge_base=self._kb(),
+            )
         if forced is not None:
             hit = Hit(trigger, why or f"{trigger} to pool {forced.describe()}", forced,
                       previous.priority if previous else 0)
@@ -154,7 +150,7 @@ class HandoffRouter:
             entry.offers.add(chosen.id)
         self._state.queue.add(entry)
         try:
-            result, events = await self._persist(
+            return await self._persist(
                 entry, facts, outcome, trigger, previous.handoff_count if previous else 0,
                 chosen, now, first=previous is None, was_told=earlier is not None and (
                     earlier.after_hours or earlier.told_position is not None
@@ -165,34 +161,34 @@ class HandoffRouter:
             if chosen is not None:
                 chosen.offered.discard(conversation_id)
             raise
-        await self._publish(events)
-        return result
 
     def _stopped(self, outcome: Outcome) -> bool:
         last = outcome.hits[-1].rule
         return any(rule.stop and rule.name == last for rule in self._settings.rules)
 
-    async def _persist(
-        self, entry: QueueEntry, facts: Facts, outcome: Outcome, trigger: str,
-        handoff_count: int, chosen: OperatorState | None, now: datetime, *, first: bool,
-        was_told: bool,
-    ) -> tuple[RouteResult, list[Event]]:
+    def _verdict(
+        self, entry: QueueEntry, outcome: Outcome, trigger: str, chosen: OperatorState | None,
+        now: datetime, *, was_told: bool,
+    ) -> tuple[str, int | None, str | None, str]:
+        """The outcome's kind, the place in line, what to tell the shopper (None:
+        nothing) and the explanation recorded with the decision."""
         position: int | None = None
-        wait = 0
         shopper_text: str | None = None
         if chosen is not None:
             kind = "offered"
             explanation = f"offered to {chosen.name} ({chosen.kind.value}, load " \
                           f"{chosen.load - 1}/{chosen.max_concurrent}); {outcome.explain()}"
         else:
-            capacity = self.capacity(entry)
+            capacity = self.availability.capacity(entry)
             if capacity == 0:
                 kind = "after_hours"
                 entry.after_hours = True
                 # The bot's handoff message already said so when nobody at all was online.
-                told_by_bot = trigger == "bot" and not self.anyone_online(entry.language)
+                told_by_bot = trigger == "bot" and not self.availability.anyone_online(
+                    entry.language
+                )
                 if not was_told and not told_by_bot:
-                    shopper_text = self.after_hours_text(entry, now)
+                    shopper_text = self.availability.after_hours_text(entry, now)
                 explanation = f"nobody eligible online; {outcome.explain()}"
             else:
                 kind = "queued"
@@ -205,8 +201,18 @@ class HandoffRouter:
                     )
                 explanation = f"eligible operators are busy, position {position}; " \
                               f"{outcome.explain()}"
-        events: list[Event] = []
-        async with self._db.write() as conn:
+        return kind, position, shopper_text, explanation
+
+    async def _persist(
+        self, entry: QueueEntry, facts: Facts, outcome: Outcome, trigger: str,
+        handoff_count: int, chosen: OperatorState | None, now: datetime, *, first: bool,
+        was_told: bool,
+    ) -> RouteResult:
+        kind, position, shopper_text, explanation = self._verdict(
+            entry, outcome, trigger, chosen, now, was_told=was_told
+        )
+        async with self._conversations.change(now) as change:
+            conn = change.conn
             decision_id = await store.insert_decision(
                 conn,
                 conversation_id=entry.conversation_id,
@@ -241,158 +247,20 @@ class HandoffRouter:
                 last_decision_id=decision_id,
             )
             if shopper_text is not None:
-                stored = await self.tell_shopper(conn, entry.conversation_id, entry.contact_id,
-                                                 entry.channel, entry.locale, shopper_text,
-                                                 now, {"handoff": kind})
-                if stored is not None:
-                    events.append(stored)
-        if chosen is not None:
-            events.append(ConversationOffered(
-                conversation_id=entry.conversation_id, at=now, operator_id=chosen.id,
-                priority=entry.priority, reason=explanation[:300],
-            ))
-        events.append(QueueChanged(conversation_id=entry.conversation_id, at=now,
-                                   position=position, after_hours=entry.after_hours))
+                await change.tell_shopper(
+                    conversation_id=entry.conversation_id, contact_id=entry.contact_id,
+                    channel=entry.channel, text=shopper_text, locale=entry.locale,
+                    meta={"handoff": kind},
+                )
+            if chosen is not None:
+                change.emit(ConversationOffered(
+                    conversation_id=entry.conversation_id, at=now, operator_id=chosen.id,
+                    priority=entry.priority, reason=explanation[:300],
+                ))
+            change.emit(QueueChanged(conversation_id=entry.conversation_id, at=now,
+                                     position=position, after_hours=entry.after_hours))
         return RouteResult(entry.conversation_id, kind, chosen.id if chosen else None,
-                           position, decision_id), events
-
-    async def _publish(self, events: list[Event]) -> None:
-        for event in events:
-            await self._bus.publish(event)
-        if any(isinstance(e, MessageStored) for e in events):
-            self._on_outbound()
-
-    # --- facts -------------------------------------------------------------------------
-
-    async def _facts(
-        self, conn: AsyncConnection, conversation_id: int, contact_id: int, raw_tags: list[str],
-        channel: str, locale: str | None, handoffs: int, now: datetime,
-    ) -> Facts:
-        tags = [t.lower() for t in raw_tags]
-        vip = any(t in {v.lower() for v in self._settings.vip_tags} for t in tags)
-        basket = None
-        for tag in tags:
-            if tag.startswith("basket:"):
-                try:
-                    basket = float(tag.removeprefix("basket:"))
-                except ValueError:
-                    log.warning("contact %s has a malformed basket tag", contact_id)
-        topic, intent = await self._topic(conn, conversation_id)
-        return Facts(at=now, channel=channel, language=language_of(locale), topic=topic,
-                     intent=intent, vip=vip, basket=basket, handoffs=handoffs)
-
-    async def _topic(
-        self, conn: AsyncConnection, conversation_id: int
-    ) -> tuple[str | None, str | None]:
-        """The topic of the last intent the bot answered that says something (not
-        smalltalk, not "talk to a person"); else what the NLU reads in the shopper's
-        latest messages; else unknown."""
-        kb = self._kb()
-        recent = await store.recent_meta(conn, conversation_id)
-        fallback: tuple[str | None, str | None] = (None, None)
-        for author_kind, _direction, meta, _text in recent:
-            if author_kind != AuthorKind.BOT.value or not meta or not meta.get("intent"):
-                continue
-            intent = str(meta["intent"])
-            topic = kb.topic(intent) if kb is not None else None
-            if topic is not None and topic not in IGNORED_TOPICS:
-                return topic, intent
-            if fallback == (None, None):
-                fallback = (topic, intent)
-        nlu = self._nlu()
-        if nlu is not None and kb is not None:
-            shopper = [t for kind, _, _, t in recent if kind == AuthorKind.SHOPPER.value][:3]
-            for text in shopper:
-                try:
-                    parsed = await nlu.parse(text)
-                except Exception:  # routing must not depend on the NLU being up
-                    log.warning("NLU parse failed while routing", exc_info=True)
-                    break
-                name = parsed.intent.name
-                topic = kb.topic(name) if name not in FALLBACK_INTENTS else None
-                if topic is not None and topic not in IGNORED_TOPICS:
-                    return topic, name
-        return fallback
-
-    # --- queue helpers -------------------------------------------------------------------
-
-    def capacity(self, entry: QueueEntry) -> int:
-        seen: set[int] = set()
-        total = 0
-        for pool in entry.lane:
-            for operator in self._state.operators.online(pool.kinds):
-                if operator.id in seen or not operator.in_pool(pool):
-                    continue
-                if operator.speaks(entry.language):
-                    seen.add(operator.id)
-                    total += operator.max_concurrent
-        return total
-
-    def anyone_online(self, language: str | None) -> bool:
-        return any(o.speaks(language) for o in self._state.operators.online())
-
-    def after_hours_text(self, entry: QueueEntry, now: datetime) -> str:
-        return self._after_hours(self.expected_back(entry.lane, entry.language, now),
-                                 entry.locale, now)
-
-    def after_hours_text_for(self, language: str | None, locale: str, now: datetime) -> str:
-        """Nobody at all is online: when is anyone (speaking the language) expected?"""
-        anyone = (Pool(),)
-        return self._after_hours(self.expected_back(anyone, language, now), locale, now)
-
-    def _after_hours(self, back: datetime | None, locale: str | None, now: datetime) -> str:
-        when = ""
-        if back is not None:
-            when = replies.text("after_hours_when", locale).format(
-                when=self._format_when(back, now, locale)
-            )
-        return replies.text("after_hours", locale).format(when=when)
-
-    def expected_back(
-        self, lane: tuple[Pool, ...], language: str | None, now: datetime
-    ) -> datetime | None:
-        """The earliest an eligible operator is scheduled; else business hours."""
-        times: list[datetime] = []
-        for pool in lane:
-            for operator in self._state.operators.members(pool):
-                if operator.schedule is not None and operator.speaks(language):
-                    opening = operator.schedule.next_opening(now)
-                    if opening is not None and opening > now:
-                        times.append(opening)
-        if not times:
-            opening = self.table.business_hours.next_opening(now)
-            if opening is not None and opening > now:
-                times.append(opening)
-        return min(times) if times else None
-
-    def _format_when(self, at: datetime, now: datetime, locale: str | None) -> str:
-        zone = self.table.business_hours.zone
-        local, today = at.astimezone(zone), now.astimezone(zone).date()
-        clock = f"{local:%H:%M}"
-        days = (local.date() - today).days
-        if days == 0:
-            return replies.text("today_at", locale).format(time=clock)
-        if days == 1:
-            return replies.text("tomorrow_at", locale).format(time=clock)
-        day = replies.text("weekdays", locale).split(",")[local.weekday()]
-        return replies.text("day_at", locale).format(day=day, time=clock)
-
-    async def tell_shopper(
-        self, conn: AsyncConnection, conversation_id: int, contact_id: int, channel: str,
-        locale: str | None, text: str, now: datetime, meta: dict[str, Any] | None = None,
-        author: Author | None = None,
-    ) -> MessageStored | None:
-        recipient = await contact_store.recipient_for(conn, contact_id, channel)
-        if recipient is None:
-            log.error("no %s identity for contact %s", channel, contact_id)
-            return None
-        author = author or Author(AuthorKind.SYSTEM)
-        message_id = await message_store.insert_outbound(
-            conn, conversation_id=conversation_id, contact_id=contact_id, channel=channel,
-            recipient=recipient, author=author, text=text, locale=locale, now=now, meta=meta,
-        )
-        return MessageStored(conversation_id=conversation_id, at=now, message_id=message_id,
-                             channel=channel, author_kind=author.kind)
+                           position, decision_id)
 
     # --- draining ------------------------------------------------------------------------
 
@@ -444,26 +312,26 @@ class HandoffRouter:
             explanation = f"{trigger}: offered to {operator.name} ({operator.kind.value}, " \
                           f"load {operator.load - 1}/{operator.max_concurrent})"
             try:
-                async with self._db.write() as conn:
+                async with self._conversations.change(now) as change:
                     decision_id = await store.insert_decision(
-                        conn, conversation_id=conversation_id, at=now, trigger=trigger,
+                        change.conn, conversation_id=conversation_id, at=now, trigger=trigger,
                         facts={"language": entry.language, "channel": entry.channel},
                         hits=[], pool=pool_to_json(entry.lane[-1]), priority=entry.priority,
                         operator_id=operator.id, outcome="offered", explanation=explanation,
                     )
                     await store.save_handoff(
-                        conn, conversation_id, now=now, offered_to=operator.id, offered_at=now,
-                        offers=sorted(entry.offers), after_hours=False, stage=entry.stage,
-                        last_decision_id=decision_id,
+                        change.conn, conversation_id, now=now, offered_to=operator.id,
+                        offered_at=now, offers=sorted(entry.offers), after_hours=False,
+                        stage=entry.stage, last_decision_id=decision_id,
                     )
+                    change.emit(ConversationOffered(
+                        conversation_id=conversation_id, at=now, operator_id=operator.id,
+                        priority=entry.priority, reason=explanation,
+                    ))
             except Exception:
                 operator.offered.discard(conversation_id)
                 self._state.queue.set_offer(entry, None, None)
                 raise
-        await self._bus.publish(ConversationOffered(
-            conversation_id=conversation_id, at=now, operator_id=operator.id,
-            priority=entry.priority, reason=explanation,
-        ))
         return True
 
     def release_offer(self, entry: QueueEntry) -> OperatorState | None:
@@ -485,7 +353,7 @@ class HandoffRouter:
             if entry.offered_to is not None or entry.after_hours:
                 continue
             if entry.lane not in capacities:
-                capacities[entry.lane] = self.capacity(entry)
+                capacities[entry.lane] = self.availability.capacity(entry)
             capacity = capacities[entry.lane]
             if capacity == 0:
                 continue
@@ -501,21 +369,23 @@ class HandoffRouter:
                 updates.append((entry, position, wait))
         if not updates:
             return 0
-        events: list[Event] = []
-        async with self._db.write() as conn:
+        async with self._conversations.change(now) as change:
             for entry, position, wait in updates:
                 key = "queue_position" if entry.told_position is None else "queue_update"
                 text = replies.text(key, entry.locale).format(
                     position=position, minutes=minutes(wait)
                 )
-                stored = await self.tell_shopper(conn, entry.conversation_id, entry.contact_id,
-                                                 entry.channel, entry.locale, text, now,
-                                                 {"handoff": "position"})
-                await store.save_handoff(conn, entry.conversation_id, now=now,
+                await change.tell_shopper(
+                    conversation_id=entry.conversation_id, contact_id=entry.contact_id,
+                    channel=entry.channel, text=text, locale=entry.locale,
+                    meta={"handoff": "position"},
+                )
+                await store.save_handoff(change.conn, entry.conversation_id, now=now,
                                          told_position=position, told_wait_seconds=wait)
-                if stored is not None:
-                    events.append(stored)
-        for entry, position, wait in updates:
-            entry.told_position, entry.told_wait_seconds = position, wait
-        await self._publish(events)
+            change.on_commit(lambda: _told(updates))
         return len(updates)
+
+
+def _told(updates: list[tuple[QueueEntry, int, int]]) -> None:
+    for entry, position, wait in updates:
+        entry.told_position, entry.told_wait_seconds = position, wait

@@ -14,17 +14,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from relevo.bot import replies
+from relevo.bot.conversations import Conversations
 from relevo.bot.protocols import NLU, Bus, KnowledgeBase
-from relevo.bot.store import conversations as conversation_store
 from relevo.bot.store import operators as operator_store
 from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
 from relevo.bot.store.messages import StoredMessage
 from relevo.bot.types import (
-    ConversationResolved,
     ConversationState,
     Direction,
-    Event,
     OperatorKind,
 )
 from relevo.handoff import csat, points, store
@@ -73,12 +71,13 @@ class Handoff:
         self.knowledge_base = knowledge_base
         self.nlu = nlu
         self.state = HandoffState(settings)
-        self.router = HandoffRouter(database, bus, settings, self.state,
-                                    on_outbound=on_outbound, clock=clock,
-                                    knowledge_base=knowledge_base, nlu=nlu)
-        self.actions = Actions(database, bus, settings, self.state, self.router,
-                               on_outbound=on_outbound, clock=clock)
-        self.sla = SlaTimers(database, bus, settings, self.state, self.router, clock=clock)
+        self.conversations = Conversations(database, bus, wake=on_outbound, clock=clock)
+        self.router = HandoffRouter(database, self.conversations, settings, self.state,
+                                    clock=clock, knowledge_base=knowledge_base)
+        self.actions = Actions(database, self.conversations, settings, self.state,
+                               self.router, clock=clock)
+        self.sla = SlaTimers(database, self.conversations, settings, self.state, self.router,
+                             clock=clock)
         self.hub = ConsoleHub(self.state)
         self._tokens: dict[str, int] = {}  # API token → operator id (tokens never change)
 
@@ -108,9 +107,10 @@ class Handoff:
     def handoff_text(self, conversation_id: int, locale: str) -> str | None:
         """The bot's handoff message when nobody who speaks the shopper's language is
         online at all: the honest after-hours text instead (one message, not two)."""
-        if self.router.anyone_online(language_of(locale)):
+        if self.router.availability.anyone_online(language_of(locale)):
             return None
-        return self.router.after_hours_text_for(language_of(locale), locale, self.now())
+        availability = self.router.availability
+        return availability.after_hours_text_for(language_of(locale), locale, self.now())
 
     def answers_while_queued(self, conversation_id: int) -> bool:
         """After hours nobody can take it yet: the bot keeps answering FAQs meanwhile."""
@@ -184,42 +184,36 @@ class Handoff:
             self.state.csat_pending.pop(conversation.contact_id, None)
             return False
         operator = self.state.operators.get(request["operator_id"])
-        events: list[Event] = []
-        async with self.database.write() as conn:
-            if not await csat.answer(conn, conversation_id=pending, score=score,
+        async with self.conversations.change(now) as change:
+            if not await csat.answer(change.conn, conversation_id=pending, score=score,
                                      message_id=message.id, now=now):
                 return False
             awarded = 0
             if score >= self.settings.points.csat_high_min:
                 awarded = await points.award(
-                    conn, self.settings.points, operator_id=request["operator_id"],
+                    change.conn, self.settings.points, operator_id=request["operator_id"],
                     kind=OperatorKind(request["operator_kind"]), conversation_id=pending,
                     event="csat_high", now=now,
                 )
-            thanks = await self.router.tell_shopper(
-                conn, conversation.id, conversation.contact_id, message.channel,
-                message.locale or conversation.locale,
-                replies.text("csat_thanks", message.locale or conversation.locale), now,
-                {"handoff": "csat_thanks", "score": score, "rated_conversation_id": pending},
+            locale = message.locale or conversation.locale
+            await change.tell_shopper(
+                conversation_id=conversation.id, contact_id=conversation.contact_id,
+                channel=message.channel, locale=locale,
+                text=replies.text("csat_thanks", locale),
+                meta={"handoff": "csat_thanks", "score": score, "rated_conversation_id": pending},
             )
-            if thanks is not None:
-                events.append(thanks)
             # The score opened a new conversation; it is complete.
-            await conversation_store.transition(
-                conn, conversation.id, ConversationState.RESOLVED, actor="csat",
-                reason=f"CSAT answer for conversation {pending}", now=now,
+            await change.transition(
+                conversation.id, ConversationState.RESOLVED, actor="csat",
+                reason=f"CSAT answer for conversation {pending}",
             )
-        self.state.csat_pending.pop(conversation.contact_id, None)
+            change.on_commit(lambda: self._rated(conversation.contact_id, operator, awarded))
+        return True
+
+    def _rated(self, contact_id: int, operator: OperatorState | None, awarded: int) -> None:
+        self.state.csat_pending.pop(contact_id, None)
         if operator is not None:
             operator.points += awarded
-        events.append(ConversationResolved(
-            conversation_id=conversation.id, at=now, from_state=ConversationState.BOT,
-            to_state=ConversationState.RESOLVED, actor="csat", reason="CSAT answer",
-        ))
-        for event in events:
-            await self.bus.publish(event)
-        self.on_outbound()
-        return True
 
     # --- operator activity ------------------------------------------------------------
 
@@ -254,11 +248,12 @@ class Handoff:
         operator.last_seen_at = now
         if operator.presence == Presence.AWAY and operator.id in self.sla.auto_away:
             self.sla.auto_away.discard(operator.id)
-            async with self.database.write() as conn:
-                await operator_store.set_presence(conn, operator.id, Presence.ONLINE.value,
-                                                  now=now)
-            self.state.operators.set_presence(operator, Presence.ONLINE)
-            await self.bus.publish(PresenceChanged(conversation_id=0, at=now,
-                                                   operator_id=operator.id,
-                                                   presence=Presence.ONLINE.value))
+            async with self.conversations.change(now) as change:
+                await operator_store.set_presence(change.conn, operator.id,
+                                                  Presence.ONLINE.value, now=now)
+                change.on_commit(
+                    lambda: self.state.operators.set_presence(operator, Presence.ONLINE)
+                )
+                change.emit(PresenceChanged(conversation_id=0, at=now, operator_id=operator.id,
+                                            presence=Presence.ONLINE.value))
             await self.router.drain([operator.id])

@@ -17,15 +17,14 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from relevo.bot.protocols import Bus
-from relevo.bot.store import conversations as conversation_store
+from relevo.bot.conversations import Conversations
 from relevo.bot.store import operators as operator_store
 from relevo.bot.store.db import Database
-from relevo.bot.types import ConversationQueued, ConversationState, IllegalTransition
+from relevo.bot.types import ConversationState, IllegalTransition
 from relevo.handoff import store
 from relevo.handoff.config import HandoffSettings
 from relevo.handoff.events import OperatorReminded, PresenceChanged
-from relevo.handoff.operators import Presence
+from relevo.handoff.operators import OperatorState, Presence
 from relevo.handoff.queue import QueueEntry
 from relevo.handoff.router import HandoffRouter
 from relevo.handoff.state import Assignment, HandoffState
@@ -37,7 +36,7 @@ class SlaTimers:
     def __init__(
         self,
         database: Database,
-        bus: Bus,
+        conversations: Conversations,
         settings: HandoffSettings,
         state: HandoffState,
         router: HandoffRouter,
@@ -45,7 +44,7 @@ class SlaTimers:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._db = database
-        self._bus = bus
+        self._conversations = conversations
         self._settings = settings
         self._sla = settings.sla
         self._state = state
@@ -137,15 +136,15 @@ class SlaTimers:
         waited = now - assignment.waiting_since
         if assignment.reminded_at is None:
             if waited >= timedelta(seconds=self._sla.reply_reminder_seconds):
-                assignment.reminded_at = now
-                async with self._db.write() as conn:
-                    await store.save_handoff(conn, assignment.conversation_id, now=now,
+                async with self._conversations.change(now) as change:
+                    await store.save_handoff(change.conn, assignment.conversation_id, now=now,
                                              reminded_at=now)
-                await self._bus.publish(OperatorReminded(
-                    conversation_id=assignment.conversation_id, at=now,
-                    operator_id=assignment.operator_id,
-                    waiting_seconds=waited.total_seconds(),
-                ))
+                    change.on_commit(lambda: _remind(assignment, now))
+                    change.emit(OperatorReminded(
+                        conversation_id=assignment.conversation_id, at=now,
+                        operator_id=assignment.operator_id,
+                        waiting_seconds=waited.total_seconds(),
+                    ))
                 counts["reminded"] += 1
             return
         if now - assignment.reminded_at >= timedelta(
@@ -161,34 +160,40 @@ class SlaTimers:
             if self._state.assignments.get(conversation_id) is not assignment:
                 return False  # replied, resolved or transferred meanwhile
             try:
-                async with self._db.write() as conn:
-                    await conversation_store.transition(
-                        conn, conversation_id, ConversationState.QUEUED, actor="sla",
-                        reason=reason, now=now, expected_from=ConversationState.ASSIGNED,
+                async with self._conversations.change(now) as change:
+                    await change.transition(
+                        conversation_id, ConversationState.QUEUED, actor="sla", reason=reason,
+                        expected_from=ConversationState.ASSIGNED,
                     )
+                    change.on_commit(lambda: self._unassigned(assignment))
             except IllegalTransition:
                 return False
-            del self._state.assignments[conversation_id]
-            holder = self._state.operators.get(assignment.operator_id)
-            if holder is not None:
-                holder.assigned.discard(conversation_id)
-        await self._bus.publish(ConversationQueued(
-            conversation_id=conversation_id, at=now, from_state=ConversationState.ASSIGNED,
-            to_state=ConversationState.QUEUED, actor="sla", reason=reason,
-        ))
         await self._router.decide(conversation_id, trigger="sla",
                                  exclude=[assignment.operator_id], why=reason)
         return True
+
+    def _unassigned(self, assignment: Assignment) -> None:
+        del self._state.assignments[assignment.conversation_id]
+        holder = self._state.operators.get(assignment.operator_id)
+        if holder is not None:
+            holder.assigned.discard(assignment.conversation_id)
 
     async def _auto_away(self, now: datetime) -> int:
         limit = timedelta(seconds=self._settings.presence.auto_away_seconds)
         idle = [o for o in self._state.operators.online() if now - o.last_seen_at >= limit]
         if not idle:
             return 0
-        async with self._db.write() as conn:
+        async with self._conversations.change(now) as change:
             for operator in idle:
-                await operator_store.set_presence(conn, operator.id, Presence.AWAY.value,
+                await operator_store.set_presence(change.conn, operator.id, Presence.AWAY.value,
                                                   now=operator.last_seen_at)
+                change.emit(PresenceChanged(conversation_id=0, at=now, operator_id=operator.id,
+                                            presence=Presence.AWAY.value))
+            change.on_commit(lambda: self._made_away(idle))
+        await self._router.drain()
+        return len(idle)
+
+    def _made_away(self, idle: list[OperatorState]) -> None:
         for operator in idle:
             self._state.operators.set_presence(operator, Presence.AWAY)
             self.auto_away.add(operator.id)
@@ -196,8 +201,7 @@ class SlaTimers:
                 entry = self._state.queue.get(conversation_id)
                 if entry is not None:
                     self._router.release_offer(entry)
-            await self._bus.publish(PresenceChanged(conversation_id=0, at=now,
-                                                    operator_id=operator.id,
-                                                    presence=Presence.AWAY.value))
-        await self._router.drain()
-        return len(idle)
+
+
+def _remind(assignment: Assignment, now: datetime) -> None:
+    assignment.reminded_at = now

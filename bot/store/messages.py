@@ -102,6 +102,16 @@ _MARK_PROCESSED = (
     .where(messages.c.id == sa.bindparam("message_id"), messages.c.processed == sa.false())
     .values(processed=True)
 )
+_MARK_PROCESSED_WITH_META = (
+    sa.update(messages)
+    .where(messages.c.id == sa.bindparam("message_id"), messages.c.processed == sa.false())
+    .values(processed=True, meta=sa.bindparam("meta", type_=messages.c.meta.type))
+)
+_FIND_OUTBOUND = sa.select(messages.c.id, messages.c.created_at).where(
+    messages.c.channel == sa.bindparam("channel"),
+    messages.c.external_id == sa.bindparam("external_id"),
+    messages.c.direction == Direction.OUTBOUND.value,
+)
 _GET = sa.select(*_COLUMNS).where(messages.c.id == sa.bindparam("message_id"))
 _FOR_CONTACT = (
     sa.select(*_COLUMNS)
@@ -196,8 +206,12 @@ async def insert_outbound(
     locale: str | None,
     now: datetime,
     meta: dict[str, Any] | None = None,
+    external_id: str | None = None,
 ) -> int:
-    """Store an outbound message and its outbox row in the caller's transaction."""
+    """Store an outbound message and its outbox row in the caller's transaction.
+
+    `external_id` is the idempotency key of an operator's reply (its origin), unique
+    per channel like a provider's id of an inbound message."""
     message_id = (
         await conn.execute(
             _INSERT,
@@ -210,7 +224,7 @@ async def insert_outbound(
                 "author_name": author.name,
                 "operator_id": author.operator_id,
                 "channel": channel,
-                "external_id": None,
+                "external_id": external_id,
                 "text": text,
                 "attachments": None,
                 "locale": locale,
@@ -238,9 +252,29 @@ async def insert_outbound(
     return int(message_id)
 
 
-async def mark_processed(conn: AsyncConnection, message_id: int) -> bool:
-    """Compare-and-set: False when the message was already handled (a recovery race)."""
-    result = await conn.execute(_MARK_PROCESSED, {"message_id": message_id})
+async def find_outbound(
+    conn: AsyncConnection, channel: str, external_id: str
+) -> tuple[int, datetime] | None:
+    """(message_id, created_at) of the message stored under this idempotency key."""
+    row = (
+        await conn.execute(_FIND_OUTBOUND, {"channel": channel, "external_id": external_id})
+    ).first()
+    return (row.id, row.created_at) if row is not None else None
+
+
+async def mark_processed(
+    conn: AsyncConnection, message_id: int, *, meta: dict[str, Any] | None = None
+) -> bool:
+    """Compare-and-set: False when the message was already handled (a recovery race).
+
+    `meta`, when given, is stored on the message in the same statement: what the
+    engine read in it (its parse), so nobody parses it a second time."""
+    if meta is None:
+        result = await conn.execute(_MARK_PROCESSED, {"message_id": message_id})
+    else:
+        result = await conn.execute(
+            _MARK_PROCESSED_WITH_META, {"message_id": message_id, "meta": meta}
+        )
     return result.rowcount == 1
 
 

@@ -17,16 +17,14 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
-from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Bot
 from telegram.error import NetworkError, RetryAfter, TelegramError
 
+from relevo.bot.conversations import Conversations
 from relevo.bot.inbox import Accepted, Inbox
-from relevo.bot.store import contacts as contact_store
 from relevo.bot.store import messages as message_store
 from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
@@ -192,41 +190,26 @@ def start_interceptor(
     database: Database, wake: Callable[[], None]
 ) -> Callable[[StoredMessage, ConversationRow], Awaitable[bool]]:
     """`/start` (with or without a deep-link payload) gets a welcome, not the NLU."""
+    # No bus reaches this function yet: the welcome is stored and delivered, unheard.
+    conversations = Conversations(database, None, wake=wake)
 
     async def intercept(message: StoredMessage, conversation: ConversationRow) -> bool:
         if message.channel != NAME or not message.text.startswith("/start"):
             return False
         if conversation.state != ConversationState.BOT:
             return False
-        async with database.write() as conn:
+        async with conversations.change() as change:
             # The processed flag makes this idempotent: a replay after a crash is a no-op.
-            if await message_store.mark_processed(conn, message.id):
-                await _welcome(conn, message, conversation)
-        wake()
+            if await message_store.mark_processed(change.conn, message.id):
+                locale = message.locale or conversation.locale or "en"
+                await change.tell_shopper(
+                    conversation_id=conversation.id, contact_id=conversation.contact_id,
+                    channel=NAME, text=WELCOME.get(locale, WELCOME["en"]), locale=locale,
+                    author=Author(AuthorKind.BOT), meta={"welcome": True},
+                )
         return True
 
     return intercept
-
-
-async def _welcome(
-    conn: AsyncConnection, message: StoredMessage, conversation: ConversationRow
-) -> None:
-    recipient = await contact_store.recipient_for(conn, conversation.contact_id, NAME)
-    if recipient is None:
-        return
-    locale = message.locale or conversation.locale or "en"
-    await message_store.insert_outbound(
-        conn,
-        conversation_id=conversation.id,
-        contact_id=conversation.contact_id,
-        channel=NAME,
-        recipient=recipient,
-        author=Author(AuthorKind.BOT),
-        text=WELCOME.get(locale, WELCOME["en"]),
-        locale=locale,
-        now=datetime.now(UTC),
-        meta={"welcome": True},
-    )
 
 
 def install(app: FastAPI, relevo: Any) -> None:

@@ -1,4 +1,5 @@
-"""The conversation state machine: legal moves, recorded; illegal moves refused."""
+"""The conversation state machine (legal moves, recorded; illegal moves refused) and
+its one owner, bot/conversations.py (events after the commit, nothing on rollback)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,26 @@ from datetime import UTC, datetime
 
 import pytest
 
+from relevo.bot.bus import InProcessBus
+from relevo.bot.conversations import Conversations
 from relevo.bot.store import contacts as contact_store
 from relevo.bot.store import conversations as conversation_store
+from relevo.bot.store import messages as message_store
 from relevo.bot.store import operators as operator_store
+from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
 from relevo.bot.store.migrate import upgrade
+from relevo.bot.types import (
+    ConversationAssigned,
+    ConversationQueued,
+    ConversationResolved,
+    ConversationReturnedToBot,
+    Event,
+    IllegalTransition,
+    MessageStored,
+    OperatorKind,
+)
 from relevo.bot.types import ConversationState as S
-from relevo.bot.types import IllegalTransition, OperatorKind
 
 NOW = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)
 
@@ -148,3 +162,152 @@ async def test_one_open_conversation_per_contact_even_under_concurrency(
 
     ids = await asyncio.gather(*(open_one() for _ in range(5)))
     assert len(set(ids)) == 1
+
+
+# --- the owner: bot/conversations.py ---------------------------------------------------
+
+
+class Heard:
+    """The bus as a subscriber sees it, and how often the outbox was woken."""
+
+    def __init__(self) -> None:
+        self.bus = InProcessBus()
+        self.events: list[Event] = []
+        self.wakes = 0
+        self.bus.subscribe(self._on, name="test")
+
+    async def _on(self, event: Event) -> None:
+        self.events.append(event)
+
+    def wake(self) -> None:
+        self.wakes += 1
+
+
+@pytest.fixture
+async def heard() -> AsyncIterator[Heard]:
+    listener = Heard()
+    yield listener
+    await listener.bus.close()
+
+
+async def shopper(database: Database) -> tuple[int, int]:
+    conversation_id = await open_conversation(database)
+    async with database.read() as conn:
+        conversation = await conversation_store.get(conn, conversation_id)
+    assert conversation is not None
+    return conversation.id, conversation.contact_id
+
+
+async def test_a_change_publishes_its_events_in_order_after_the_commit_and_wakes_the_outbox(
+    database: Database, heard: Heard
+) -> None:
+    conversation_id, contact_id = await shopper(database)
+    owner = Conversations(database, heard.bus, wake=heard.wake, clock=lambda: NOW)
+    committed: list[bool] = []
+    async with owner.change() as change:
+        queued = await change.transition(conversation_id, S.QUEUED, actor="bot",
+                                         reason="the shopper asked for a person")
+        told = await change.tell_shopper(conversation_id=conversation_id,
+                                         contact_id=contact_id, channel="web",
+                                         text="A person will answer you.", locale="en")
+        change.on_commit(lambda: committed.append(True))
+        await heard.bus.drain()
+        assert heard.events == [] and heard.wakes == 0 and committed == []
+    await heard.bus.drain()
+    assert isinstance(queued, ConversationQueued)
+    assert (queued.from_state, queued.to_state, queued.at) == (S.BOT, S.QUEUED, NOW)
+    assert told is not None and told.event is not None
+    assert heard.events == [queued, told.event]
+    assert told.event.message_id == told.message_id
+    assert heard.wakes == 1 and committed == [True]
+    async with database.read() as conn:
+        stored = await message_store.get(conn, told.message_id)
+        pending = await outbox_store.backlog(conn)
+    assert stored is not None and stored.text == "A person will answer you."
+    assert pending == 1
+
+
+async def test_a_rolled_back_change_stores_publishes_and_wakes_nothing(
+    database: Database, heard: Heard
+) -> None:
+    conversation_id, contact_id = await shopper(database)
+    owner = Conversations(database, heard.bus, wake=heard.wake, clock=lambda: NOW)
+    committed: list[bool] = []
+    with pytest.raises(RuntimeError):
+        async with owner.change() as change:
+            await change.transition(conversation_id, S.QUEUED, actor="bot", reason="handoff")
+            await change.tell_shopper(conversation_id=conversation_id, contact_id=contact_id,
+                                      channel="web", text="never sent", locale="en")
+            change.on_commit(lambda: committed.append(True))
+            raise RuntimeError("the caller failed after writing")
+    await heard.bus.drain()
+    assert heard.events == [] and heard.wakes == 0 and committed == []
+    async with database.read() as conn:
+        conversation = await conversation_store.get(conn, conversation_id)
+        log = await conversation_store.transitions_of(conn, conversation_id)
+        pending = await outbox_store.backlog(conn)
+    assert conversation is not None and conversation.state == S.BOT
+    assert log == [] and pending == 0
+
+
+@pytest.mark.parametrize(
+    ("to_state", "event_type"),
+    [(S.ASSIGNED, ConversationAssigned), (S.RESOLVED, ConversationResolved),
+     (S.BOT, ConversationReturnedToBot), (S.QUEUED, ConversationQueued)],
+)
+async def test_each_transition_returns_the_event_of_its_kind(
+    database: Database, heard: Heard, to_state: S, event_type: type
+) -> None:
+    conversation_id, _ = await shopper(database)
+    [operator_id] = await add_operators(database, 1)
+    owner = Conversations(database, heard.bus, wake=heard.wake, clock=lambda: NOW)
+    async with owner.change() as change:
+        await change.transition(conversation_id, S.QUEUED, actor="bot", reason="handoff")
+    if to_state != S.QUEUED:
+        async with owner.change() as change:
+            event = await change.transition(conversation_id, to_state, actor="operator:1",
+                                            reason="why", operator_id=operator_id)
+    else:
+        async with owner.change() as change:
+            await change.transition(conversation_id, S.ASSIGNED, actor="operator:1",
+                                    reason="claimed", operator_id=operator_id)
+        async with owner.change() as change:
+            event = await change.transition(conversation_id, S.QUEUED, actor="sla",
+                                            reason="why")
+    assert type(event) is event_type
+    assert event.to_state == to_state and event.reason == "why"
+    if isinstance(event, ConversationAssigned):
+        assert event.operator_id == operator_id
+
+
+async def test_a_reply_told_twice_with_the_same_origin_is_stored_and_announced_once(
+    database: Database, heard: Heard
+) -> None:
+    conversation_id, contact_id = await shopper(database)
+    owner = Conversations(database, heard.bus, wake=heard.wake, clock=lambda: NOW)
+    told = []
+    for _ in range(2):
+        async with owner.change() as change:
+            told.append(await change.tell_shopper(
+                conversation_id=conversation_id, contact_id=contact_id, channel="web",
+                text="On its way!", locale="en", origin=("slack", "1712.0001"),
+            ))
+    await heard.bus.drain()
+    first, second = told
+    assert first is not None and second is not None
+    assert not first.duplicate and second.duplicate
+    assert second.message_id == first.message_id
+    assert [type(e) for e in heard.events] == [MessageStored] and heard.wakes == 1
+    async with database.read() as conn:
+        assert await outbox_store.backlog(conn) == 1
+        assert len(await message_store.for_conversation(conn, conversation_id)) == 1
+
+
+async def test_no_address_on_the_channel_stores_nothing(database: Database, heard: Heard) -> None:
+    conversation_id, contact_id = await shopper(database)
+    owner = Conversations(database, heard.bus, wake=heard.wake, clock=lambda: NOW)
+    async with owner.change() as change:
+        told = await change.tell_shopper(conversation_id=conversation_id, contact_id=contact_id,
+                                         channel="telegram", text="hello", locale="en")
+    await heard.bus.drain()
+    assert told is None and heard.events == [] and heard.wakes == 0

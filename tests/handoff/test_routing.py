@@ -156,3 +156,21 @@ async def test_least_busy_wins_and_ties_go_to_the_longest_idle(
         # Equal load and never assigned: lowest id; then the other (less busy); then the one
         # assigned longest ago (both have one).
         assert offered == [ana.id, bea.id, ana.id]
+
+
+async def test_routing_reads_the_parse_the_engine_stored_and_never_parses_again(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = build_app(make_settings, ManualClock(WEDNESDAY_MORNING))
+    async with started(app) as client:
+        agent = await add_operator(app, "Ines", "internal", languages=("en",))
+        await go_online(client, agent)
+        nlu = app.state.relevo.nlu
+        shopper = await new_shopper(client, "en")
+        # Asking for a person hands off at once; the NLU still read "shipping" in it.
+        cid = await say(app, client, shopper, "a person please, it is about shipping")
+        assert nlu.calls == ["a person please, it is about shipping"]
+        detail = await client.get(f"/api/conversations/{cid}", headers=agent.headers)
+        decision = detail.json()["routing"][-1]
+        assert decision["facts"]["topic"] == "product"
+        assert decision["facts"]["intent"] == "shipping_times"
