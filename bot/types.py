@@ -258,3 +258,187 @@ class ConversationResolved(ConversationStateChanged):
 @dataclass(frozen=True, slots=True)
 class ConversationReturnedToBot(ConversationStateChanged):
     pass
+
+
+# --- the operator desk (`protocols.OperatorDesk`): what operators see and get back -------
+
+
+class Presence(enum.StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class RefusalKind(enum.StrEnum):
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"  # the conversation's state does not allow it (claimed, resolved…)
+    FORBIDDEN = "forbidden"  # allowed to someone, not to this operator
+    INVALID = "invalid"  # the request itself is wrong (empty text, both targets…)
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """An operator action the desk did not do, and why (one readable sentence).
+    Nothing changed. The HTTP layer alone turns `kind` into a status code."""
+
+    kind: RefusalKind
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an operator's reply or note was written: `("slack", "C123:1764000500.000200")`,
+    `("console", request id)`. The idempotency key of what it wrote: the same origin
+    twice stores one message."""
+
+    surface: str
+    key: str
+
+
+class Surface(enum.StrEnum):
+    """How an operator is recognised."""
+
+    ID = "id"
+    API_TOKEN = "api_token"
+    CONSOLE_SESSION = "console_session"
+    SLACK = "slack"
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorRef:
+    id: int
+    name: str
+    label: str  # "Lucía · expert": the signed name, as the shop's default language says it
+    kind: OperatorKind
+    presence: Presence
+    languages: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()
+    load: int = 0
+    max_concurrent: int = 1
+    assigned: tuple[int, ...] = ()
+    offered: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PoolRef:
+    """Who may take a conversation: any of `kinds` (none: every kind) with any of `skills`."""
+
+    kinds: tuple[OperatorKind, ...] = ()
+    skills: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Where a conversation stands after claim, transfer, return to bot or resolve."""
+
+    conversation_id: int
+    state: ConversationState
+    operator_id: int | None = None
+    outcome: str | None = None  # a transfer to a pool: what routing did ("offered", "queued"…)
+    position: int | None = None
+    points_awarded: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    id: int
+    conversation_id: int
+    author_name: str | None
+    operator_id: int | None
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRef:
+    id: int
+    conversation_id: int
+    operator_id: int
+    kind: str  # note | transfer
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffSnapshot:
+    """One conversation's handoff state, as an operator surface shows it."""
+
+    conversation_id: int
+    state: ConversationState
+    channel: str
+    locale: str | None
+    contact_id: int
+    language: str | None = None  # of the locale ("es" for "es-ES")
+    handoff_reason: str | None = None
+    assigned_operator_id: int | None = None
+    priority: int = 0
+    position: int | None = None
+    offered_to: int | None = None
+    after_hours: bool = False
+    pools: tuple[PoolRef, ...] = ()
+    topic: str | None = None
+    # The operator of the last transition (who resolved it, returned it to the bot…).
+    last_actor_operator_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueLine:
+    conversation_id: int
+    priority: int
+    waiting_seconds: int
+    offered_to: int | None = None
+
+
+# Events the handoff tier adds to the bus; Slack and the console subscribe to them.
+# Events that concern an operator rather than a conversation carry `conversation_id=0`.
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationOffered(Event):
+    """Routing chose `operator_id`; they are asked to claim it."""
+
+    operator_id: int
+    priority: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChanged(Event):
+    """A conversation entered, moved in or left the queue."""
+
+    position: int | None
+    after_hours: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorReminded(Event):
+    """The shopper has waited too long for `operator_id`'s reply."""
+
+    operator_id: int
+    waiting_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class NoteAdded(Event):
+    operator_id: int
+    note_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceChanged(Event):
+    operator_id: int
+    presence: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundPost:
+    """An outbox row that is not a shopper message (a Slack root message, an update, a
+    thread line): delivered by the outbox worker to the `PostDestination` named
+    `destination`, in order per `(destination, recipient)`."""
+
+    post_id: int
+    destination: str
+    recipient: str
+    kind: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    attempts: int = 0

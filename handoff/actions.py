@@ -19,6 +19,7 @@ from relevo.bot import replies
 from relevo.bot.protocols import Bus
 from relevo.bot.store import conversations as conversation_store
 from relevo.bot.store import operators as operator_store
+from relevo.bot.store import origins
 from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
 from relevo.bot.types import (
@@ -32,6 +33,7 @@ from relevo.bot.types import (
     Event,
     IllegalTransition,
     MessageStored,
+    Origin,
 )
 from relevo.handoff import csat, points, store
 from relevo.handoff.config import HandoffSettings, Pool
@@ -181,7 +183,8 @@ class Actions:
     # --- reply and notes -----------------------------------------------------------------
 
     async def reply(
-        self, operator: OperatorState, conversation_id: int, text: str
+        self, operator: OperatorState, conversation_id: int, text: str, *,
+        origin: Origin | None = None,
     ) -> dict[str, Any]:
         text = _clean(text)
         async with self._state.locks.hold(conversation_id):
@@ -197,6 +200,8 @@ class Actions:
                 )
                 if stored is None:
                     raise ActionError(409, "the shopper has no address on this channel")
+                if origin is not None:  # a second message of this origin fails the commit
+                    await origins.set_message_origin(conn, stored.message_id, origin)
                 handoff = await store.get_handoff(conn, conversation_id)
                 await store.save_handoff(
                     conn, conversation_id, now=now, waiting_since=None, reminded_at=None,
@@ -218,7 +223,8 @@ class Actions:
         }
 
     async def note(
-        self, operator: OperatorState, conversation_id: int, text: str
+        self, operator: OperatorState, conversation_id: int, text: str, *,
+        origin: Origin | None = None,
     ) -> dict[str, Any]:
         text = _clean(text)
         now = self._clock()
@@ -228,6 +234,8 @@ class Actions:
             note_id = await store.add_note(conn, conversation_id=conversation_id,
                                            operator_id=operator.id, kind="note", text=text,
                                            now=now)
+            if origin is not None:  # a second note of this origin fails the commit
+                await origins.set_note_origin(conn, note_id, origin)
         await self._bus.publish(NoteAdded(conversation_id=conversation_id, at=now,
                                           operator_id=operator.id, note_id=note_id))
         return {"id": note_id, "conversation_id": conversation_id, "operator_id": operator.id,
