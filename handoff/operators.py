@@ -15,7 +15,8 @@ from typing import Any
 
 from relevo.bot import replies
 from relevo.bot.store.operators import OperatorRow
-from relevo.bot.types import OperatorKind, Presence
+from relevo.bot.types import OperatorKind
+from relevo.bot.types import Presence as Presence  # re-exported while callers move to bot.types
 from relevo.handoff.config import Pool
 from relevo.handoff.schedule import WeeklyHours, parse_schedule, parse_zone
 

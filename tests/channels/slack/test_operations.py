@@ -30,7 +30,7 @@ from relevo.channels.slack.blocks import (
     shopper_line,
 )
 from relevo.channels.slack.config import SlackSettings
-from tests.channels.slack_support import (
+from tests.channels.slack.support import (
     CHANNEL,
     LUCIA,
     PABLO,
@@ -49,7 +49,7 @@ from tests.conftest import started
 from tests.fakes.slack_api import FakeSlack
 from tests.handoff.helpers import add_operator, go_online, new_shopper
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
