@@ -234,3 +234,18 @@ async def pending_posts(
     if kind is not None:
         query = query.where(outbox.c.kind == kind)
     return int((await conn.execute(query)).scalar_one())
+
+
+async def later_post_pending(
+    conn: AsyncConnection, post: OutboundPost, kinds: tuple[str, ...]
+) -> bool:
+    """Is a post of one of `kinds` for the same destination and recipient waiting after
+    `post`? (Then `post` may be superseded by it, e.g. one root update for several.)"""
+    found = await conn.execute(
+        sa.select(outbox.c.id).where(
+            outbox.c.status == "pending", outbox.c.message_id.is_(None),
+            outbox.c.channel == post.destination, outbox.c.recipient == post.recipient,
+            outbox.c.kind.in_(kinds), outbox.c.id > post.post_id,
+        ).limit(1)
+    )
+    return found.first() is not None

@@ -4,7 +4,8 @@ The core's outbox worker owns order (per conversation: the root message before i
 thread), leases, retries with backoff or Slack's `Retry-After`, and failure; this is
 the `PostDestination` it calls. Posts are rate limited per Slack channel
 (`slack.messages_per_second`). Root messages are rendered when they are sent, so an
-update always shows the current state.
+update always shows the current state, and an update with a later one waiting is
+skipped (several pending updates of one conversation are sent as one).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from relevo.bot.protocols import OperatorDesk
 from relevo.bot.store import messages as message_store
+from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
 from relevo.bot.types import (
     Direction,
@@ -74,7 +76,11 @@ class SlackPoster:
         conversation_id = int(post.payload["conversation_id"])
         async with self._db.read() as conn:
             thread = await slack_store.thread_of(conn, conversation_id)
-        if post.kind == "root" and thread is None:
+            superseded = post.kind == "update" and await outbox_store.later_post_pending(
+                conn, post, ("update", "root"))
+        if superseded:
+            pass  # the later update renders the root as it will be then
+        elif post.kind == "root" and thread is None:
             await self._post_root(conversation_id)
         elif thread is None:
             pass  # never reached Slack (no channel, or the root failed for good)

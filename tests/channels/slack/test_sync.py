@@ -136,3 +136,23 @@ async def test_a_root_message_slack_failed_to_take_is_retried_by_the_outbox(
         await rig.settle()
     [root] = slack_api.roots()
     assert f"#{conversation_id} " in root["text"]
+
+
+async def test_several_pending_updates_of_a_root_are_sent_as_one(
+    database_url: str, slack_api: FakeSlack
+) -> None:
+    async with slack_rig(database_url, slack_api) as rig:
+        conversation_id = await rig.conversation()
+        rig.desk.snapshots[conversation_id] = snapshot(conversation_id, 1,
+                                                       ConversationState.QUEUED, position=3)
+        await rig.bus.publish(QueueChanged(conversation_id=conversation_id, at=NOW, position=3))
+        await rig.settle()
+        rig.desk.snapshots[conversation_id] = snapshot(conversation_id, 1,
+                                                       ConversationState.QUEUED, position=1)
+        for position in (2, 1, 1):
+            await rig.bus.publish(QueueChanged(conversation_id=conversation_id, at=NOW,
+                                               position=position))
+        await rig.settle()
+        [root] = slack_api.roots()
+    assert len(slack_api.sent("chat.update")) == 1
+    assert "Waiting in the queue (position 1)" in shown(root)
