@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# Raised, not passed around: they live in `bot/errors.py`; every package imports them here.
+from relevo.bot.errors import DeliveryError as DeliveryError
+from relevo.bot.errors import IllegalTransition as IllegalTransition
+from relevo.bot.errors import PermanentDeliveryError as PermanentDeliveryError
+from relevo.bot.errors import TransientDeliveryError as TransientDeliveryError
+
 
 class ConversationState(enum.StrEnum):
     BOT = "bot"
@@ -107,37 +113,6 @@ class OutboundMessage:
 class SendResult:
     external_id: str | None = None
     status: DeliveryStatus = DeliveryStatus.SENT
-
-
-class DeliveryError(Exception):
-    """Base of the errors a channel's `send` raises."""
-
-
-class TransientDeliveryError(DeliveryError):
-    """The provider may accept the message later (5xx, 429, timeouts)."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-class PermanentDeliveryError(DeliveryError):
-    """The provider refused the message for good (4xx other than 429, blocked user)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class IllegalTransition(Exception):
-    def __init__(self, conversation_id: int, from_state: str, to_state: str) -> None:
-        super().__init__(
-            f"conversation {conversation_id}: illegal transition {from_state} -> {to_state}"
-        )
-        self.conversation_id = conversation_id
-        self.from_state = from_state
-        self.to_state = to_state
 
 
 # --- NLU ----------------------------------------------------------------------------
@@ -260,13 +235,20 @@ class ConversationReturnedToBot(ConversationStateChanged):
     pass
 
 
-# --- the operator desk (`protocols.OperatorDesk`): what operators see and get back -------
+# --- the operator desk (`protocols.OperatorDesk`): who operators are, what they get back --
 
 
 class Presence(enum.StrEnum):
     ONLINE = "online"
     AWAY = "away"
     OFFLINE = "offline"
+
+
+class Surface(enum.StrEnum):  # how an operator is recognised
+    ID = "id"
+    API_TOKEN = "api_token"
+    CONSOLE_SESSION = "console_session"
+    SLACK = "slack"
 
 
 class RefusalKind(enum.StrEnum):
@@ -278,8 +260,7 @@ class RefusalKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    """An operator action the desk did not do, and why (one readable sentence).
-    Nothing changed. The HTTP layer alone turns `kind` into a status code."""
+    """An action the desk did not do (nothing changed), and why, in one sentence."""
 
     kind: RefusalKind
     reason: str
@@ -287,21 +268,11 @@ class Refused:
 
 @dataclass(frozen=True, slots=True)
 class Origin:
-    """Where an operator's reply or note was written: `("slack", "C123:1764000500.000200")`,
-    `("console", request id)`. The idempotency key of what it wrote: the same origin
-    twice stores one message."""
+    """Where a reply or note was written (`("slack", "C123:1764000500.000200")`,
+    `("console", request id)`): its idempotency key, one message per origin."""
 
     surface: str
     key: str
-
-
-class Surface(enum.StrEnum):
-    """How an operator is recognised."""
-
-    ID = "id"
-    API_TOKEN = "api_token"
-    CONSOLE_SESSION = "console_session"
-    SLACK = "slack"
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,21 +291,17 @@ class OperatorRef:
 
 
 @dataclass(frozen=True, slots=True)
-class PoolRef:
-    """Who may take a conversation: any of `kinds` (none: every kind) with any of `skills`."""
-
+class PoolRef:  # any of `kinds` (none: every kind) having any of `skills` (none: no skill)
     kinds: tuple[OperatorKind, ...] = ()
     skills: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class Assignment:
-    """Where a conversation stands after claim, transfer, return to bot or resolve."""
-
+class Assignment:  # where a conversation stands after claim, transfer, return or resolve
     conversation_id: int
     state: ConversationState
     operator_id: int | None = None
-    outcome: str | None = None  # a transfer to a pool: what routing did ("offered", "queued"…)
+    outcome: str | None = None  # a transfer to a pool: what routing did ("offered"…)
     position: int | None = None
     points_awarded: int = 0
 
@@ -360,9 +327,7 @@ class NoteRef:
 
 
 @dataclass(frozen=True, slots=True)
-class HandoffSnapshot:
-    """One conversation's handoff state, as an operator surface shows it."""
-
+class HandoffSnapshot:  # one conversation's handoff state, as an operator surface shows it
     conversation_id: int
     state: ConversationState
     channel: str
@@ -377,8 +342,7 @@ class HandoffSnapshot:
     after_hours: bool = False
     pools: tuple[PoolRef, ...] = ()
     topic: str | None = None
-    # The operator of the last transition (who resolved it, returned it to the bot…).
-    last_actor_operator_id: int | None = None
+    last_actor_operator_id: int | None = None  # who resolved it, returned it to the bot…
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,31 +353,24 @@ class QueueLine:
     offered_to: int | None = None
 
 
-# Events the handoff tier adds to the bus; Slack and the console subscribe to them.
-# Events that concern an operator rather than a conversation carry `conversation_id=0`.
+# Handoff's events (Slack and the console follow them); an operator's: `conversation_id=0`.
 
 
 @dataclass(frozen=True, slots=True)
-class ConversationOffered(Event):
-    """Routing chose `operator_id`; they are asked to claim it."""
-
+class ConversationOffered(Event):  # routing chose `operator_id`, asked to claim it
     operator_id: int
     priority: int
     reason: str
 
 
 @dataclass(frozen=True, slots=True)
-class QueueChanged(Event):
-    """A conversation entered, moved in or left the queue."""
-
+class QueueChanged(Event):  # a conversation entered, moved in or left the queue
     position: int | None
     after_hours: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class OperatorReminded(Event):
-    """The shopper has waited too long for `operator_id`'s reply."""
-
+class OperatorReminded(Event):  # the shopper has waited too long for `operator_id`
     operator_id: int
     waiting_seconds: float
 
@@ -432,9 +389,8 @@ class PresenceChanged(Event):
 
 @dataclass(frozen=True, slots=True)
 class OutboundPost:
-    """An outbox row that is not a shopper message (a Slack root message, an update, a
-    thread line): delivered by the outbox worker to the `PostDestination` named
-    `destination`, in order per `(destination, recipient)`."""
+    """An outbox row that is not a shopper message (a Slack root, update or thread
+    line), for the `PostDestination` named `destination`; ordered per recipient."""
 
     post_id: int
     destination: str

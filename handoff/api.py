@@ -73,6 +73,16 @@ def _transferred(done: Assignment) -> dict[str, Any]:
 
 def operator_api(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
     router = APIRouter(prefix="/api")
+    _operator_routes(router, handoff, desk)
+    _conversation_reads(router, handoff)
+    _conversation_detail(router, handoff)
+    _conversation_actions(router, desk)
+    operator_admin_routes(router, handoff)
+    _socket_route(router, handoff, desk)
+    return router
+
+
+def _operator_routes(router: APIRouter, handoff: Handoff, desk: HandoffDesk) -> None:
     @router.get("/operators/me")
     async def me(operator: Me) -> dict[str, Any]:
         async with handoff.database.read() as conn:
@@ -92,6 +102,18 @@ def operator_api(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
         everyone = sorted(handoff.state.operators.by_id.values(), key=lambda o: o.id)
         return {"operators": [o.public() for o in everyone]}
 
+    @router.get("/leaderboard")
+    async def leaderboard(operator: Me) -> dict[str, Any]:
+        async with handoff.database.read() as conn:
+            return {"leaderboard": await points.leaderboard(conn, handoff.settings.points)}
+
+    @router.get("/csat")
+    async def csat_summary(operator: Me) -> dict[str, Any]:
+        async with handoff.database.read() as conn:
+            return await csat.summary(conn)
+
+
+def _conversation_reads(router: APIRouter, handoff: Handoff) -> None:
     @router.get("/conversations")
     async def conversations(
         state: Annotated[str, Query()] = "open",
@@ -113,6 +135,8 @@ def operator_api(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
             summaries.sort(key=lambda s: (-s["priority"], s["queued_at"] or "", s["id"]))
         return {"conversations": summaries}
 
+
+def _conversation_detail(router: APIRouter, handoff: Handoff) -> None:
     @router.get("/conversations/{conversation_id}")
     async def conversation(conversation_id: int, operator: Me) -> dict[str, Any]:
         async with handoff.database.read() as conn:
@@ -160,6 +184,8 @@ def operator_api(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
     async def suggest(conversation_id: int, operator: Me) -> dict[str, Any]:
         return {"suggestions": await suggestions(handoff, conversation_id)}
 
+
+def _conversation_actions(router: APIRouter, desk: HandoffDesk) -> None:
     @router.post("/conversations/{conversation_id}/claim")
     async def claim(conversation_id: int, operator: Me) -> dict[str, Any]:
         return _claimed(accepted(await desk.claim(operator.id, conversation_id)))
@@ -203,18 +229,9 @@ def operator_api(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
             note=body.note,
         )))
 
-    @router.get("/leaderboard")
-    async def leaderboard(operator: Me) -> dict[str, Any]:
-        async with handoff.database.read() as conn:
-            return {"leaderboard": await points.leaderboard(conn, handoff.settings.points)}
 
-    @router.get("/csat")
-    async def csat_summary(operator: Me) -> dict[str, Any]:
-        async with handoff.database.read() as conn:
-            return await csat.summary(conn)
 
-    operator_admin_routes(router, handoff)
-
+def _socket_route(router: APIRouter, handoff: Handoff, desk: HandoffDesk) -> None:
     @router.websocket("/ws")
     async def socket(websocket: WebSocket, token: str | None = None) -> None:
         found = await (desk.find_operator(Surface.API_TOKEN, token) if token else
@@ -249,8 +266,6 @@ def operator_api(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
         finally:
             receiver.cancel()
             handoff.hub.close_socket(operator.id, queue)
-
-    return router
 
 
 async def _receive(

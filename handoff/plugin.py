@@ -33,6 +33,6 @@ def install(app: FastAPI, relevo: Relevo) -> None:
                             handoff_text=handoff.handoff_text)
     relevo.engine.intercept(handoff.intercept)
     app.include_router(operator_api(handoff, desk))
-    app.include_router(console_router(handoff))
+    app.include_router(console_router(handoff, desk))
     relevo.on_startup.append(handoff.start)
     relevo.on_shutdown.append(handoff.stop)
