@@ -29,7 +29,7 @@ from relevo.bot.inbox import Inbox
 from relevo.bot.logs import RequestLogMiddleware
 from relevo.bot.metrics import Metrics
 from relevo.bot.outbox import OutboxWorker
-from relevo.bot.protocols import NLU, Channel, KnowledgeBase
+from relevo.bot.protocols import NLU, Channel, KnowledgeBase, PostDestination
 from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
 from relevo.bot.store.migrate import upgrade
@@ -51,6 +51,8 @@ class Relevo:
     outbox: OutboxWorker
     channels: dict[str, Channel]
     web_hub: WebChatHub
+    # Where the outbox delivers posts that are not shopper messages (Slack's).
+    post_destinations: dict[str, PostDestination] = field(default_factory=dict)
     nlu: NLU | None = None
     knowledge_base: KnowledgeBase | None = None
     # Start-up and shutdown steps added by plugins (run in order; shutdown reversed).
@@ -85,7 +87,9 @@ def build(
     web_hub = WebChatHub()
     all_channels: dict[str, Channel] = {"web": WebChannel(web_hub)}
     all_channels.update(channels or {})
-    outbox = OutboxWorker(database, all_channels, bus, metrics, settings.outbox)
+    post_destinations: dict[str, PostDestination] = {}
+    outbox = OutboxWorker(database, all_channels, bus, metrics, settings.outbox,
+                          destinations=post_destinations)
     engine = Engine(
         database,
         bus,
@@ -112,6 +116,7 @@ def build(
         outbox=outbox,
         channels=all_channels,
         web_hub=web_hub,
+        post_destinations=post_destinations,
         nlu=nlu,
         knowledge_base=knowledge_base,
     )

@@ -45,14 +45,12 @@ from relevo.bot.types import (
     ConversationStateChanged,
     Event,
     MessageStored,
+    Origin,
 )
 
 log = logging.getLogger("relevo.conversations")
 
 Clock = Callable[[], datetime]
-# Where an operator's reply was made and its id there, e.g. ("slack", "1712.0001"):
-# the reply's idempotency key, so a retried delivery of it stores nothing twice.
-Origin = tuple[str, str]
 
 _EVENTS: dict[ConversationState, type[ConversationStateChanged]] = {
     ConversationState.QUEUED: ConversationQueued,
@@ -66,12 +64,6 @@ _SYSTEM = Author(AuthorKind.SYSTEM)
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def origin_key(origin: Origin) -> str:
-    """How an origin is stored in `messages.external_id`, like a provider's id."""
-    surface, key = origin
-    return f"{surface}:{key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +148,8 @@ class Change:
         None when the contact has no address there (logged: a data error, not the
         caller's). With an `origin` seen before, the first message is returned.
         """
-        external_id = origin_key(origin) if origin is not None else None
-        if external_id is not None:
-            found = await message_store.find_outbound(self.conn, channel, external_id)
+        if origin is not None:
+            found = await message_store.find_outbound(self.conn, origin)
             if found is not None:
                 return Told(found[0], found[1], None)
         if recipient is None:
@@ -171,19 +162,19 @@ class Change:
             "recipient": recipient, "author": author, "text": text, "locale": locale,
             "now": self.now, "meta": meta,
         }
-        if external_id is None or self.conn.dialect.name == "sqlite":
+        if origin is None or self.conn.dialect.name == "sqlite":
             # SQLite has one writer at a time: the look-up above cannot be overtaken.
             message_id = await message_store.insert_outbound(
-                self.conn, **values, external_id=external_id
+                self.conn, **values, origin=origin
             )
         else:
             try:
                 async with self.conn.begin_nested():
                     message_id = await message_store.insert_outbound(
-                        self.conn, **values, external_id=external_id
+                        self.conn, **values, origin=origin
                     )
             except IntegrityError:  # another process stored the same reply first
-                found = await message_store.find_outbound(self.conn, channel, external_id)
+                found = await message_store.find_outbound(self.conn, origin)
                 if found is None:
                     raise
                 return Told(found[0], found[1], None)

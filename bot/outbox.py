@@ -6,6 +6,10 @@ outcome: done, retry later (exponential backoff with jitter, or the provider's
 `Retry-After`), or failed with the provider's reason. A retry re-sends the same
 stored message; it never creates a second one. Rows left pending by a crash are
 picked up again when their lease expires, or at start-up.
+
+Rows that are not shopper messages (Slack's root messages, updates and thread lines)
+are posts: the same leases, order, retries and `Retry-After`, delivered by the
+`PostDestination` they name instead of a channel.
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relevo.bot.config import OutboxSettings
 from relevo.bot.metrics import Metrics
-from relevo.bot.protocols import Bus, Channel
+from relevo.bot.protocols import Bus, Channel, PostDestination
 from relevo.bot.store import messages as message_store
 from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
 from relevo.bot.types import (
     DeliveryStatus,
     MessageSent,
+    OutboundPost,
     PermanentDeliveryError,
     SendResult,
     TransientDeliveryError,
@@ -56,10 +61,14 @@ class OutboxWorker(RoundWorker):
         *,
         clock: Clock = utcnow,
         rng: random.Random | None = None,
+        destinations: Mapping[str, PostDestination] | None = None,
     ) -> None:
         super().__init__()
         self._db = database
         self._channels = channels
+        self._destinations: Mapping[str, PostDestination] = (
+            destinations if destinations is not None else {}
+        )
         self._bus = bus
         self._metrics = metrics
         self._settings = settings
@@ -70,20 +79,32 @@ class OutboxWorker(RoundWorker):
     def poll_seconds(self) -> float:
         return self._settings.poll_interval_seconds
 
+    def set_clock(self, clock: Clock) -> None:
+        """Tests move time forward to make backed-off rows due."""
+        self._clock = clock
+
     async def work_round(self) -> int:
         return await self.deliver_due()
 
     async def deliver_due(self) -> int:
-        """One round: lease the due rows, send them, record the outcomes."""
+        """One round: lease the due rows (messages and posts), send them, record the
+        outcomes."""
         now = self._clock()
+        lease = timedelta(seconds=self._settings.lease_seconds)
         async with self._db.write() as conn:
             claimed = await outbox_store.claim_due(
-                conn,
-                now=now,
-                lease=timedelta(seconds=self._settings.lease_seconds),
-                limit=self._settings.batch_size,
+                conn, now=now, lease=lease, limit=self._settings.batch_size,
                 is_postgres=not self._db.is_sqlite,
             )
+            posts = await outbox_store.claim_due_posts(
+                conn, now=now, lease=lease, limit=self._settings.batch_size,
+                is_postgres=not self._db.is_sqlite,
+            )
+        delivered = await asyncio.gather(self._deliver_messages(claimed),
+                                         self._deliver_posts(posts))
+        return sum(delivered)
+
+    async def _deliver_messages(self, claimed: list[outbox_store.Claimed]) -> int:
         if not claimed:
             return 0
         by_destination: dict[tuple[str, str], list[outbox_store.Claimed]] = defaultdict(list)
@@ -188,3 +209,72 @@ class OutboxWorker(RoundWorker):
         )
         return float(ceiling / 2 + self._rng.uniform(0, ceiling / 2))
 
+
+    # --- posts --------------------------------------------------------------------------
+
+    async def _deliver_posts(self, posts: list[OutboundPost]) -> int:
+        if not posts:
+            return 0
+        by_destination: dict[tuple[str, str], list[OutboundPost]] = defaultdict(list)
+        for post in posts:
+            by_destination[(post.destination, post.recipient)].append(post)
+        outcomes = await asyncio.gather(
+            *(self._post_in_order(group) for group in by_destination.values())
+        )
+        now = self._clock()
+        async with self._db.write() as conn:
+            done = [p.post_id for group in outcomes for p, r in group
+                    if isinstance(r, SendResult)]
+            await outbox_store.finish(conn, done, now=now)
+            for group in outcomes:
+                for post, result in group:
+                    if not isinstance(result, SendResult):
+                        await self._record_post_failure(conn, post, result, now)
+        return len(posts)
+
+    async def _post_in_order(
+        self, posts: list[OutboundPost]
+    ) -> list[tuple[OutboundPost, SendResult | Exception | None]]:
+        """As `_send_in_order`: a later post never overtakes one being retried."""
+        outcomes: list[tuple[OutboundPost, SendResult | Exception | None]] = []
+        for index, post in enumerate(posts):
+            result = await self._post_one(post)
+            outcomes.append((post, result))
+            if isinstance(result, TransientDeliveryError):
+                outcomes.extend((later, None) for later in posts[index + 1 :])
+                break
+        return outcomes
+
+    async def _post_one(self, post: OutboundPost) -> SendResult | Exception:
+        destination = self._destinations.get(post.destination)
+        if destination is None:
+            return PermanentDeliveryError(f"no destination named {post.destination!r}")
+        try:
+            return await destination.deliver(post)
+        except (TransientDeliveryError, PermanentDeliveryError) as exc:
+            return exc
+        except Exception as exc:  # a destination bug: retry, the provider may be fine
+            log.exception("%s raised while delivering post %s", post.destination, post.post_id)
+            return TransientDeliveryError(f"{type(exc).__name__}: {exc}")
+
+    async def _record_post_failure(
+        self, conn: AsyncConnection, post: OutboundPost, result: Exception | None,
+        now: datetime,
+    ) -> None:
+        if result is None:
+            await outbox_store.release(conn, post.post_id, now=now)
+            return
+        attempts = post.attempts + 1
+        if isinstance(result, TransientDeliveryError) and attempts < self._settings.max_attempts:
+            delay = self.backoff(attempts, result.retry_after)
+            await outbox_store.retry_later(
+                conn, post.post_id, at=now + timedelta(seconds=delay),
+                error=result.reason[:500], now=now,
+            )
+            log.info("%s post %s retried in %.2fs: %s", post.destination, post.post_id, delay,
+                     result.reason)
+            return
+        reason = getattr(result, "reason", str(result))[:500]
+        await outbox_store.fail(conn, post.post_id, error=reason, now=now)
+        log.warning("%s post %s (%s) failed: %s", post.destination, post.post_id, post.kind,
+                    reason)

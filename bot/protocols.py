@@ -5,7 +5,25 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from relevo.bot.types import Event, OutboundMessage, ParseResult, SendResult, TrainingExample
+from relevo.bot.types import (
+    Assignment,
+    Event,
+    HandoffSnapshot,
+    MessageRef,
+    NoteRef,
+    OperatorRef,
+    Origin,
+    OutboundMessage,
+    OutboundPost,
+    ParseResult,
+    PoolRef,
+    Presence,
+    QueueLine,
+    Refused,
+    SendResult,
+    Surface,
+    TrainingExample,
+)
 
 
 @runtime_checkable
@@ -19,6 +37,16 @@ class Channel(Protocol):
     name: str
 
     async def send(self, message: OutboundMessage) -> SendResult: ...
+
+
+class PostDestination(Protocol):
+    """Where the outbox delivers rows that are not shopper messages (Slack posts).
+    `deliver` raises `TransientDeliveryError` / `PermanentDeliveryError` like
+    `Channel.send`; the outbox owns retries, `Retry-After` and bookkeeping."""
+
+    name: str
+
+    async def deliver(self, post: OutboundPost) -> SendResult: ...
 
 
 @runtime_checkable
@@ -64,3 +92,58 @@ class Router(Protocol):
     """Chooses who takes a queued conversation (built by the handoff package)."""
 
     async def route(self, conversation_id: int) -> None: ...
+
+
+class OperatorDesk(Protocol):
+    """The one door for operators (console API, Slack, CLI): who they are, what they
+    do, what they see. Actions return a result or a `Refused` value (nothing changed);
+    they never raise for a refusal."""
+
+    async def find_operator(self, surface: Surface, key: str) -> OperatorRef | Refused:
+        """The operator behind an API token, a console session, a Slack user id or an id."""
+        ...
+
+    async def seen(self, operator_id: int) -> None:
+        """Activity on any surface: keeps the operator from going away."""
+        ...
+
+    async def operators(self) -> tuple[OperatorRef, ...]: ...
+
+    def label(self, operator_id: int | None) -> str | None:
+        """"Lucía · expert", or None for nobody (or an operator since removed)."""
+        ...
+
+    async def claim(self, operator_id: int, conversation_id: int) -> Assignment | Refused: ...
+
+    async def reply(
+        self, operator_id: int, conversation_id: int, text: str, origin: Origin
+    ) -> MessageRef | Refused:
+        """Send `text` to the shopper. The same `origin` again stores nothing new and
+        returns the first message."""
+        ...
+
+    async def note(
+        self, operator_id: int, conversation_id: int, text: str, origin: Origin | None = None
+    ) -> NoteRef | Refused: ...
+
+    async def transfer(
+        self,
+        operator_id: int,
+        conversation_id: int,
+        *,
+        to_operator_id: int | None = None,
+        pool: PoolRef | None = None,
+        note: str | None = None,
+    ) -> Assignment | Refused: ...
+
+    async def return_to_bot(self, operator_id: int, conversation_id: int) -> Assignment | Refused:
+        ...
+
+    async def resolve(self, operator_id: int, conversation_id: int) -> Assignment | Refused: ...
+
+    async def set_presence(self, operator_id: int, presence: Presence) -> OperatorRef | Refused:
+        ...
+
+    async def snapshot(self, conversation_id: int) -> HandoffSnapshot | Refused: ...
+
+    async def queue(self) -> tuple[QueueLine, ...]: ...

@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# Raised, not passed around: they live in `bot/errors.py`; every package imports them here.
+from relevo.bot.errors import DeliveryError as DeliveryError
+from relevo.bot.errors import IllegalTransition as IllegalTransition
+from relevo.bot.errors import PermanentDeliveryError as PermanentDeliveryError
+from relevo.bot.errors import TransientDeliveryError as TransientDeliveryError
+
 
 class ConversationState(enum.StrEnum):
     BOT = "bot"
@@ -107,37 +113,6 @@ class OutboundMessage:
 class SendResult:
     external_id: str | None = None
     status: DeliveryStatus = DeliveryStatus.SENT
-
-
-class DeliveryError(Exception):
-    """Base of the errors a channel's `send` raises."""
-
-
-class TransientDeliveryError(DeliveryError):
-    """The provider may accept the message later (5xx, 429, timeouts)."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-class PermanentDeliveryError(DeliveryError):
-    """The provider refused the message for good (4xx other than 429, blocked user)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class IllegalTransition(Exception):
-    def __init__(self, conversation_id: int, from_state: str, to_state: str) -> None:
-        super().__init__(
-            f"conversation {conversation_id}: illegal transition {from_state} -> {to_state}"
-        )
-        self.conversation_id = conversation_id
-        self.from_state = from_state
-        self.to_state = to_state
 
 
 # --- NLU ----------------------------------------------------------------------------
@@ -258,3 +233,168 @@ class ConversationResolved(ConversationStateChanged):
 @dataclass(frozen=True, slots=True)
 class ConversationReturnedToBot(ConversationStateChanged):
     pass
+
+
+# --- the operator desk (`protocols.OperatorDesk`): who operators are, what they get back --
+
+
+class Presence(enum.StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class Surface(enum.StrEnum):  # how an operator is recognised
+    ID = "id"
+    API_TOKEN = "api_token"
+    CONSOLE_SESSION = "console_session"
+    SLACK = "slack"
+
+
+class RefusalKind(enum.StrEnum):
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"  # the conversation's state does not allow it (claimed, resolved…)
+    FORBIDDEN = "forbidden"  # allowed to someone, not to this operator
+    INVALID = "invalid"  # the request itself is wrong (empty text, both targets…)
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """An action the desk did not do (nothing changed), and why, in one sentence."""
+
+    kind: RefusalKind
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a reply or note was written (`("slack", "C123:1764000500.000200")`,
+    `("console", request id)`): its idempotency key, one message per origin."""
+
+    surface: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorRef:
+    id: int
+    name: str
+    label: str  # "Lucía · expert": the signed name, as the shop's default language says it
+    kind: OperatorKind
+    presence: Presence
+    languages: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()
+    load: int = 0
+    max_concurrent: int = 1
+    assigned: tuple[int, ...] = ()
+    offered: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PoolRef:  # any of `kinds` (none: every kind) having any of `skills` (none: no skill)
+    kinds: tuple[OperatorKind, ...] = ()
+    skills: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:  # where a conversation stands after claim, transfer, return or resolve
+    conversation_id: int
+    state: ConversationState
+    operator_id: int | None = None
+    outcome: str | None = None  # a transfer to a pool: what routing did ("offered"…)
+    position: int | None = None
+    points_awarded: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    id: int
+    conversation_id: int
+    author_name: str | None
+    operator_id: int | None
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRef:
+    id: int
+    conversation_id: int
+    operator_id: int
+    kind: str  # note | transfer
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffSnapshot:  # one conversation's handoff state, as an operator surface shows it
+    conversation_id: int
+    state: ConversationState
+    channel: str
+    locale: str | None
+    contact_id: int
+    language: str | None = None  # of the locale ("es" for "es-ES")
+    handoff_reason: str | None = None
+    assigned_operator_id: int | None = None
+    priority: int = 0
+    position: int | None = None
+    offered_to: int | None = None
+    after_hours: bool = False
+    pools: tuple[PoolRef, ...] = ()
+    topic: str | None = None
+    last_actor_operator_id: int | None = None  # who resolved it, returned it to the bot…
+
+
+@dataclass(frozen=True, slots=True)
+class QueueLine:
+    conversation_id: int
+    priority: int
+    waiting_seconds: int
+    offered_to: int | None = None
+
+
+# Handoff's events (Slack and the console follow them); an operator's: `conversation_id=0`.
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationOffered(Event):  # routing chose `operator_id`, asked to claim it
+    operator_id: int
+    priority: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChanged(Event):  # a conversation entered, moved in or left the queue
+    position: int | None
+    after_hours: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorReminded(Event):  # the shopper has waited too long for `operator_id`
+    operator_id: int
+    waiting_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class NoteAdded(Event):
+    operator_id: int
+    note_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceChanged(Event):
+    operator_id: int
+    presence: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundPost:
+    """An outbox row that is not a shopper message (a Slack root, update or thread
+    line), for the `PostDestination` named `destination`; ordered per recipient."""
+
+    post_id: int
+    destination: str
+    recipient: str
+    kind: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    attempts: int = 0

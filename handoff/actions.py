@@ -17,6 +17,7 @@ from relevo.bot import replies
 from relevo.bot.conversations import Change, Conversations
 from relevo.bot.store import conversations as conversation_store
 from relevo.bot.store import operators as operator_store
+from relevo.bot.store import origins
 from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
 from relevo.bot.types import (
@@ -24,6 +25,7 @@ from relevo.bot.types import (
     AuthorKind,
     ConversationState,
     IllegalTransition,
+    Origin,
 )
 from relevo.handoff import csat, points, store
 from relevo.handoff.config import HandoffSettings, Pool
@@ -150,7 +152,8 @@ class Actions:
     # --- reply and notes -----------------------------------------------------------------
 
     async def reply(
-        self, operator: OperatorState, conversation_id: int, text: str
+        self, operator: OperatorState, conversation_id: int, text: str, *,
+        origin: Origin | None = None,
     ) -> dict[str, Any]:
         text = clean(text)
         async with self._state.locks.hold(conversation_id):
@@ -162,7 +165,7 @@ class Actions:
                 told = await change.tell_shopper(
                     conversation_id=conversation_id, contact_id=conversation.contact_id,
                     channel=conversation.channel, locale=conversation.locale, text=text,
-                    author=author, meta={"operator_kind": operator.kind.value},
+                    author=author, meta={"operator_kind": operator.kind.value}, origin=origin,
                 )
                 if told is None:
                     raise ActionError(409, "the shopper has no address on this channel")
@@ -189,7 +192,8 @@ class Actions:
             assignment.waiting_since = assignment.reminded_at = None
 
     async def note(
-        self, operator: OperatorState, conversation_id: int, text: str
+        self, operator: OperatorState, conversation_id: int, text: str, *,
+        origin: Origin | None = None,
     ) -> dict[str, Any]:
         text = clean(text)
         async with self._conversations.change(self._clock()) as change:
@@ -199,6 +203,8 @@ class Actions:
             note_id = await store.add_note(change.conn, conversation_id=conversation_id,
                                            operator_id=operator.id, kind="note", text=text,
                                            now=now)
+            if origin is not None:  # a second note of this origin fails the commit
+                await origins.set_note_origin(change.conn, note_id, origin)
             change.emit(NoteAdded(conversation_id=conversation_id, at=now,
                                   operator_id=operator.id, note_id=note_id))
         return {"id": note_id, "conversation_id": conversation_id, "operator_id": operator.id,

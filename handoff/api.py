@@ -1,8 +1,7 @@
 """The operator API (`/api/...`) and its WebSocket (`WS /api/ws`).
 
-Authentication: `Authorization: Bearer <operator API token>`, or the console's session
-cookie (then unsafe methods also need the `X-Relevo-Console: 1` header, which a
-cross-site form cannot send). Errors are `{"detail": "<reason>"}`.
+Authentication and refusals: `handoff.http`. Operator actions go through the
+`OperatorDesk`; errors are `{"detail": "<reason>"}`.
 """
 
 from __future__ import annotations
@@ -10,27 +9,28 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, WebSocket
+from fastapi import APIRouter, Header, HTTPException, Query, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.websockets import WebSocketDisconnect
 
 from relevo.bot.store import conversations as conversation_store
+from relevo.bot.types import Assignment, Origin, PoolRef, Presence, Refused, Surface
 from relevo.handoff import csat, points, store
-from relevo.handoff.actions import ActionError
 from relevo.handoff.config import Pool
+from relevo.handoff.desk import HandoffDesk
+from relevo.handoff.http import SESSION_COOKIE, Me, accepted
 from relevo.handoff.operator_admin import operator_admin_routes
-from relevo.handoff.operators import OperatorState, Presence
+from relevo.handoff.operators import OperatorState
 from relevo.handoff.service import Handoff
 from relevo.handoff.suggest import suggestions
 
 log = logging.getLogger("relevo.handoff.api")
 
-SESSION_COOKIE = "relevo_console"
-CSRF_HEADER = "x-relevo-console"
 STATE_FILTERS = {
     "queued": ("queued",),
     "assigned": ("assigned",),
@@ -55,39 +55,34 @@ class TransferBody(BaseModel):
     note: str | None = Field(None, max_length=4000)
 
 
-async def current_operator(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> OperatorState:
-    """The operator making the request (Bearer token, or console cookie + header)."""
-    handoff: Handoff = request.app.state.relevo.extras["handoff"]
-    scheme, _, token = (authorization or "").partition(" ")
-    bearer = token.strip() if scheme.lower() == "bearer" else None
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not bearer and not cookie:
-        raise HTTPException(401, "missing operator token: send Authorization: Bearer <token>")
-    if not bearer and request.method not in ("GET", "HEAD") and \
-            request.headers.get(CSRF_HEADER) != "1":
-        raise HTTPException(403, f"console requests need the {CSRF_HEADER} header")
-    operator = await handoff.authenticate(bearer, None if bearer else cookie)
-    if operator is None:
-        raise HTTPException(401, "unknown operator token or expired session")
-    await handoff.seen(operator)
-    return operator
+def _claimed(done: Assignment) -> dict[str, Any]:
+    return {"conversation_id": done.conversation_id, "state": done.state.value,
+            "operator_id": done.operator_id}
 
 
-Me = Annotated[OperatorState, Depends(current_operator)]
+def _closed(done: Assignment) -> dict[str, Any]:
+    return {"conversation_id": done.conversation_id, "state": done.state.value}
 
 
-async def action_refused(request: Request, exc: Exception) -> JSONResponse:
-    """A refused action (claimed by someone else, not yours, resolved…): its status and
-    reason, as every 4xx of relevo: `{"detail": reason}`. Installed on the app."""
-    if not isinstance(exc, ActionError):  # registered for ActionError only
-        raise exc
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+def _transferred(done: Assignment) -> dict[str, Any]:
+    if done.outcome is None:  # to an operator
+        return _claimed(done)
+    return {**_closed(done), "outcome": done.outcome, "operator_id": done.operator_id,
+            "position": done.position}
 
 
-def operator_api(handoff: Handoff) -> APIRouter:
+def operator_api(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
     router = APIRouter(prefix="/api")
+    _operator_routes(router, handoff, desk)
+    _conversation_reads(router, handoff)
+    _conversation_detail(router, handoff)
+    _conversation_actions(router, desk)
+    operator_admin_routes(router, handoff)
+    _socket_route(router, handoff, desk)
+    return router
+
+
+def _operator_routes(router: APIRouter, handoff: Handoff, desk: HandoffDesk) -> None:
     @router.get("/operators/me")
     async def me(operator: Me) -> dict[str, Any]:
         async with handoff.database.read() as conn:
@@ -99,13 +94,26 @@ def operator_api(handoff: Handoff) -> APIRouter:
 
     @router.post("/operators/me/presence")
     async def presence(body: PresenceBody, operator: Me) -> dict[str, Any]:
-        return {"operator": await handoff.actions.set_presence(operator, body.status)}
+        accepted(await desk.set_presence(operator.id, body.status))
+        return {"operator": operator.public()}
 
     @router.get("/operators")
     async def operators(operator: Me) -> dict[str, Any]:
         everyone = sorted(handoff.state.operators.by_id.values(), key=lambda o: o.id)
         return {"operators": [o.public() for o in everyone]}
 
+    @router.get("/leaderboard")
+    async def leaderboard(operator: Me) -> dict[str, Any]:
+        async with handoff.database.read() as conn:
+            return {"leaderboard": await points.leaderboard(conn, handoff.settings.points)}
+
+    @router.get("/csat")
+    async def csat_summary(operator: Me) -> dict[str, Any]:
+        async with handoff.database.read() as conn:
+            return await csat.summary(conn)
+
+
+def _conversation_reads(router: APIRouter, handoff: Handoff) -> None:
     @router.get("/conversations")
     async def conversations(
         state: Annotated[str, Query()] = "open",
@@ -127,6 +135,8 @@ def operator_api(handoff: Handoff) -> APIRouter:
             summaries.sort(key=lambda s: (-s["priority"], s["queued_at"] or "", s["id"]))
         return {"conversations": summaries}
 
+
+def _conversation_detail(router: APIRouter, handoff: Handoff) -> None:
     @router.get("/conversations/{conversation_id}")
     async def conversation(conversation_id: int, operator: Me) -> dict[str, Any]:
         async with handoff.database.read() as conn:
@@ -174,50 +184,60 @@ def operator_api(handoff: Handoff) -> APIRouter:
     async def suggest(conversation_id: int, operator: Me) -> dict[str, Any]:
         return {"suggestions": await suggestions(handoff, conversation_id)}
 
+
+def _conversation_actions(router: APIRouter, desk: HandoffDesk) -> None:
     @router.post("/conversations/{conversation_id}/claim")
     async def claim(conversation_id: int, operator: Me) -> dict[str, Any]:
-        return await handoff.actions.claim(operator, conversation_id)
+        return _claimed(accepted(await desk.claim(operator.id, conversation_id)))
 
     @router.post("/conversations/{conversation_id}/messages", status_code=201)
-    async def reply(conversation_id: int, body: TextBody, operator: Me) -> dict[str, Any]:
-        return {"message": await handoff.actions.reply(operator, conversation_id, body.text)}
+    async def reply(
+        conversation_id: int, body: TextBody, operator: Me,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> dict[str, Any]:
+        # A retried request with the same Idempotency-Key sends nothing new.
+        origin = Origin("console", idempotency_key or f"request:{uuid.uuid4().hex}")
+        sent = accepted(await desk.reply(operator.id, conversation_id, body.text, origin))
+        return {"message": {
+            "id": sent.id, "conversation_id": sent.conversation_id,
+            "author": {"kind": "operator", "name": sent.author_name,
+                       "operator_id": sent.operator_id},
+            "text": sent.text, "created_at": sent.created_at.isoformat(),
+        }}
 
     @router.post("/conversations/{conversation_id}/notes", status_code=201)
     async def note(conversation_id: int, body: TextBody, operator: Me) -> dict[str, Any]:
-        return {"note": await handoff.actions.note(operator, conversation_id, body.text)}
+        saved = accepted(await desk.note(operator.id, conversation_id, body.text))
+        return {"note": {"id": saved.id, "conversation_id": saved.conversation_id,
+                         "operator_id": saved.operator_id, "kind": saved.kind,
+                         "text": saved.text, "at": saved.at.isoformat()}}
 
     @router.post("/conversations/{conversation_id}/resolve")
     async def resolve(conversation_id: int, operator: Me) -> dict[str, Any]:
-        return await handoff.actions.resolve(operator, conversation_id)
+        done = accepted(await desk.resolve(operator.id, conversation_id))
+        return {**_closed(done), "points_awarded": done.points_awarded}
 
     @router.post("/conversations/{conversation_id}/return-to-bot")
     async def return_to_bot(conversation_id: int, operator: Me) -> dict[str, Any]:
-        return await handoff.actions.return_to_bot(operator, conversation_id)
+        return _closed(accepted(await desk.return_to_bot(operator.id, conversation_id)))
 
     @router.post("/conversations/{conversation_id}/transfer")
     async def transfer(conversation_id: int, body: TransferBody, operator: Me) -> dict[str, Any]:
-        return await handoff.actions.transfer(
-            operator, conversation_id, to_operator_id=body.operator_id, pool=body.pool,
+        pool = PoolRef(kinds=body.pool.kinds, skills=body.pool.skills) if body.pool else None
+        return _transferred(accepted(await desk.transfer(
+            operator.id, conversation_id, to_operator_id=body.operator_id, pool=pool,
             note=body.note,
-        )
+        )))
 
-    @router.get("/leaderboard")
-    async def leaderboard(operator: Me) -> dict[str, Any]:
-        async with handoff.database.read() as conn:
-            return {"leaderboard": await points.leaderboard(conn, handoff.settings.points)}
 
-    @router.get("/csat")
-    async def csat_summary(operator: Me) -> dict[str, Any]:
-        async with handoff.database.read() as conn:
-            return await csat.summary(conn)
 
-    operator_admin_routes(router, handoff)
-
+def _socket_route(router: APIRouter, handoff: Handoff, desk: HandoffDesk) -> None:
     @router.websocket("/ws")
     async def socket(websocket: WebSocket, token: str | None = None) -> None:
-        operator = await handoff.authenticate(
-            token, None if token else websocket.cookies.get(SESSION_COOKIE)
-        )
+        found = await (desk.find_operator(Surface.API_TOKEN, token) if token else
+                       desk.find_operator(Surface.CONSOLE_SESSION,
+                                          websocket.cookies.get(SESSION_COOKIE) or ""))
+        operator = None if isinstance(found, Refused) else handoff.state.operators.get(found.id)
         if operator is None:
             reason = "unknown operator token or expired session"
             if "websocket.http.response" in websocket.scope.get("extensions", {}):
@@ -229,9 +249,9 @@ def operator_api(handoff: Handoff) -> APIRouter:
             return
         await websocket.accept()
         queue = handoff.hub.open(operator.id)
-        await handoff.seen(operator)
+        await desk.seen(operator.id)
         await websocket.send_json({"type": "hello", "operator": operator.public()})
-        receiver = asyncio.create_task(_receive(websocket, handoff, operator, queue))
+        receiver = asyncio.create_task(_receive(websocket, handoff, desk, operator, queue))
         try:
             while True:
                 getter = asyncio.create_task(queue.get())
@@ -247,11 +267,10 @@ def operator_api(handoff: Handoff) -> APIRouter:
             receiver.cancel()
             handoff.hub.close_socket(operator.id, queue)
 
-    return router
-
 
 async def _receive(
-    websocket: WebSocket, handoff: Handoff, operator: OperatorState, queue: Any
+    websocket: WebSocket, handoff: Handoff, desk: HandoffDesk, operator: OperatorState,
+    queue: Any,
 ) -> None:
     """Client → server: `{"type": "ping"}` (activity) and `{"type": "watch",
     "conversation_id": N | null}` (the conversation on screen)."""
@@ -265,7 +284,7 @@ async def _receive(
             continue
         if not isinstance(data, dict):
             continue
-        await handoff.seen(operator)
+        await desk.seen(operator.id)
         if data.get("type") == "watch":
             target = data.get("conversation_id")
             handoff.hub.watch(queue, target if isinstance(target, int) else None)

@@ -14,8 +14,10 @@ from pydantic import BaseModel, Field
 
 from relevo.bot.console import asset
 from relevo.bot.store import operators as operator_store
-from relevo.handoff.api import SESSION_COOKIE
+from relevo.bot.types import OperatorRef, Surface
 from relevo.handoff.auth import create_session, dummy_verify, end_session, verify_password
+from relevo.handoff.desk import HandoffDesk
+from relevo.handoff.http import SESSION_COOKIE
 from relevo.handoff.service import Handoff
 
 # The console loads nothing from elsewhere and runs no inline script.
@@ -37,7 +39,7 @@ class Login(BaseModel):
     token: str | None = Field(None, max_length=200)
 
 
-def console_router(handoff: Handoff) -> APIRouter:
+def console_router(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     page, script, styles = asset("index.html"), asset("console.js"), asset("console.css")
 
@@ -54,21 +56,24 @@ def console_router(handoff: Handoff) -> APIRouter:
     async def console_styles() -> Response:
         return Response(styles, media_type="text/css; charset=utf-8", headers=SECURITY_HEADERS)
 
+    async def password_login(email: str, password: str) -> int | None:
+        async with handoff.database.read() as conn:
+            found = await operator_store.login_by_email(conn, email)
+        if found is None:
+            await dummy_verify()
+            return None
+        return found[0].id if await verify_password(found[1], password) else None
+
     @router.post("/console/session")
     async def log_in(body: Login, request: Request) -> JSONResponse:
         operator_id: int | None = None
-        async with handoff.database.read() as conn:
-            if body.token:
-                row = await operator_store.by_token(conn, body.token.strip())
-                operator_id = row.id if row else None
-            elif body.email and body.password:
-                found = await operator_store.login_by_email(conn, body.email)
-                if found is None:
-                    await dummy_verify()
-                elif await verify_password(found[1], body.password):
-                    operator_id = found[0].id
-            else:
-                raise HTTPException(422, "give email and password, or an API token")
+        if body.token:
+            found = await desk.find_operator(Surface.API_TOKEN, body.token.strip())
+            operator_id = found.id if isinstance(found, OperatorRef) else None
+        elif body.email and body.password:
+            operator_id = await password_login(body.email, body.password)
+        else:
+            raise HTTPException(422, "give email and password, or an API token")
         operator = await handoff.load_operator(operator_id) if operator_id else None
         if operator is None:
             raise HTTPException(401, "wrong e-mail or password")

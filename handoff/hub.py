@@ -16,15 +16,13 @@ from typing import Any
 from relevo.bot.protocols import Bus, Subscription
 from relevo.bot.types import (
     ConversationAssigned,
+    ConversationOffered,
     ConversationQueued,
     ConversationResolved,
     ConversationReturnedToBot,
     Event,
     MessageReceived,
     MessageStored,
-)
-from relevo.handoff.events import (
-    ConversationOffered,
     NoteAdded,
     OperatorReminded,
     PresenceChanged,

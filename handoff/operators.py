@@ -8,7 +8,6 @@ later issue moves presence and load to Redis for several processes.)
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,16 +16,11 @@ from typing import Any
 from relevo.bot import replies
 from relevo.bot.store.operators import OperatorRow
 from relevo.bot.types import OperatorKind
+from relevo.bot.types import Presence as Presence  # re-exported while callers move to bot.types
 from relevo.handoff.config import Pool
 from relevo.handoff.schedule import WeeklyHours, parse_schedule, parse_zone
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class Presence(enum.StrEnum):
-    ONLINE = "online"
-    AWAY = "away"
-    OFFLINE = "offline"
 
 
 _PRESENCES = frozenset(p.value for p in Presence)

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from relevo.handoff.actions import ActionError
-from relevo.handoff.api import action_refused, operator_api
+from relevo.handoff.api import operator_api
 from relevo.handoff.console import console_router
+from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.service import Handoff
 
 if TYPE_CHECKING:
@@ -25,13 +25,14 @@ def install(app: FastAPI, relevo: Relevo) -> None:
         knowledge_base=lambda: relevo.knowledge_base,
         nlu=lambda: relevo.nlu,
     )
+    desk = HandoffDesk(handoff)
     relevo.extras["handoff"] = handoff
+    relevo.extras["desk"] = desk  # the OperatorDesk Slack is built with
     relevo.engine.configure(router=handoff.router,
                             answers_while_queued=handoff.answers_while_queued,
                             handoff_text=handoff.handoff_text)
     relevo.engine.intercept(handoff.intercept)
-    app.add_exception_handler(ActionError, action_refused)
-    app.include_router(operator_api(handoff))
-    app.include_router(console_router(handoff))
+    app.include_router(operator_api(handoff, desk))
+    app.include_router(console_router(handoff, desk))
     relevo.on_startup.append(handoff.start)
     relevo.on_shutdown.append(handoff.stop)

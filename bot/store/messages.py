@@ -18,6 +18,7 @@ from relevo.bot.types import (
     DeliveryStatus,
     Direction,
     InboundMessage,
+    Origin,
 )
 
 
@@ -97,6 +98,7 @@ _FIND_INBOUND = sa.select(messages.c.id, messages.c.conversation_id).where(
 )
 _INSERT = sa.insert(messages).returning(messages.c.id)
 _INSERT_OUTBOX = sa.insert(outbox)
+ORIGIN_KEY_MAX = 200  # messages.origin_key
 _MARK_PROCESSED = (
     sa.update(messages)
     .where(messages.c.id == sa.bindparam("message_id"), messages.c.processed == sa.false())
@@ -108,9 +110,8 @@ _MARK_PROCESSED_WITH_META = (
     .values(processed=True, meta=sa.bindparam("meta", type_=messages.c.meta.type))
 )
 _FIND_OUTBOUND = sa.select(messages.c.id, messages.c.created_at).where(
-    messages.c.channel == sa.bindparam("channel"),
-    messages.c.external_id == sa.bindparam("external_id"),
-    messages.c.direction == Direction.OUTBOUND.value,
+    messages.c.origin_surface == sa.bindparam("origin_surface"),
+    messages.c.origin_key == sa.bindparam("origin_key"),
 )
 _GET = sa.select(*_COLUMNS).where(messages.c.id == sa.bindparam("message_id"))
 _FOR_CONTACT = (
@@ -206,12 +207,12 @@ async def insert_outbound(
     locale: str | None,
     now: datetime,
     meta: dict[str, Any] | None = None,
-    external_id: str | None = None,
+    origin: Origin | None = None,
 ) -> int:
     """Store an outbound message and its outbox row in the caller's transaction.
 
-    `external_id` is the idempotency key of an operator's reply (its origin), unique
-    per channel like a provider's id of an inbound message."""
+    `origin` is the idempotency key of an operator's reply (where it was written),
+    unique like a provider's id of an inbound message."""
     message_id = (
         await conn.execute(
             _INSERT,
@@ -224,7 +225,9 @@ async def insert_outbound(
                 "author_name": author.name,
                 "operator_id": author.operator_id,
                 "channel": channel,
-                "external_id": external_id,
+                "external_id": None,
+                "origin_surface": origin.surface if origin is not None else None,
+                "origin_key": origin.key[:ORIGIN_KEY_MAX] if origin is not None else None,
                 "text": text,
                 "attachments": None,
                 "locale": locale,
@@ -252,12 +255,11 @@ async def insert_outbound(
     return int(message_id)
 
 
-async def find_outbound(
-    conn: AsyncConnection, channel: str, external_id: str
-) -> tuple[int, datetime] | None:
+async def find_outbound(conn: AsyncConnection, origin: Origin) -> tuple[int, datetime] | None:
     """(message_id, created_at) of the message stored under this idempotency key."""
     row = (
-        await conn.execute(_FIND_OUTBOUND, {"channel": channel, "external_id": external_id})
+        await conn.execute(_FIND_OUTBOUND, {"origin_surface": origin.surface,
+                                            "origin_key": origin.key[:ORIGIN_KEY_MAX]})
     ).first()
     return (row.id, row.created_at) if row is not None else None
 

@@ -1,15 +1,20 @@
-"""Outbox rows: claimed with a lease, then marked done, retried or failed."""
+"""Outbox rows: claimed with a lease, then marked done, retried or failed.
+
+A row is a stored shopper message to send through its channel, or a post (no
+message: a `kind` and a `payload`) for a `PostDestination` such as Slack."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relevo.bot.store.schema import messages, outbox
-from relevo.bot.types import Author, AuthorKind, OutboundMessage, QuickReply
+from relevo.bot.types import Author, AuthorKind, OutboundMessage, OutboundPost, QuickReply
 
 _CLAIM = (
     sa.select(
@@ -151,3 +156,96 @@ async def backlog(conn: AsyncConnection) -> int:
         )
     ).scalar_one()
 
+
+
+# --- posts: outbox rows that are not shopper messages (Slack's root messages, lines) ----
+
+_CLAIM_POSTS = (
+    sa.select(
+        outbox.c.id, outbox.c.attempts, outbox.c.next_attempt_at, outbox.c.channel,
+        outbox.c.recipient, outbox.c.kind, outbox.c.payload,
+    )
+    .where(outbox.c.status == "pending", outbox.c.message_id.is_(None))
+    .order_by(outbox.c.id)
+    .limit(sa.bindparam("limit"))
+)
+_CLAIM_POSTS_FOR_UPDATE = _CLAIM_POSTS.with_for_update(skip_locked=True)
+
+
+async def enqueue_post(
+    conn: AsyncConnection,
+    *,
+    destination: str,
+    recipient: str,
+    kind: str,
+    payload: Mapping[str, Any] | None = None,
+    now: datetime,
+) -> int:
+    """A post for the `PostDestination` named `destination`, in the caller's
+    transaction; delivered in order per `(destination, recipient)`."""
+    found = await conn.execute(
+        sa.insert(outbox).values(
+            message_id=None, channel=destination, recipient=recipient, kind=kind,
+            payload=dict(payload or {}), status="pending", attempts=0, next_attempt_at=now,
+            last_error=None, created_at=now, updated_at=now,
+        ).returning(outbox.c.id)
+    )
+    return int(found.scalar_one())
+
+
+async def claim_due_posts(
+    conn: AsyncConnection, *, now: datetime, lease: timedelta, limit: int, is_postgres: bool
+) -> list[OutboundPost]:
+    """Lease the due posts, oldest first, keeping each `(destination, recipient)`'s
+    order exactly as `claim_due` does for messages."""
+    query = _CLAIM_POSTS_FOR_UPDATE if is_postgres else _CLAIM_POSTS
+    rows = (await conn.execute(query, {"limit": limit})).all()
+    blocked: set[tuple[str, str]] = set()
+    claimed: list[OutboundPost] = []
+    for row in rows:
+        destination = (row.channel, row.recipient)
+        if destination in blocked:
+            continue
+        if row.next_attempt_at > now:
+            blocked.add(destination)
+            continue
+        claimed.append(OutboundPost(
+            post_id=row.id, destination=row.channel, recipient=row.recipient,
+            kind=row.kind or "", payload=dict(row.payload or {}), attempts=row.attempts,
+        ))
+    if claimed:
+        await conn.execute(
+            _LEASE, {"ids": [p.post_id for p in claimed], "until": now + lease, "now": now}
+        )
+    return claimed
+
+
+async def pending_posts(
+    conn: AsyncConnection, *, destination: str, recipient: str | None = None,
+    kind: str | None = None,
+) -> int:
+    """How many posts for `destination` (and `recipient`, `kind`) wait for delivery."""
+    query = sa.select(sa.func.count()).select_from(outbox).where(
+        outbox.c.status == "pending", outbox.c.message_id.is_(None),
+        outbox.c.channel == destination,
+    )
+    if recipient is not None:
+        query = query.where(outbox.c.recipient == recipient)
+    if kind is not None:
+        query = query.where(outbox.c.kind == kind)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def later_post_pending(
+    conn: AsyncConnection, post: OutboundPost, kinds: tuple[str, ...]
+) -> bool:
+    """Is a post of one of `kinds` for the same destination and recipient waiting after
+    `post`? (Then `post` may be superseded by it, e.g. one root update for several.)"""
+    found = await conn.execute(
+        sa.select(outbox.c.id).where(
+            outbox.c.status == "pending", outbox.c.message_id.is_(None),
+            outbox.c.channel == post.destination, outbox.c.recipient == post.recipient,
+            outbox.c.kind.in_(kinds), outbox.c.id > post.post_id,
+        ).limit(1)
+    )
+    return found.first() is not None

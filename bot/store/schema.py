@@ -173,7 +173,12 @@ messages = sa.Table(
     # Bot answers: intent, article, confidence, runners-up; for operators and analytics.
     sa.Column("meta", sa.JSON),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Where an operator wrote it (`("slack", "C…:ts")`, `("console", request id)`): the
+    # idempotency key of operator replies, as `external_id` is for inbound messages.
+    sa.Column("origin_surface", sa.String(16)),
+    sa.Column("origin_key", sa.String(200)),
     sa.UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
+    sa.UniqueConstraint("origin_surface", "origin_key", name="uq_messages_origin"),
     sa.Index("ix_messages_contact_id_id", "contact_id", "id"),
     sa.Index("ix_messages_conversation_id_id", "conversation_id", "id"),
     sa.Index(
@@ -188,9 +193,13 @@ outbox = sa.Table(
     "outbox",
     metadata,
     sa.Column("id", Id, primary_key=True, autoincrement=True),
-    sa.Column("message_id", Id, sa.ForeignKey("messages.id"), nullable=False, unique=True),
+    # A shopper message to deliver; or, when null, a post (`kind` + `payload`) for the
+    # `PostDestination` named `channel` (Slack's root messages and thread lines).
+    sa.Column("message_id", Id, sa.ForeignKey("messages.id"), unique=True),
     sa.Column("channel", sa.String(32), nullable=False),
     sa.Column("recipient", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(32)),
+    sa.Column("payload", sa.JSON),
     sa.Column("status", sa.String(16), nullable=False),  # pending | done | failed
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("next_attempt_at", UTCDateTime, nullable=False),
@@ -264,6 +273,10 @@ operator_notes = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),  # note | transfer
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
+    # Where it was written (see `messages.origin_*`): the same origin is one note.
+    sa.Column("origin_surface", sa.String(16)),
+    sa.Column("origin_key", sa.String(200)),
+    sa.UniqueConstraint("origin_surface", "origin_key", name="uq_operator_notes_origin"),
 )
 
 csat_responses = sa.Table(
@@ -347,48 +360,4 @@ link_codes = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("used_at", UTCDateTime),
-)
-
-# --- slack (issue #6): a thread per handed-off conversation, event dedupe, posts ------
-
-# The Slack thread (root message) of a handed-off conversation: where operators work it.
-slack_threads = sa.Table(
-    "slack_threads",
-    metadata,
-    sa.Column("conversation_id", Id, sa.ForeignKey("conversations.id"), primary_key=True),
-    sa.Column("channel", sa.String(32), nullable=False),
-    sa.Column("ts", sa.String(32), nullable=False),
-    # The last message the root's transcript shows (later ones are in the thread).
-    sa.Column("last_message_id", Id),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.UniqueConstraint("channel", "ts", name="uq_slack_threads_channel_ts"),
-)
-
-# Keys already handled: Events API `event_id`s (Slack retries), messages seen through
-# two events (`thread_broadcast`), and operator actions taken in Slack whose echo the
-# thread must not show twice.
-slack_events = sa.Table(
-    "slack_events",
-    metadata,
-    sa.Column("key", sa.String(200), primary_key=True),
-    sa.Column("received_at", UTCDateTime, nullable=False, index=True),
-)
-
-# Posts to Slack, durable like the outbox: written when the event happens, delivered in
-# order per conversation by a worker with retries (Retry-After on 429) and rate limits.
-slack_posts = sa.Table(
-    "slack_posts",
-    metadata,
-    sa.Column("id", Id, primary_key=True, autoincrement=True),
-    sa.Column("conversation_id", Id, sa.ForeignKey("conversations.id"), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),  # root | update | shopper | reply | note…
-    sa.Column("ref_id", Id),  # the message or note it mirrors
-    sa.Column("data", sa.JSON),
-    sa.Column("status", sa.String(16), nullable=False),  # pending | done | failed
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
-    sa.Column("last_error", sa.String(500)),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Index("ix_slack_posts_status_next_attempt_at", "status", "next_attempt_at"),
 )

@@ -2,31 +2,37 @@
 
 One URL, `POST /slack/events`, takes the Events API, interactivity (buttons, the
 transfer dialog) and the slash command; slack-bolt's `AsyncApp` dispatches them. In
-front of it this module checks the request signature (401 when forged or older than
-five minutes), refuses bodies that are not Slack payloads (400), and records each
-`event_id` so Slack's retries (`X-Slack-Retry-Num`) are answered 200 and dropped.
-Listeners acknowledge at once and do the work afterwards (`slack_events.Jobs`).
-Posts to Slack are queued rows delivered by `slack_sync.SlackPoster`. With
-`slack.mode: socket` (development, no public URL) the same app runs over Socket Mode.
+front of it this module verifies each request once, here (401 when the signature is
+forged or older than five minutes; Bolt's own verification is switched off), refuses
+bodies that are not Slack payloads (400), and records each `event_id` so Slack's
+retries (`X-Slack-Retry-Num`) are answered 200 and dropped. Listeners acknowledge at
+once and do the work afterwards (`events.Jobs`), through the `OperatorDesk`. Posts
+to Slack are outbox rows, delivered by the core's outbox worker through
+`poster.SlackPoster`. With `slack.mode: socket` (development, no public URL) the same
+app runs over Socket Mode.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 import aiohttp
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from relevo.bot.protocols import Bus, OperatorDesk, PostDestination, Subscription
 from relevo.bot.store.db import Database
+from relevo.bot.worker import RoundWorker
 from relevo.channels.slack import store as slack_store
 from relevo.channels.slack.config import SlackSettings
 from relevo.channels.slack.events import Jobs, SlackHandlers, SlackOperators
@@ -39,24 +45,98 @@ if TYPE_CHECKING:
 log = logging.getLogger("relevo.channels.slack")
 
 EVENTS_PATH = "/slack/events"
-
-
-@dataclass
-class SlackRuntime:
-    """The Slack side of a running relevo (in `relevo.extras["slack"]`)."""
-
-    client: AsyncWebClient
-    bolt: AsyncApp
-    poster: SlackPoster
-    sync: SlackSync
-    jobs: Jobs
-    operators: SlackOperators
+KEEP_EVENT_IDS = timedelta(days=2)  # Slack retries an event for minutes; days are plenty
 
 
 def make_client(settings: SlackSettings) -> AsyncWebClient:
     token = settings.bot_token.get_secret_value() if settings.bot_token else None
     return AsyncWebClient(token=token, base_url=settings.api_base_url.rstrip("/") + "/",
                           timeout=10)
+
+
+class EventIdPruner(RoundWorker):
+    """Forgets handled event ids older than Slack's retries, once an hour."""
+
+    name = "relevo-slack-pruner"
+
+    def __init__(self, database: Database) -> None:
+        super().__init__()
+        self._db = database
+
+    @property
+    def poll_seconds(self) -> float:
+        return 3600.0
+
+    async def work_round(self) -> int:
+        async with self._db.write() as conn:
+            await slack_store.prune(conn, before=datetime.now(UTC) - KEEP_EVENT_IDS)
+        return 0
+
+
+@dataclass
+class SlackRuntime:
+    """The Slack side of a running relevo, built from its dependencies."""
+
+    settings: SlackSettings
+    database: Database
+    desk: OperatorDesk
+    bus: Bus
+    client: AsyncWebClient
+    wake_outbox: Callable[[], None]  # posts were written: deliver them now
+    bolt: AsyncApp = field(init=False)
+    poster: SlackPoster = field(init=False)
+    sync: SlackSync = field(init=False)
+    jobs: Jobs = field(init=False)
+    operators: SlackOperators = field(init=False)
+    pruner: EventIdPruner = field(init=False)
+    _subscription: Subscription | None = field(init=False, default=None)
+    _socket: AsyncSocketModeHandler | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        secret = self.settings.signing_secret
+        self.poster = SlackPoster(self.database, self.desk, self.client, self.settings)
+        self.sync = SlackSync(self.database, self.desk, self.wake_outbox)
+        self.operators = SlackOperators(self.database, self.desk, self.client)
+        self.jobs = Jobs()
+        self.pruner = EventIdPruner(self.database)
+        # Requests are verified once, in `events_router`; Bolt must not do it again.
+        self.bolt = AsyncApp(client=self.client,
+                             signing_secret=secret.get_secret_value() if secret else None,
+                             request_verification_enabled=False,
+                             process_before_response=True,
+                             logger=logging.getLogger("relevo.channels.slack.bolt"))
+        SlackHandlers(self.database, self.desk, self.client, self.settings, self.operators,
+                      self.jobs).register(self.bolt)
+
+    def router(self) -> APIRouter:
+        secret = self.settings.signing_secret
+        return events_router(self.bolt, secret.get_secret_value() if secret else "",
+                             self.database)
+
+    async def start(self) -> None:
+        # One connection pool for every Web API call, closed at shutdown.
+        self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        self._subscription = self.bus.subscribe(self.sync.on_event, name="slack")
+        await self.sync.recover()
+        await self.pruner.start()
+        if self.settings.mode == "socket":
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            token = self.settings.app_token
+            handler = AsyncSocketModeHandler(self.bolt, token.get_secret_value() if token else "")
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            self._socket = handler
+            log.info("slack: Socket Mode connected")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+        await self.jobs.join()
+        await self.pruner.stop()
+        if self._subscription is not None:
+            await self._subscription.close()
+        if self.client.session is not None:
+            await self.client.session.close()
 
 
 def events_router(bolt: AsyncApp, signing_secret: str, database: Database) -> APIRouter:
@@ -98,6 +178,17 @@ def events_router(bolt: AsyncApp, signing_secret: str, database: Database) -> AP
     return router
 
 
+def parse_body(body: str, content_type: str | None) -> Any:
+    """A Slack request body: JSON (Events API) or a form, whose `payload` field is the
+    JSON of an interaction (a slash command is the form itself). Raises ValueError."""
+    if (content_type or "").startswith("application/json") or body.lstrip().startswith("{"):
+        return json.loads(body)
+    fields = dict(parse_qsl(body, keep_blank_values=True))
+    if "payload" in fields:
+        return json.loads(fields["payload"])
+    return fields
+
+
 def _malformed(payload: Any) -> str | None:
     if not isinstance(payload, dict) or not payload:
         return "empty or not an object"
@@ -120,56 +211,27 @@ def _malformed(payload: Any) -> str | None:
     return f"unknown payload type {kind!r}"
 
 
-def install(app: FastAPI, relevo: Any) -> None:
-    """Add the Slack side when `RELEVO_SLACK__BOT_TOKEN` and
-    `RELEVO_SLACK__SIGNING_SECRET` are both set."""
-    settings = relevo.settings.slack
+def enabled(settings: SlackSettings) -> bool:
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
     secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
-    if not token or not secret:
+    return bool(token and secret)
+
+
+def install(app: FastAPI, relevo: Any) -> None:
+    """Add the Slack side when `RELEVO_SLACK__BOT_TOKEN` and
+    `RELEVO_SLACK__SIGNING_SECRET` are both set (and the handoff tier's desk is there)."""
+    settings: SlackSettings = relevo.settings.slack
+    if not enabled(settings):
         return
-    app_token = settings.app_token.get_secret_value() if settings.app_token else ""
-    handoff = relevo.extras.get("handoff")
-    if handoff is None:
+    desk: OperatorDesk | None = relevo.extras.get("desk")
+    if desk is None:
         log.warning("slack: the handoff tier is not installed; Slack stays off")
         return
-    client = make_client(settings)
-    poster = SlackPoster(relevo.database, handoff, client, settings, relevo.settings.outbox)
-    sync = SlackSync(relevo.database, handoff, poster.wake)
-    operators = SlackOperators(relevo.database, handoff, client)
-    jobs = Jobs()
-    bolt = AsyncApp(client=client, signing_secret=secret, process_before_response=True,
-                    logger=logging.getLogger("relevo.channels.slack.bolt"))
-    SlackHandlers(relevo.database, handoff, client, settings, operators, jobs).register(bolt)
-    runtime = SlackRuntime(client, bolt, poster, sync, jobs, operators)
+    runtime = SlackRuntime(settings, relevo.database, desk, relevo.bus, make_client(settings),
+                           relevo.outbox.wake)
+    destinations: MutableMapping[str, PostDestination] = relevo.post_destinations
+    destinations[runtime.poster.name] = runtime.poster
     relevo.extras["slack"] = runtime
-    app.include_router(events_router(bolt, secret, relevo.database))
-    subscription: list[Any] = []
-    socket: list[AsyncSocketModeHandler] = []
-
-    async def start() -> None:
-        # One connection pool for every Web API call, closed at shutdown.
-        client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        subscription.append(relevo.bus.subscribe(sync.on_event, name="slack"))
-        await sync.recover()
-        await poster.start()
-        if settings.mode == "socket":
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            handler = AsyncSocketModeHandler(bolt, app_token)
-            await handler.connect_async()  # type: ignore[no-untyped-call]
-            socket.append(handler)
-            log.info("slack: Socket Mode connected")
-
-    async def stop() -> None:
-        for handler in socket:
-            await handler.close_async()  # type: ignore[no-untyped-call]
-        await jobs.join()
-        await poster.stop()
-        for sub in subscription:
-            await sub.close()
-        if client.session is not None:
-            await client.session.close()
-
-    relevo.on_startup.append(start)
-    relevo.on_shutdown.append(stop)
+    app.include_router(runtime.router())
+    relevo.on_startup.append(runtime.start)
+    relevo.on_shutdown.append(runtime.stop)

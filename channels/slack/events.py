@@ -1,7 +1,8 @@
 """What operators do in Slack: thread replies and notes, the root message's buttons, the
 transfer dialog, the slash command. Each listener acknowledges at once and hands the
-work to `Jobs`; the work calls the same `handoff.actions` as the console, so a claim
-in either is one atomic operation and both show it.
+work to `Jobs`; the work goes through the same `OperatorDesk` as the console, so a
+claim in either is one atomic operation and both show it. A reply or note carries its
+Slack origin (channel and `ts`): the same message in a second envelope is one message.
 """
 
 from __future__ import annotations
@@ -10,23 +11,27 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from relevo.bot.store import conversations as conversation_store
+from relevo.bot.protocols import OperatorDesk
 from relevo.bot.store.db import Database
-from relevo.bot.types import OperatorKind
+from relevo.bot.types import (
+    ConversationState,
+    OperatorKind,
+    OperatorRef,
+    PoolRef,
+    Presence,
+    RefusalKind,
+    Refused,
+    Surface,
+)
 from relevo.channels.slack import blocks as ui
 from relevo.channels.slack import store as slack_store
 from relevo.channels.slack.config import SlackSettings
-from relevo.handoff.actions import ActionError
-from relevo.handoff.config import Pool
-from relevo.handoff.operators import OperatorState, Presence
-from relevo.handoff.service import Handoff
 
 log = logging.getLogger("relevo.channels.slack")
 
@@ -73,26 +78,25 @@ class SlackOperators:
     """Slack user → operator: the linked `slack_user_id`, else the same e-mail (read
     with `users.info`, then linked)."""
 
-    def __init__(self, database: Database, handoff: Handoff, client: AsyncWebClient) -> None:
+    def __init__(self, database: Database, desk: OperatorDesk, client: AsyncWebClient) -> None:
         self._db = database
-        self._handoff = handoff
+        self._desk = desk
         self._client = client
 
-    async def operator_for(self, slack_user_id: str) -> OperatorState | None:
-        async with self._db.read() as conn:
-            operator_id = await slack_store.operator_by_slack_user(conn, slack_user_id)
-        if operator_id is None:
-            email = await self._email_of(slack_user_id)
-            if email is not None:
-                async with self._db.write() as conn:
-                    operator_id = await slack_store.link_by_email(conn, email, slack_user_id)
-                if operator_id is not None:
-                    log.info("slack user %s linked to operator %s by e-mail",
-                             slack_user_id, operator_id)
+    async def operator_for(self, slack_user_id: str) -> OperatorRef | None:
+        found = await self._desk.find_operator(Surface.SLACK, slack_user_id)
+        if isinstance(found, OperatorRef):
+            return found
+        email = await self._email_of(slack_user_id)
+        if email is None:
+            return None
+        async with self._db.write() as conn:
+            operator_id = await slack_store.link_by_email(conn, email, slack_user_id)
         if operator_id is None:
             return None
-        known = self._handoff.state.operators.get(operator_id)
-        return known if known is not None else await self._handoff.load_operator(operator_id)
+        log.info("slack user %s linked to operator %s by e-mail", slack_user_id, operator_id)
+        found = await self._desk.find_operator(Surface.SLACK, slack_user_id)
+        return found if isinstance(found, OperatorRef) else None
 
     async def _email_of(self, slack_user_id: str) -> str | None:
         try:
@@ -111,20 +115,18 @@ class SlackHandlers:
     def __init__(
         self,
         database: Database,
-        handoff: Handoff,
+        desk: OperatorDesk,
         client: AsyncWebClient,
         settings: SlackSettings,
         operators: SlackOperators,
         jobs: Jobs,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._db = database
-        self._handoff = handoff
+        self._desk = desk
         self._client = client
         self._settings = settings
         self._operators = operators
         self._jobs = jobs
-        self._clock = clock
 
     def register(self, app: AsyncApp) -> None:
         app.event("message")(self._on_message)
@@ -180,11 +182,7 @@ class SlackHandlers:
     async def thread_reply(self, event: dict[str, Any]) -> None:
         channel, ts, thread_ts = str(event.get("channel")), str(event["ts"]), event["thread_ts"]
         user = str(event["user"])
-        async with self._db.write() as conn:
-            # One message can come in two envelopes (a thread_broadcast, a retry after
-            # the event id was pruned): handled once.
-            if not await slack_store.first_time(conn, f"msg:{channel}:{ts}", now=self._clock()):
-                return
+        async with self._db.read() as conn:
             conversation_id = await slack_store.conversation_at(conn, channel, str(thread_ts))
         if conversation_id is None:
             return  # a thread relevo did not start
@@ -192,42 +190,27 @@ class SlackHandlers:
         if operator is None:
             await self._ephemeral(channel, user, ui.NOT_AN_OPERATOR.format(user=user), thread_ts)
             return
-        await self._handoff.seen(operator)
+        await self._desk.seen(operator.id)
         text = ui.plain(str(event.get("text") or ""))
         prefix = self._settings.note_prefix
+        origin = slack_store.origin(channel, ts)
+        done: object
         if text.startswith(prefix):
             body = text[len(prefix):].strip()
             if not body:
                 await self._ephemeral(channel, user, ui.EMPTY_NOTE.format(prefix=prefix),
                                       thread_ts)
                 return
-            await self._echoed("note", conversation_id, operator, body, channel, user, thread_ts)
-            return
-        if not text:
+            done = await self._desk.note(operator.id, conversation_id, body, origin)
+        elif not text:
             await self._ephemeral(channel, user, ui.NOT_SENT.format(
                 reason="only text is relayed (files stay in Slack)"), thread_ts)
             return
-        await self._echoed("reply", conversation_id, operator, text, channel, user, thread_ts)
-
-    async def _echoed(
-        self, kind: str, conversation_id: int, operator: OperatorState, text: str,
-        channel: str, user: str, thread_ts: str,
-    ) -> None:
-        """Reply or note through the actions; the thread already shows it, so its echo
-        from the bus is marked to be skipped."""
-        key = slack_store.echo_key(kind, conversation_id, operator.id, text)
-        async with self._db.write() as conn:
-            await slack_store.forget(conn, key)
-            await slack_store.first_time(conn, key, now=self._clock())
-        try:
-            if kind == "note":
-                await self._handoff.actions.note(operator, conversation_id, text)
-            else:
-                await self._handoff.actions.reply(operator, conversation_id, text)
-        except ActionError as exc:
-            async with self._db.write() as conn:
-                await slack_store.forget(conn, key)
-            await self._ephemeral(channel, user, ui.NOT_SENT.format(reason=exc.detail), thread_ts)
+        else:
+            done = await self._desk.reply(operator.id, conversation_id, text, origin)
+        if isinstance(done, Refused):
+            await self._ephemeral(channel, user, ui.NOT_SENT.format(reason=done.reason),
+                                  thread_ts)
 
     async def button(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         user = str((body.get("user") or {}).get("id") or "")
@@ -242,35 +225,34 @@ class SlackHandlers:
         if operator is None:
             await self._ephemeral(channel, user, ui.NOT_AN_OPERATOR.format(user=user), thread_ts)
             return
-        await self._handoff.seen(operator)
-        actions = self._handoff.actions
-        try:
-            if action_id == ui.ACTION_CLAIM:
-                await actions.claim(operator, conversation_id)
-            elif action_id == ui.ACTION_RETURN:
-                await actions.return_to_bot(operator, conversation_id)
-            elif action_id == ui.ACTION_RESOLVE:
-                await actions.resolve(operator, conversation_id)
-            elif action_id == ui.ACTION_TRANSFER:
-                await self._open_transfer(operator, conversation_id, body, channel, thread_ts)
-        except ActionError as exc:
+        await self._desk.seen(operator.id)
+        done: object = None
+        if action_id == ui.ACTION_CLAIM:
+            done = await self._desk.claim(operator.id, conversation_id)
+        elif action_id == ui.ACTION_RETURN:
+            done = await self._desk.return_to_bot(operator.id, conversation_id)
+        elif action_id == ui.ACTION_RESOLVE:
+            done = await self._desk.resolve(operator.id, conversation_id)
+        elif action_id == ui.ACTION_TRANSFER:
+            done = await self._open_transfer(operator, conversation_id, body, channel, thread_ts)
+        if isinstance(done, Refused):
             name = _ACTION_NAMES.get(action_id, "That")
             await self._ephemeral(channel, user, ui.NOT_DONE.format(action=name,
-                                                                    reason=exc.detail), thread_ts)
+                                                                    reason=done.reason), thread_ts)
 
     async def _open_transfer(
-        self, operator: OperatorState, conversation_id: int, body: dict[str, Any],
+        self, operator: OperatorRef, conversation_id: int, body: dict[str, Any],
         channel: str, thread_ts: str,
-    ) -> None:
-        async with self._db.read() as conn:
-            conversation = await conversation_store.get(conn, conversation_id)
-        if conversation is None or conversation.state.value != "assigned" or \
-                conversation.assigned_operator_id != operator.id:
-            state = conversation.state.value if conversation else "gone"
-            raise ActionError(403, f"conversation {conversation_id} is not assigned to you "
-                                   f"({state}): claim it before you transfer it")
+    ) -> Refused | None:
+        snapshot = await self._desk.snapshot(conversation_id)
+        if isinstance(snapshot, Refused) or snapshot.state != ConversationState.ASSIGNED or \
+                snapshot.assigned_operator_id != operator.id:
+            state = "gone" if isinstance(snapshot, Refused) else snapshot.state.value
+            return Refused(RefusalKind.FORBIDDEN,
+                           f"conversation {conversation_id} is not assigned to you ({state}): "
+                           "claim it before you transfer it")
         others = sorted(
-            (o for o in self._handoff.state.operators.by_id.values()
+            (o for o in await self._desk.operators()
              if o.id != operator.id and o.presence != Presence.OFFLINE),
             key=lambda o: o.name.casefold(),
         )
@@ -283,7 +265,9 @@ class SlackHandlers:
             await self._client.views_open(trigger_id=body["trigger_id"], view=view)
         except (SlackApiError, KeyError) as exc:
             log.warning("views.open failed: %s", exc)
-            raise ActionError(502, "Slack did not open the transfer dialog, try again") from None
+            return Refused(RefusalKind.CONFLICT,
+                           "Slack did not open the transfer dialog, try again")
+        return None
 
     async def transfer(self, user: str, request: ui.TransferRequest) -> None:
         operator = await self._operators.operator_for(user)
@@ -291,20 +275,21 @@ class SlackHandlers:
         if operator is None:
             await self._ephemeral(channel, user, ui.NOT_AN_OPERATOR.format(user=user), thread_ts)
             return
+        done: object
+        pool = None
         try:
-            pool = None
             if request.pool_kind is not None:
-                try:
-                    pool = Pool(kinds=(OperatorKind(request.pool_kind),))
-                except ValueError:
-                    raise ActionError(422, f"unknown pool {request.pool_kind}") from None
-            await self._handoff.actions.transfer(
-                operator, request.conversation_id, to_operator_id=request.operator_id,
+                pool = PoolRef(kinds=(OperatorKind(request.pool_kind),))
+        except ValueError:
+            done = Refused(RefusalKind.INVALID, f"unknown pool {request.pool_kind}")
+        else:
+            done = await self._desk.transfer(
+                operator.id, request.conversation_id, to_operator_id=request.operator_id,
                 pool=pool, note=request.note,
             )
-        except ActionError as exc:
+        if isinstance(done, Refused):
             await self._ephemeral(channel, user, ui.NOT_DONE.format(action="Transfer",
-                                                                    reason=exc.detail), thread_ts)
+                                                                    reason=done.reason), thread_ts)
 
     async def command(self, command: dict[str, Any], respond: Callable[..., Awaitable[Any]]
                       ) -> None:
@@ -313,33 +298,29 @@ class SlackHandlers:
         if operator is None:
             await respond(text=ui.NOT_AN_OPERATOR.format(user=user), response_type="ephemeral")
             return
-        await self._handoff.seen(operator)
+        await self._desk.seen(operator.id)
         word = (str(command.get("text") or "").strip().split() or ["help"])[0].lower()
-        if word in _PRESENCE:
-            await self._handoff.actions.set_presence(operator, _PRESENCE[word])
-            text = ui.status_text(operator.name, operator.presence.value, operator.load,
-                                  operator.max_concurrent, sorted(operator.assigned),
-                                  sorted(operator.offered))
-        elif word == "status":
+        if word in _PRESENCE or word == "status":
+            if word in _PRESENCE:
+                changed = await self._desk.set_presence(operator.id, _PRESENCE[word])
+                operator = changed if isinstance(changed, OperatorRef) else operator
             text = ui.status_text(operator.name, operator.presence.value, operator.load,
                                   operator.max_concurrent, sorted(operator.assigned),
                                   sorted(operator.offered))
         elif word == "queue":
-            text = ui.queue_text(self._queue())
+            text = ui.queue_text(await self._queue())
         else:
             text = ui.COMMAND_HELP.format(command=self._settings.command)
         await respond(text=text, response_type="ephemeral")
 
-    def _queue(self) -> list[tuple[int, int, str, str | None]]:
-        now = self._handoff.now()
-        entries = sorted(self._handoff.state.queue.entries.values(), key=lambda e: e.key)
+    async def _queue(self) -> list[tuple[int, int, str, str | None]]:
+        names = {o.id: o.name for o in await self._desk.operators()}
         rows = []
-        for entry in entries:
-            seconds = max(0, int((now - entry.queued_at).total_seconds()))
+        for line in await self._desk.queue():
+            seconds = line.waiting_seconds
             waiting = f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
-            offered = self._handoff.state.operators.get(entry.offered_to or 0)
-            rows.append((entry.conversation_id, entry.priority, waiting,
-                         offered.name if offered else None))
+            rows.append((line.conversation_id, line.priority, waiting,
+                         names.get(line.offered_to or 0)))
         return rows
 
     async def _ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None) -> None:

@@ -1,18 +1,49 @@
-"""What the Slack side reads and writes: threads, handled keys, queued posts, and the
-Slack user ↔ operator link."""
+"""What the Slack side stores: its tables (threads, handled event ids) on the core's
+metadata, migrated by its own Alembic branch (`channels/slack/migrations`), and the
+reads and writes of them. Posts to Slack are outbox rows (`bot.store.outbox`)."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from relevo.bot.store.schema import operators, slack_events, slack_posts, slack_threads
+from relevo.bot.store.schema import (
+    Id,
+    UTCDateTime,
+    conversations,
+    messages,
+    metadata,
+    operator_notes,
+    operators,
+)
+from relevo.bot.types import Origin
+
+SURFACE = "slack"
+
+# The Slack thread (root message) of a handed-off conversation: where operators work it.
+slack_threads = sa.Table(
+    "slack_threads",
+    metadata,
+    sa.Column("conversation_id", Id, sa.ForeignKey("conversations.id"), primary_key=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("ts", sa.String(32), nullable=False),
+    # The last message the root's transcript shows (later ones are in the thread).
+    sa.Column("last_message_id", Id),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("channel", "ts", name="uq_slack_threads_channel_ts"),
+)
+
+# Events API `event_id`s already handled: Slack's retries are answered and dropped.
+slack_events = sa.Table(
+    "slack_events",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("received_at", UTCDateTime, nullable=False, index=True),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,14 +53,10 @@ class Thread:
     ts: str
 
 
-@dataclass(frozen=True, slots=True)
-class Post:
-    id: int
-    conversation_id: int
-    kind: str
-    ref_id: int | None
-    data: dict[str, Any]
-    attempts: int
+def origin(channel: str, ts: str) -> Origin:
+    """A message written in Slack: its channel and `ts` name it (a `ts` is unique
+    within one channel only)."""
+    return Origin(SURFACE, f"{channel}:{ts}")
 
 
 # --- threads ------------------------------------------------------------------------
@@ -76,23 +103,36 @@ async def transcript_end(conn: AsyncConnection, conversation_id: int) -> int | N
     return int(value) if value is not None else None
 
 
-# --- handled keys (event ids, messages, echoes) ---------------------------------------
+async def last_message_id(conn: AsyncConnection, conversation_id: int) -> int | None:
+    found = await conn.execute(
+        sa.select(sa.func.max(messages.c.id)).where(messages.c.conversation_id == conversation_id)
+    )
+    value = found.scalar_one_or_none()
+    return int(value) if value is not None else None
+
+
+async def handed_off_without_thread(conn: AsyncConnection) -> list[int]:
+    """Queued or assigned conversations that have no Slack thread."""
+    rows = await conn.execute(
+        sa.select(conversations.c.id)
+        .outerjoin(slack_threads, slack_threads.c.conversation_id == conversations.c.id)
+        .where(conversations.c.state.in_(("queued", "assigned")),
+               slack_threads.c.conversation_id.is_(None))
+    )
+    return [int(r.id) for r in rows]
+
+
+# --- handled event ids -------------------------------------------------------------------
 
 
 async def first_time(conn: AsyncConnection, key: str, *, now: datetime) -> bool:
-    """Record `key`; False when it was recorded before (a retry, a second envelope)."""
+    """Record `key`; False when it was recorded before (a retry)."""
     try:
         async with conn.begin_nested():
             await conn.execute(sa.insert(slack_events).values(key=key[:200], received_at=now))
     except IntegrityError:
         return False
     return True
-
-
-async def consume(conn: AsyncConnection, key: str) -> bool:
-    """Remove `key`; True when it was there."""
-    result = await conn.execute(sa.delete(slack_events).where(slack_events.c.key == key[:200]))
-    return bool(result.rowcount == 1)
 
 
 async def forget(conn: AsyncConnection, key: str) -> None:
@@ -104,113 +144,31 @@ async def prune(conn: AsyncConnection, *, before: datetime) -> int:
     return int(result.rowcount or 0)
 
 
-def echo_key(kind: str, conversation_id: int, operator_id: int, text: str) -> str:
-    """What an operator did in Slack, so its echo from the bus is not posted back."""
-    digest = hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:24]
-    return f"echo:{kind}:{conversation_id}:{operator_id}:{digest}"
+# --- what was written in Slack (the thread shows it already) ---------------------------
 
 
-# --- the post queue -----------------------------------------------------------------
-
-
-async def enqueue(
-    conn: AsyncConnection,
-    conversation_id: int,
-    kind: str,
-    *,
-    now: datetime,
-    ref_id: int | None = None,
-    data: dict[str, Any] | None = None,
-) -> None:
-    await conn.execute(
-        sa.insert(slack_posts).values(
-            conversation_id=conversation_id, kind=kind, ref_id=ref_id, data=data,
-            status="pending", attempts=0, next_attempt_at=now, last_error=None,
-            created_at=now, updated_at=now,
-        )
-    )
-
-
-_DUE = (
-    sa.select(
-        slack_posts.c.id, slack_posts.c.conversation_id, slack_posts.c.kind,
-        slack_posts.c.ref_id, slack_posts.c.data, slack_posts.c.attempts,
-        slack_posts.c.next_attempt_at,
-    )
-    .where(slack_posts.c.status == "pending")
-    .order_by(slack_posts.c.id)
-    .limit(sa.bindparam("limit"))
-)
-_DUE_FOR_UPDATE = _DUE.with_for_update(skip_locked=True)
-
-
-async def claim_due(
-    conn: AsyncConnection, *, now: datetime, lease: timedelta, limit: int, is_postgres: bool
-) -> list[Post]:
-    """Lease the due posts, oldest first; a conversation whose oldest pending post is
-    backing off gets nothing (its thread stays in order)."""
-    rows = (await conn.execute(_DUE_FOR_UPDATE if is_postgres else _DUE, {"limit": limit})).all()
-    blocked: set[int] = set()
-    claimed: list[Post] = []
-    for row in rows:
-        if row.conversation_id in blocked:
-            continue
-        if row.next_attempt_at > now:
-            blocked.add(row.conversation_id)
-            continue
-        claimed.append(Post(row.id, row.conversation_id, row.kind, row.ref_id,
-                            dict(row.data or {}), row.attempts))
-    if claimed:
-        await conn.execute(
-            sa.update(slack_posts)
-            .where(slack_posts.c.id.in_([p.id for p in claimed]))
-            .values(next_attempt_at=now + lease, updated_at=now)
-        )
-    return claimed
-
-
-async def finish(conn: AsyncConnection, post_id: int, *, now: datetime) -> None:
-    await conn.execute(
-        sa.update(slack_posts).where(slack_posts.c.id == post_id).values(
-            status="done", attempts=slack_posts.c.attempts + 1, last_error=None, updated_at=now
-        )
-    )
-
-
-async def retry_later(
-    conn: AsyncConnection, post_id: int, *, at: datetime, error: str, now: datetime
-) -> None:
-    await conn.execute(
-        sa.update(slack_posts).where(slack_posts.c.id == post_id).values(
-            attempts=slack_posts.c.attempts + 1, next_attempt_at=at, last_error=error[:500],
-            updated_at=now,
-        )
-    )
-
-
-async def release(conn: AsyncConnection, post_id: int, *, now: datetime) -> None:
-    await conn.execute(
-        sa.update(slack_posts).where(slack_posts.c.id == post_id).values(next_attempt_at=now)
-    )
-
-
-async def fail(conn: AsyncConnection, post_id: int, *, error: str, now: datetime) -> None:
-    await conn.execute(
-        sa.update(slack_posts).where(slack_posts.c.id == post_id).values(
-            status="failed", attempts=slack_posts.c.attempts + 1, last_error=error[:500],
-            updated_at=now,
-        )
-    )
-
-
-async def pending_count(conn: AsyncConnection) -> int:
+async def message_written_here(conn: AsyncConnection, message_id: int) -> bool:
     found = await conn.execute(
-        sa.select(sa.func.count()).select_from(slack_posts).where(slack_posts.c.status == "pending")
+        sa.select(messages.c.origin_surface).where(messages.c.id == message_id)
     )
-    return int(found.scalar_one())
+    return found.scalar_one_or_none() == SURFACE
 
 
-# --- operators ------------------------------------------------------------------------
+async def note(conn: AsyncConnection, note_id: int) -> tuple[int, str, str, bool] | None:
+    """(operator id, kind, text, written in Slack) of a private note."""
+    row = (
+        await conn.execute(
+            sa.select(operator_notes.c.operator_id, operator_notes.c.kind, operator_notes.c.text,
+                      operator_notes.c.origin_surface)
+            .where(operator_notes.c.id == note_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return int(row.operator_id), str(row.kind), str(row.text), row.origin_surface == SURFACE
+
+
+# --- the Slack user ↔ operator link ------------------------------------------------------
 
 
 async def operator_by_slack_user(conn: AsyncConnection, slack_user_id: str) -> int | None:
@@ -245,11 +203,3 @@ async def link_by_email(conn: AsyncConnection, email: str, slack_user_id: str) -
     except IntegrityError:  # that Slack user is linked to another operator already
         return await operator_by_slack_user(conn, slack_user_id)
     return int(operator_id)
-
-
-async def slack_user_of(conn: AsyncConnection, operator_id: int) -> str | None:
-    found = await conn.execute(
-        sa.select(operators.c.slack_user_id).where(operators.c.id == operator_id)
-    )
-    value = found.scalar_one_or_none()
-    return str(value) if value is not None else None

@@ -1,5 +1,6 @@
-"""Keeps Slack in step with relevo: the bus subscriber that turns events into queued
-Slack posts (`slack_posts` rows, delivered by `slack_poster.SlackPoster`).
+"""Keeps Slack in step with relevo: the bus subscriber that turns events into Slack
+posts, written as outbox rows (`bot.store.outbox.enqueue_post`) and delivered by the
+core's outbox worker through `poster.SlackPoster`.
 
 A conversation gets its root message once routing has placed it (`QueueChanged` or
 `ConversationOffered`: its pool, hence its Slack channel, is known); from then on its
@@ -12,15 +13,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relevo.bot.protocols import OperatorDesk
+from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
-from relevo.bot.store.schema import conversations, slack_posts, slack_threads
 from relevo.bot.types import (
     AuthorKind,
     ConversationAssigned,
+    ConversationOffered,
     ConversationQueued,
     ConversationResolved,
     ConversationReturnedToBot,
@@ -28,29 +31,43 @@ from relevo.bot.types import (
     Event,
     MessageReceived,
     MessageStored,
+    NoteAdded,
+    OperatorReminded,
+    QueueChanged,
 )
 from relevo.channels.slack import store as slack_store
-from relevo.channels.slack.view import actor_operator, operator_label
-from relevo.handoff.events import ConversationOffered, NoteAdded, OperatorReminded, QueueChanged
-from relevo.handoff.service import Handoff
+from relevo.channels.slack.view import actor_operator
 
 log = logging.getLogger("relevo.channels.slack")
 
+DESTINATION = "slack"
 Clock = Callable[[], datetime]
-_Post = tuple[str, int | None, dict[str, str] | None]  # kind, ref id, data
+_Post = tuple[str, dict[str, Any]]  # kind, payload
+
+
+def recipient(conversation_id: int) -> str:
+    """Posts are delivered in order per conversation (the root before its thread)."""
+    return f"conversation:{conversation_id}"
 
 
 def _notice(text: str) -> _Post:
-    return ("notice", None, {"text": text})
+    return ("notice", {"text": text})
+
+
+def _ref(kind: str, ref_id: int) -> _Post:
+    return (kind, {"ref_id": ref_id})
+
+
+_UPDATE: _Post = ("update", {})
 
 
 class SlackSync:
-    """The bus subscriber: turns events into `slack_posts` rows."""
+    """The bus subscriber: turns events into Slack posts in the outbox."""
 
-    def __init__(self, database: Database, handoff: Handoff, wake: Callable[[], None],
+    def __init__(self, database: Database, desk: OperatorDesk, wake: Callable[[], None],
                  clock: Clock = lambda: datetime.now(UTC)) -> None:
         self._db = database
-        self._handoff = handoff
+        self._desk = desk
         self._wake = wake
         self._clock = clock
 
@@ -61,9 +78,8 @@ class SlackSync:
         async with self._db.write() as conn:
             followed = await self._followed(conn, event.conversation_id)
             posts = self._posts_for(event, followed)
-            for kind, ref_id, data in posts:
-                await slack_store.enqueue(conn, event.conversation_id, kind, now=now,
-                                          ref_id=ref_id, data=data)
+            for kind, payload in posts:
+                await enqueue(conn, event.conversation_id, kind, payload, now=now)
         if posts:
             self._wake()
 
@@ -72,34 +88,34 @@ class SlackSync:
         root message is queued)."""
         if isinstance(event, (QueueChanged, ConversationOffered)):
             # Routing is done (pool known): the conversation gets its root message.
-            return [("update" if followed else "root", None, None)]
+            return [_UPDATE if followed else ("root", {})]
         if not followed:
             return []
         if isinstance(event, ConversationQueued):
-            return [_notice(f"Queued again: {event.reason}"), ("update", None, None)]
+            return [_notice(f"Queued again: {event.reason}"), _UPDATE]
         if isinstance(event, ConversationStateChanged):
             text = self._change_text(event)
-            return [_notice(text), ("update", None, None)] if text else [("update", None, None)]
+            return [_notice(text), _UPDATE] if text else [_UPDATE]
         if isinstance(event, MessageReceived):
-            return [("shopper", event.message_id, None)]
+            return [_ref("shopper", event.message_id)]
         if isinstance(event, MessageStored):
             if event.author_kind == AuthorKind.OPERATOR:
-                return [("reply", event.message_id, None)]
+                return [_ref("reply", event.message_id)]
             if event.author_kind == AuthorKind.BOT:
-                return [("bot", event.message_id, None)]
+                return [_ref("bot", event.message_id)]
             return []
         if isinstance(event, NoteAdded):
-            return [("note", event.note_id, None)]
+            return [_ref("note", event.note_id)]
         if isinstance(event, OperatorReminded):
-            who = operator_label(self._handoff, event.operator_id) or "the operator"
+            who = self._desk.label(event.operator_id) or "the operator"
             return [_notice(f"The shopper has waited {int(event.waiting_seconds)} s for "
                             f"{who}'s reply.")]
         return []
 
     def _change_text(self, event: ConversationStateChanged) -> str | None:
-        who = operator_label(self._handoff, actor_operator(event.actor))
+        who = self._desk.label(actor_operator(event.actor))
         if isinstance(event, ConversationAssigned):
-            target = operator_label(self._handoff, event.operator_id) or "an operator"
+            target = self._desk.label(event.operator_id) or "an operator"
             if event.from_state == event.to_state:
                 return f"{who or 'Someone'} transferred the conversation to {target}."
             return f"{target} took the conversation."
@@ -113,29 +129,29 @@ class SlackSync:
         """Has a thread, or one is about to be posted."""
         if await slack_store.thread_of(conn, conversation_id) is not None:
             return True
-        pending = await conn.execute(
-            sa.select(slack_posts.c.id).where(
-                slack_posts.c.conversation_id == conversation_id, slack_posts.c.kind == "root",
-                slack_posts.c.status == "pending",
-            ).limit(1)
-        )
-        return pending.first() is not None
+        return bool(await outbox_store.pending_posts(
+            conn, destination=DESTINATION, recipient=recipient(conversation_id), kind="root"
+        ))
 
     async def recover(self) -> int:
         """Open handed-off conversations with no thread (the bus lost an event in a
         crash): their root message is queued now."""
         now = self._clock()
         async with self._db.write() as conn:
-            rows = await conn.execute(
-                sa.select(conversations.c.id)
-                .outerjoin(slack_threads, slack_threads.c.conversation_id == conversations.c.id)
-                .where(conversations.c.state.in_(("queued", "assigned")),
-                       slack_threads.c.conversation_id.is_(None))
-            )
-            missing = [int(r.id) for r in rows]
+            missing = await slack_store.handed_off_without_thread(conn)
             for conversation_id in missing:
                 if not await self._followed(conn, conversation_id):
-                    await slack_store.enqueue(conn, conversation_id, "root", now=now)
+                    await enqueue(conn, conversation_id, "root", {}, now=now)
         if missing:
             self._wake()
         return len(missing)
+
+
+async def enqueue(
+    conn: AsyncConnection, conversation_id: int, kind: str, payload: dict[str, Any], *,
+    now: datetime,
+) -> None:
+    await outbox_store.enqueue_post(
+        conn, destination=DESTINATION, recipient=recipient(conversation_id), kind=kind,
+        payload={"conversation_id": conversation_id, **payload}, now=now,
+    )

@@ -1,22 +1,18 @@
 """Reads a conversation as Slack shows it: the root message's view (state, who has it,
-transcript) and the channel it goes to (`slack.routes`, first match)."""
+transcript) and the channel it goes to (`slack.routes`, first match). Handoff state
+comes from the `OperatorDesk`; the contact and the messages from the core's store."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from relevo.bot.store import conversations as conversation_store
+from relevo.bot.protocols import OperatorDesk
 from relevo.bot.store import messages as message_store
-from relevo.bot.store.schema import contacts, identities, operator_notes
-from relevo.bot.types import AuthorKind, Direction
+from relevo.bot.store.schema import contacts, identities
+from relevo.bot.types import AuthorKind, Direction, HandoffSnapshot, Refused
 from relevo.channels.slack.blocks import RootView
 from relevo.channels.slack.config import SlackRoute, SlackSettings
-from relevo.handoff import store as handoff_store
-from relevo.handoff.operators import OperatorState, language_of, signed_name
-from relevo.handoff.service import Handoff
 
 _AUTHOR = {AuthorKind.BOT: "Bot", AuthorKind.SYSTEM: "relevo"}
 
@@ -38,11 +34,6 @@ async def contact_name(conn: AsyncConnection, contact_id: int) -> str:
     return str(named) if named else f"Shopper {contact_id}"
 
 
-def operator_label(handoff: Handoff, operator_id: int | None) -> str | None:
-    operator = handoff.state.operators.get(operator_id or 0)
-    return label_of(operator) if operator is not None else None
-
-
 def actor_operator(actor: str) -> int | None:
     """`operator:12` → 12 (the actor of a transition)."""
     kind, _, ident = actor.partition(":")
@@ -51,36 +42,32 @@ def actor_operator(actor: str) -> int | None:
 
 async def root_view(
     conn: AsyncConnection,
-    handoff: Handoff,
+    desk: OperatorDesk,
     conversation_id: int,
     *,
     transcript_messages: int,
     transcript_until: int | None,
 ) -> RootView | None:
-    conversation = await conversation_store.get(conn, conversation_id)
-    if conversation is None:
+    snapshot = await desk.snapshot(conversation_id)
+    if isinstance(snapshot, Refused):
         return None
-    row = await handoff_store.get_handoff(conn, conversation_id)
-    entry = handoff.state.queue.get(conversation_id)
-    state = conversation.state.value
+    state = snapshot.state.value
     operator: str | None = None
     if state == "assigned":
-        operator = operator_label(handoff, conversation.assigned_operator_id)
+        operator = desk.label(snapshot.assigned_operator_id)
     elif state in ("resolved", "bot"):
-        transitions = await conversation_store.transitions_of(conn, conversation_id)
-        if transitions:
-            operator = operator_label(handoff, actor_operator(str(transitions[-1]["actor"])))
+        operator = desk.label(snapshot.last_actor_operator_id)
     return RootView(
         conversation_id=conversation_id,
-        contact=await contact_name(conn, conversation.contact_id),
-        channel=conversation.channel,
-        locale=conversation.locale,
-        reason=conversation.handoff_reason,
+        contact=await contact_name(conn, snapshot.contact_id),
+        channel=snapshot.channel,
+        locale=snapshot.locale,
+        reason=snapshot.handoff_reason,
         state=state,
-        topic=row.topic if row is not None else None,
-        priority=entry.priority if entry is not None else (row.priority if row else 0),
-        position=handoff.state.queue.position(entry) if entry is not None else None,
-        offered_to=operator_label(handoff, entry.offered_to) if entry is not None else None,
+        topic=snapshot.topic,
+        priority=snapshot.priority,
+        position=snapshot.position,
+        offered_to=desk.label(snapshot.offered_to),
         operator=operator,
         transcript=await transcript(conn, conversation_id, transcript_messages, transcript_until),
     )
@@ -106,19 +93,13 @@ async def transcript(
     return tuple(lines)
 
 
-async def choose_channel(
-    conn: AsyncConnection, settings: SlackSettings, conversation_id: int, locale: str | None
-) -> str | None:
+def choose_channel(settings: SlackSettings, snapshot: HandoffSnapshot) -> str | None:
     """The first route matching the routed pool and the shopper's language."""
-    row = await handoff_store.get_handoff(conn, conversation_id)
-    pool: dict[str, Any] = {}
-    if row is not None and row.pools:
-        pool = row.pools[0] or {}  # the rules' first choice (later ones are fallbacks)
-    kinds = {str(k) for k in pool.get("kinds") or ()}
-    skills = {str(s).lower() for s in pool.get("skills") or ()}
-    language = language_of(locale)
+    pool = snapshot.pools[0] if snapshot.pools else None  # the rules' first choice
+    kinds = {k.value for k in pool.kinds} if pool else set()
+    skills = {s.lower() for s in pool.skills} if pool else set()
     for route in settings.routes:
-        if _matches(route, kinds, skills, language):
+        if _matches(route, kinds, skills, snapshot.language):
             return route.channel
     return settings.channel
 
@@ -128,20 +109,9 @@ def _matches(route: SlackRoute, kinds: set[str], skills: set[str], language: str
         return False
     if route.skills and not skills & {s.lower() for s in route.skills}:
         return False
-    return not route.languages or language in {language_of(x) for x in route.languages}
+    return not route.languages or language in {_language(x) for x in route.languages}
 
 
-async def note(conn: AsyncConnection, note_id: int) -> tuple[int, str, str] | None:
-    """(operator id, kind, text) of a private note."""
-    row = (
-        await conn.execute(
-            sa.select(operator_notes.c.operator_id, operator_notes.c.kind, operator_notes.c.text)
-            .where(operator_notes.c.id == note_id)
-        )
-    ).first()
-    return (int(row.operator_id), str(row.kind), str(row.text)) if row is not None else None
-
-
-def label_of(operator: OperatorState) -> str:
-    """"Lucía · expert": the name and kind, as the shop's default language says it."""
-    return signed_name(operator.name, operator.kind, None)
+def _language(locale: str) -> str:
+    # TODO(issue 9, item 8): the core's one "language of a locale" once it exists.
+    return locale.replace("_", "-").split("-", 1)[0].lower()

@@ -27,6 +27,7 @@ from relevo.bot.types import (
     IllegalTransition,
     MessageStored,
     OperatorKind,
+    Origin,
 )
 from relevo.bot.types import ConversationState as S
 
@@ -290,7 +291,7 @@ async def test_a_reply_told_twice_with_the_same_origin_is_stored_and_announced_o
         async with owner.change() as change:
             told.append(await change.tell_shopper(
                 conversation_id=conversation_id, contact_id=contact_id, channel="web",
-                text="On its way!", locale="en", origin=("slack", "1712.0001"),
+                text="On its way!", locale="en", origin=Origin("slack", "C1:1712.0001"),
             ))
     await heard.bus.drain()
     first, second = told

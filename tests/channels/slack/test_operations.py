@@ -30,7 +30,7 @@ from relevo.channels.slack.blocks import (
     shopper_line,
 )
 from relevo.channels.slack.config import SlackSettings
-from tests.channels.slack_support import (
+from tests.channels.slack.support import (
     CHANNEL,
     LUCIA,
     PABLO,
@@ -49,7 +49,7 @@ from tests.conftest import started
 from tests.fakes.slack_api import FakeSlack
 from tests.handoff.helpers import add_operator, go_online, new_shopper
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -165,7 +165,7 @@ async def test_a_429_is_retried_after_slacks_retry_after(
     slack_api.fail_next("chat.postMessage", 429, retry_after=30)
     app = build(make_settings, slack_api)
     async with started(app) as client:
-        poster = app.state.relevo.extras["slack"].poster
+        poster = app.state.relevo.outbox  # Slack posts are outbox rows
         now = datetime.now(UTC) + timedelta(seconds=5)  # after the posts are queued
         poster.set_clock(lambda: now)
         conversation_id = await ask_for_a_person(app, client)
@@ -178,7 +178,7 @@ async def test_a_429_is_retried_after_slacks_retry_after(
             await poster.deliver_due()
         await poster.deliver_due()
         [post] = await rows(app, "SELECT status, attempts, next_attempt_at, last_error "
-                                 "FROM slack_posts WHERE kind = 'root'")
+                                 "FROM outbox WHERE channel = 'slack' AND kind = 'root'")
         assert (post.status, post.attempts) == ("pending", 1)
         assert "429" in post.last_error
         due = post.next_attempt_at

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from relevo.app.settings import Settings
 from relevo.bot.types import OperatorKind
 from relevo.channels.slack.blocks import ACTION_CLAIM, ACTION_RESOLVE, ACTION_TRANSFER
-from tests.channels.slack_support import (
+from tests.channels.slack.support import (
     CHANNEL,
     LUCIA,
     PABLO,

@@ -1,7 +1,12 @@
 """slack: a thread per handed-off conversation, event dedupe keys, durable Slack posts
 
+The first revision of the Slack package's own branch (`slack`). It keeps the id "0004"
+it had when it was a core revision, so databases stamped 0004 still resolve; it
+`depends_on` core 0003 (Alembic counts that as an ancestor: a database at 0004 is at
+core 0003 too).
+
 Revision ID: 0004
-Revises: 0003
+Revises:
 Create Date: 2026-11-26
 """
 
@@ -13,9 +18,9 @@ from alembic import op
 from relevo.bot.store.schema import UTCDateTime
 
 revision = "0004"
-down_revision = "0003"
-branch_labels = None
-depends_on = None
+down_revision = None
+branch_labels = ("slack",)
+depends_on = "0003"
 
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 When = UTCDateTime(timezone=True)

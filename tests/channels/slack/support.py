@@ -18,7 +18,6 @@ from slack_sdk.signature import SignatureVerifier
 from relevo.app.settings import Settings
 from relevo.app.wiring import create_app
 from relevo.bot.store import outbox as outbox_store
-from relevo.channels.slack import store as slack_store
 from tests.channels.support import payload
 from tests.fakes.nlu import shop_kb, shop_nlu
 from tests.fakes.slack_api import FakeSlack
@@ -91,8 +90,8 @@ async def slash(client: httpx.AsyncClient, fake: FakeSlack, text: str, *,
 
 
 async def settle(app: FastAPI, *, rounds: int = 400) -> None:
-    """Run until the engine, the bus, the acknowledged Slack work, the outbox and the
-    Slack posts have nothing left that is due."""
+    """Run until the engine, the bus, the acknowledged Slack work and the outbox (with
+    its Slack posts) have nothing left that is due."""
     relevo = app.state.relevo
     slack = relevo.extras["slack"]
     for _ in range(rounds):
@@ -102,9 +101,9 @@ async def settle(app: FastAPI, *, rounds: int = 400) -> None:
         await relevo.bus.drain()
         await relevo.outbox.deliver_due()
         await relevo.bus.drain()
-        await slack.poster.deliver_due()
+        await relevo.outbox.deliver_due()
         async with relevo.database.read() as conn:
-            waiting = await outbox_store.backlog(conn) + await slack_store.pending_count(conn)
+            waiting = await outbox_store.backlog(conn)
         if not waiting and not slack.jobs.running:
             return
         await asyncio.sleep(0.005)

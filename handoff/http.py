@@ -1,0 +1,65 @@
+"""What every operator route shares: who is asking (`Me`), and the one place where a
+desk's `Refused` becomes an HTTP status (`{"detail": reason}` like every 4xx).
+
+Authentication: `Authorization: Bearer <operator API token>`, or the console's session
+cookie (then unsafe methods also need the `X-Relevo-Console: 1` header, which a
+cross-site form cannot send).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Header, HTTPException, Request
+
+from relevo.bot.types import OperatorRef, RefusalKind, Refused, Surface
+from relevo.handoff.desk import HandoffDesk
+from relevo.handoff.operators import OperatorState
+from relevo.handoff.service import Handoff
+
+T = TypeVar("T")
+
+SESSION_COOKIE = "relevo_console"
+CSRF_HEADER = "x-relevo-console"
+
+REFUSAL_STATUS = {
+    RefusalKind.NOT_FOUND: 404,
+    RefusalKind.CONFLICT: 409,
+    RefusalKind.FORBIDDEN: 403,
+    RefusalKind.INVALID: 422,
+}
+
+
+def accepted(result: T | Refused) -> T:
+    """The desk's result, or its refusal as the HTTP error it is."""
+    if isinstance(result, Refused):
+        raise HTTPException(REFUSAL_STATUS[result.kind], result.reason)
+    return result
+
+
+async def current_operator(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> OperatorState:
+    """The operator making the request (Bearer token, or console cookie + header)."""
+    desk: HandoffDesk = request.app.state.relevo.extras["desk"]
+    handoff: Handoff = request.app.state.relevo.extras["handoff"]
+    scheme, _, token = (authorization or "").partition(" ")
+    bearer = token.strip() if scheme.lower() == "bearer" else None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not bearer and not cookie:
+        raise HTTPException(401, "missing operator token: send Authorization: Bearer <token>")
+    if not bearer and request.method not in ("GET", "HEAD") and \
+            request.headers.get(CSRF_HEADER) != "1":
+        raise HTTPException(403, f"console requests need the {CSRF_HEADER} header")
+    if bearer:
+        found = await desk.find_operator(Surface.API_TOKEN, bearer)
+    else:
+        found = await desk.find_operator(Surface.CONSOLE_SESSION, cookie or "")
+    operator = handoff.state.operators.get(found.id) if isinstance(found, OperatorRef) else None
+    if operator is None:
+        raise HTTPException(401, "unknown operator token or expired session")
+    await desk.seen(operator.id)
+    return operator
+
+
+Me = Annotated[OperatorState, Depends(current_operator)]
