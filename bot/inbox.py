@@ -8,9 +8,10 @@ is acknowledged as soon as the message is durable. The engine takes it from ther
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 from relevo.bot.metrics import Metrics
 from relevo.bot.protocols import Bus
@@ -43,6 +44,27 @@ class Accepted:
     created_at: datetime | None = None
 
 
+# The one callable a channel gets into the core (`Inbox.accept`), as Rasa's
+# `InputChannel.blueprint(on_new_message)`: a channel verifies and parses, then hands
+# the message over here and does no core work itself (no dedupe ahead of it, no rows).
+OnMessage = Callable[[InboundMessage], Awaitable["Accepted"]]
+
+
+class OnVisitorMessage(Protocol):
+    """`OnMessage` for a channel whose verify step already names the sender's identity
+    (the web chat's visitor token): the inbox then does not resolve it again."""
+
+    def __call__(
+        self, message: InboundMessage, *, identity: IdentityRef | None = None
+    ) -> Awaitable[Accepted]: ...
+
+
+# (contact_id, channel, phone a provider vouched for) → link with any contact known by
+# that number. A channel that learns a verified phone calls it after the inbox accepted
+# the message that carried it.
+VerifiedPhoneHook = Callable[[int, str, str], Awaitable[None]]
+
+
 # (message_id, conversation_id, what was just stored: the message and its conversation
 # as this transaction left them, so the engine need not read them back).
 OnAccepted = Callable[[int, int, tuple[StoredMessage, ConversationRow]], None]
@@ -63,9 +85,6 @@ class Inbox:
         self._metrics = metrics
         self._on_accepted = on_accepted
         self._clock = clock
-
-    def set_handler(self, on_accepted: OnAccepted) -> None:
-        self._on_accepted = on_accepted
 
     async def accept(
         self, message: InboundMessage, *, identity: IdentityRef | None = None

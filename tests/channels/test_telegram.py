@@ -18,9 +18,9 @@ from relevo.app.cli import app as cli
 from relevo.app.settings import Settings
 from relevo.app.wiring import create_app
 from relevo.bot.store.schema import outbox
-from relevo.channels.telegram.channel import SECRET_HEADER, TelegramPollingRefused
 from relevo.channels.telegram.config import TelegramSettings
-from relevo.channels.telegram.send import webhook_secret
+from relevo.channels.telegram.polling import TelegramPollingRefused
+from relevo.channels.telegram.verify import SECRET_HEADER, webhook_secret
 from tests.channels.support import inbound, operator_reply, outbound, payload, rows, settle
 from tests.conftest import started
 from tests.fakes.nlu import shop_kb, shop_nlu
