@@ -5,5 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from relevo.channels.whatsapp.migrations import MIGRATIONS_DIR as WHATSAPP_MIGRATIONS
+
 # Add a package's `migrations/` folder here when it starts owning tables.
-PACKAGE_MIGRATIONS: tuple[Path, ...] = ()
+PACKAGE_MIGRATIONS: tuple[Path, ...] = (WHATSAPP_MIGRATIONS,)

@@ -121,7 +121,16 @@ class WhatsAppChannel:
         self._limiter = limiter
         self._status_callback = status_callback
         self._clock = clock
-        self.client: Client | None = None  # opened at start-up
+        self.client: Client | None = None  # the channel's one Twilio client, from `start`
+
+    async def start(self) -> None:
+        # The SDK's aiohttp session must be made inside the running event loop.
+        self.client = make_client(self._settings)
+
+    async def stop(self) -> None:
+        if self.client is not None:
+            await close_client(self.client)
+            self.client = None
 
     async def send(self, message: OutboundMessage) -> SendResult:
         if self.client is None:

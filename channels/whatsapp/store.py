@@ -1,5 +1,8 @@
-"""What the WhatsApp channel reads and writes: opt-outs, the 24-hour window (from the
-shopper's own messages), delivery statuses from Twilio's callbacks."""
+"""What the WhatsApp channel reads and writes: its own table of opt-outs, the 24-hour
+window (from the shopper's own messages), delivery statuses from Twilio's callbacks.
+
+`channel_opt_outs` is the channel's table, defined here on the core's `metadata` and
+migrated by the channel's own Alembic branch (`migrations/`, label `whatsapp`)."""
 
 from __future__ import annotations
 
@@ -9,9 +12,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from relevo.bot.store.schema import channel_opt_outs, identities, messages
+from relevo.bot.store.schema import UTCDateTime, identities, messages, metadata
 from relevo.bot.types import DeliveryStatus
 from relevo.channels.whatsapp.parse import NAME, RANK
+
+# Shoppers who told the channel to stop messaging them ("STOP"). Outbound messages to
+# them fail with the reason instead of reaching Twilio. Keyed by channel as well, as
+# core revision 0003 created it.
+channel_opt_outs = sa.Table(
+    "channel_opt_outs",
+    metadata,
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("external_user_id", sa.String(200), primary_key=True),
+    sa.Column("keyword", sa.String(32), nullable=False),
+    sa.Column("opted_out_at", UTCDateTime, nullable=False),
+)
 
 
 async def set_opt_out(
