@@ -13,6 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from relevo.bot.metrics import Metrics
 from relevo.bot.protocols import Bus
 from relevo.bot.store import contacts as contact_store
@@ -22,6 +25,7 @@ from relevo.bot.store.contacts import IdentityRef
 from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
 from relevo.bot.store.messages import StoredMessage
+from relevo.bot.store.schema import messages
 from relevo.bot.types import (
     Author,
     AuthorKind,
@@ -29,6 +33,7 @@ from relevo.bot.types import (
     Direction,
     InboundMessage,
     MessageReceived,
+    MessageSent,
 )
 
 log = logging.getLogger("relevo.inbox")
@@ -57,6 +62,32 @@ class OnVisitorMessage(Protocol):
     def __call__(
         self, message: InboundMessage, *, identity: IdentityRef | None = None
     ) -> Awaitable[Accepted]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReceipt:
+    """A provider's word on an outbound message it was given (Twilio's status
+    callback): the message is found by the provider's id for it."""
+
+    channel: str
+    provider_message_id: str
+    status: DeliveryStatus
+    error: str | None = None
+
+
+# How a channel hands a delivery receipt to the core (`Inbox.receipt`); True when the
+# message's status changed.
+OnReceipt = Callable[[DeliveryReceipt], Awaitable[bool]]
+
+# A later receipt never moves a message back (sent → delivered → read; failed is not
+# undone by a late "sent"): providers do not promise their order.
+_RANK = {
+    DeliveryStatus.PENDING: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.FAILED: 2,
+    DeliveryStatus.DELIVERED: 3,
+    DeliveryStatus.READ: 4,
+}
 
 
 # (contact_id, channel, phone a provider vouched for) → link with any contact known by
@@ -167,9 +198,49 @@ class Inbox:
             message_id, conversation.id, identity.contact_id, duplicate=False, created_at=now
         )
 
+    async def receipt(self, receipt: DeliveryReceipt) -> bool:
+        """Move the message's delivery status forward and tell the bus; True when it
+        changed (False: no such message, or the receipt is older news)."""
+        async with self._db.write() as conn:
+            changed = await _record_receipt(conn, receipt)
+        if changed is None:
+            return False
+        message_id, conversation_id = changed
+        await self._bus.publish(
+            MessageSent(conversation_id=conversation_id, at=self._clock(),
+                        message_id=message_id, channel=receipt.channel, status=receipt.status)
+        )
+        return True
+
     def _duplicate(
         self, message: InboundMessage, message_id: int, conversation_id: int
     ) -> Accepted:
         self._metrics.inc("relevo_messages_duplicate_total", channel=message.channel)
         log.info("duplicate %s message ignored (stored as %s)", message.channel, message_id)
         return Accepted(message_id, conversation_id, contact_id=0, duplicate=True)
+
+
+async def _record_receipt(
+    conn: AsyncConnection, receipt: DeliveryReceipt
+) -> tuple[int, int] | None:
+    """(message_id, conversation_id) when the receipt changed the message's status."""
+    row = (
+        await conn.execute(
+            sa.select(messages.c.id, messages.c.conversation_id, messages.c.delivery_status)
+            .where(
+                messages.c.provider_message_id == receipt.provider_message_id,
+                messages.c.channel == receipt.channel,
+            )
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        return None
+    if _RANK[receipt.status] <= _RANK[DeliveryStatus(row.delivery_status)]:
+        return None
+    await conn.execute(
+        sa.update(messages)
+        .where(messages.c.id == row.id)
+        .values(delivery_status=receipt.status.value, delivery_error=receipt.error)
+    )
+    return row.id, row.conversation_id

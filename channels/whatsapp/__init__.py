@@ -21,7 +21,6 @@ from relevo.channels.whatsapp.parse import (
 )
 from relevo.channels.whatsapp.routes import INBOUND_PATH, STATUS_PATH, WhatsAppWebhooks
 from relevo.channels.whatsapp.send import WhatsAppChannel, template_purpose
-from relevo.channels.whatsapp.status import DeliveryStatuses
 from relevo.channels.whatsapp.verify import TwilioSignature, Unsigned
 
 __all__ = [
@@ -29,7 +28,6 @@ __all__ = [
     "NAME",
     "STATUS_PATH",
     "BadRequest",
-    "DeliveryStatuses",
     "MediaFetcher",
     "OptOuts",
     "ParsedInbound",

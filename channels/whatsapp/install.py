@@ -20,7 +20,6 @@ from relevo.channels.whatsapp.optout import OptOuts
 from relevo.channels.whatsapp.parse import NAME
 from relevo.channels.whatsapp.routes import STATUS_PATH, WhatsAppWebhooks
 from relevo.channels.whatsapp.send import WhatsAppChannel
-from relevo.channels.whatsapp.status import DeliveryStatuses
 from relevo.channels.whatsapp.verify import TwilioSignature
 
 log = logging.getLogger("relevo.channels.whatsapp")
@@ -53,7 +52,7 @@ def install(app: FastAPI, relevo: Any) -> None:
         settings.whatsapp_from,
         media,
         opt_outs,
-        DeliveryStatuses(relevo.database, relevo.bus),
+        relevo.inbox.receipt,
         on_verified_phone=linking_hook(relevo),
     )
     app.include_router(webhooks.router())

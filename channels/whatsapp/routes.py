@@ -1,5 +1,6 @@
 """`POST /webhooks/twilio/whatsapp` and its `/status` callback: verify (Twilio's
-signature) → parse → the core's one callable (`Inbox.accept`).
+signature) → parse → the core (`Inbox.accept` for messages, `Inbox.receipt` for
+delivery statuses).
 
 The inbox dedupes on `(channel, MessageSid)`, so Twilio's retries store nothing twice;
 a STOP/START is applied, and a sender's number vouched for, only for a message the
@@ -9,14 +10,17 @@ outbox and `WhatsAppChannel` (`send`).
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from relevo.bot.inbox import OnMessage, VerifiedPhoneHook
+from relevo.bot.inbox import DeliveryReceipt, OnMessage, OnReceipt, VerifiedPhoneHook
 from relevo.channels.whatsapp.media import MediaFetcher
 from relevo.channels.whatsapp.optout import OptOuts
 from relevo.channels.whatsapp.parse import NAME, BadRequest, parse_inbound, parse_status
-from relevo.channels.whatsapp.status import DeliveryStatuses
 from relevo.channels.whatsapp.verify import TwilioSignature, Unsigned
+
+log = logging.getLogger("relevo.channels.whatsapp")
 
 INBOUND_PATH = "/webhooks/twilio/whatsapp"
 STATUS_PATH = "/webhooks/twilio/whatsapp/status"
@@ -35,7 +39,7 @@ class WhatsAppWebhooks:
         sender: str,
         media: MediaFetcher,
         opt_outs: OptOuts,
-        statuses: DeliveryStatuses,
+        on_receipt: OnReceipt,
         *,
         on_verified_phone: VerifiedPhoneHook | None = None,
     ) -> None:
@@ -44,7 +48,7 @@ class WhatsAppWebhooks:
         self._sender = sender  # this relevo's `whatsapp:+…` number
         self._media = media
         self._opt_outs = opt_outs
-        self._statuses = statuses
+        self._on_receipt = on_receipt
         self._on_verified_phone = on_verified_phone
 
     def router(self) -> APIRouter:
@@ -92,5 +96,11 @@ class WhatsAppWebhooks:
             parsed = parse_status(form)
         except BadRequest as exc:
             raise HTTPException(400, str(exc)) from None
-        await self._statuses.record(parsed)
+        if parsed.status is None:
+            return twiml()
+        error = f"Twilio error {parsed.error_code}" if parsed.error_code else None
+        receipt = DeliveryReceipt(NAME, parsed.message_sid, parsed.status, error)
+        if not await self._on_receipt(receipt):
+            log.info("status %s for %s: nothing to update", parsed.twilio_status,
+                     parsed.message_sid)
         return twiml()
