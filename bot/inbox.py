@@ -125,42 +125,7 @@ class Inbox:
         now = self._clock()
         try:
             async with self._db.write() as conn:
-                known = await message_store.find_inbound(
-                    conn, message.channel, message.external_id
-                )
-                if known is not None:
-                    raise message_store.DuplicateMessage(*known)
-                if identity is None:
-                    identity = await contact_store.resolve_identity(
-                        conn,
-                        message.channel,
-                        message.external_user_id,
-                        now=now,
-                        display_name=message.display_name,
-                        locale=message.locale,
-                    )
-                conversation, _ = await conversation_store.open_for_contact(
-                    conn,
-                    identity.contact_id,
-                    channel=message.channel,
-                    locale=message.locale,
-                    now=now,
-                )
-                message_id = await message_store.insert_inbound(
-                    conn,
-                    message,
-                    conversation_id=conversation.id,
-                    contact_id=identity.contact_id,
-                    locale=message.locale,  # only what the channel said
-                    now=now,
-                )
-                if conversation.channel != message.channel or (
-                    message.locale and message.locale != conversation.locale
-                ):
-                    await conversation_store.touch(
-                        conn, conversation.id, now=now, channel=message.channel,
-                        locale=message.locale,
-                    )
+                message_id, conversation, identity = await _store(conn, message, identity, now)
         except message_store.DuplicateMessage as dup:
             return self._duplicate(message, dup.message_id, dup.conversation_id)
         self._metrics.inc("relevo_messages_in_total", channel=message.channel)
@@ -173,27 +138,11 @@ class Inbox:
             )
         )
         if self._on_accepted is not None:
-            stored = StoredMessage(
-                id=message_id,
-                conversation_id=conversation.id,
-                contact_id=identity.contact_id,
-                direction=Direction.INBOUND,
-                author=Author(AuthorKind.SHOPPER, message.display_name),
-                channel=message.channel,
-                text=message.text,
-                locale=message.locale,
-                delivery_status=DeliveryStatus.DELIVERED,
-                created_at=now,
-                attachments=message.attachments,
+            self._on_accepted(
+                message_id,
+                conversation.id,
+                _as_stored(message, message_id, conversation, identity.contact_id, now),
             )
-            if conversation.channel != message.channel or (
-                message.locale and message.locale != conversation.locale
-            ):
-                conversation = replace(
-                    conversation, channel=message.channel,
-                    locale=message.locale or conversation.locale, updated_at=now,
-                )
-            self._on_accepted(message_id, conversation.id, (stored, conversation))
         return Accepted(
             message_id, conversation.id, identity.contact_id, duplicate=False, created_at=now
         )
@@ -244,3 +193,76 @@ async def _record_receipt(
         .values(delivery_status=receipt.status.value, delivery_error=receipt.error)
     )
     return row.id, row.conversation_id
+
+
+def _as_stored(
+    message: InboundMessage,
+    message_id: int,
+    conversation: ConversationRow,
+    contact_id: int,
+    now: datetime,
+) -> tuple[StoredMessage, ConversationRow]:
+    """The message and its conversation as the accepting transaction left them."""
+    stored = StoredMessage(
+        id=message_id,
+        conversation_id=conversation.id,
+        contact_id=contact_id,
+        direction=Direction.INBOUND,
+        author=Author(AuthorKind.SHOPPER, message.display_name),
+        channel=message.channel,
+        text=message.text,
+        locale=message.locale,
+        delivery_status=DeliveryStatus.DELIVERED,
+        created_at=now,
+        attachments=message.attachments,
+    )
+    if conversation.channel != message.channel or (
+        message.locale and message.locale != conversation.locale
+    ):
+        conversation = replace(
+            conversation, channel=message.channel,
+            locale=message.locale or conversation.locale, updated_at=now,
+        )
+    return stored, conversation
+
+
+async def _store(
+    conn: AsyncConnection, message: InboundMessage, identity: IdentityRef | None, now: datetime
+) -> tuple[int, ConversationRow, IdentityRef]:
+    """The accepting transaction: (message id, its open conversation, the sender's
+    identity). Raises `DuplicateMessage` for a `(channel, external_id)` already stored."""
+    known = await message_store.find_inbound(conn, message.channel, message.external_id)
+    if known is not None:
+        raise message_store.DuplicateMessage(*known)
+    if identity is None:
+        identity = await contact_store.resolve_identity(
+            conn,
+            message.channel,
+            message.external_user_id,
+            now=now,
+            display_name=message.display_name,
+            locale=message.locale,
+        )
+    conversation, _ = await conversation_store.open_for_contact(
+        conn,
+        identity.contact_id,
+        channel=message.channel,
+        locale=message.locale,
+        now=now,
+    )
+    message_id = await message_store.insert_inbound(
+        conn,
+        message,
+        conversation_id=conversation.id,
+        contact_id=identity.contact_id,
+        locale=message.locale,  # only what the channel said
+        now=now,
+    )
+    if conversation.channel != message.channel or (
+        message.locale and message.locale != conversation.locale
+    ):
+        await conversation_store.touch(
+            conn, conversation.id, now=now, channel=message.channel,
+            locale=message.locale,
+        )
+    return message_id, conversation, identity
