@@ -9,6 +9,7 @@ table (opt-outs) is in `store`, migrated by its own Alembic branch (`migrations`
 from __future__ import annotations
 
 from relevo.channels.whatsapp.config import TwilioSettings, WhatsAppTemplate
+from relevo.channels.whatsapp.http import TwilioHttp
 from relevo.channels.whatsapp.media import MediaFetcher
 from relevo.channels.whatsapp.optout import OptOuts
 from relevo.channels.whatsapp.parse import (
@@ -32,6 +33,7 @@ __all__ = [
     "OptOuts",
     "ParsedInbound",
     "ParsedStatus",
+    "TwilioHttp",
     "TwilioSettings",
     "TwilioSignature",
     "Unsigned",

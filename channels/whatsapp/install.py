@@ -15,6 +15,7 @@ from relevo.bot.inbox import VerifiedPhoneHook
 from relevo.channels.media import MediaPolicy
 from relevo.channels.ratelimit import RateLimiter
 from relevo.channels.whatsapp.config import TwilioSettings
+from relevo.channels.whatsapp.http import TwilioHttp
 from relevo.channels.whatsapp.media import MediaFetcher
 from relevo.channels.whatsapp.optout import OptOuts
 from relevo.channels.whatsapp.parse import NAME
@@ -37,10 +38,14 @@ def install(app: FastAPI, relevo: Any) -> None:
         settings.public_base_url.rstrip("/") + STATUS_PATH if settings.public_base_url else None
     )
     limiter = RateLimiter(per_destination=None, total=settings.messages_per_second)
-    channel = WhatsAppChannel(settings, relevo.database, limiter, status_callback=status_url)
+    http = TwilioHttp()
+    channel = WhatsAppChannel(
+        settings, relevo.database, limiter, http, status_callback=status_url
+    )
     relevo.channels[NAME] = channel
     auth_token = settings.auth_token.get_secret_value()
     media = MediaFetcher(
+        http,
         MediaPolicy(settings.media_max_bytes, settings.media_types),
         Path(settings.media_dir),
         (settings.account_sid.get_secret_value(), auth_token),
@@ -61,12 +66,10 @@ def install(app: FastAPI, relevo: Any) -> None:
     async def start() -> None:
         if status_url is None:
             log.warning("twilio.public_base_url is not set: no delivery status callbacks")
-        await channel.start()
-        await media.start()
+        await http.start()
 
     async def stop() -> None:
-        await channel.stop()
-        await media.stop()
+        await http.stop()
 
     relevo.on_startup.append(start)
     relevo.on_shutdown.append(stop)

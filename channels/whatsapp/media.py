@@ -7,46 +7,37 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
-
 from relevo.bot.types import Attachment, InboundMessage
 from relevo.channels.media import MediaPolicy, MediaRefused, MediaUnavailable, fetch_and_store
 from relevo.channels.media import refusal_note as note
+from relevo.channels.whatsapp.http import TwilioHttp
 from relevo.channels.whatsapp.parse import ParsedInbound
 
 log = logging.getLogger("relevo.channels.whatsapp")
 
 
 class MediaFetcher:
-    """Its HTTP client is opened by `start` and closed by `stop`."""
+    """Downloads through the channel's one HTTP client, with the account's credentials."""
 
-    def __init__(self, policy: MediaPolicy, directory: Path, auth: tuple[str, str]) -> None:
+    def __init__(
+        self, http: TwilioHttp, policy: MediaPolicy, directory: Path, auth: tuple[str, str]
+    ) -> None:
+        self._http = http
         self._policy = policy
         self._directory = directory
         self._auth = auth
-        self._client: httpx.AsyncClient | None = None
-
-    async def start(self) -> None:
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0))
-
-    async def stop(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
     async def with_media(self, parsed: ParsedInbound) -> InboundMessage:
         """The message with its media kept as attachments, or notes saying why not."""
         if not parsed.media:
             return parsed.message
-        if self._client is None:
-            raise RuntimeError("MediaFetcher.start() was not called")
         kept: list[Attachment] = list(parsed.message.attachments)
         notes: list[str] = []
         for ref in parsed.media:
             try:
                 kept.append(
                     await fetch_and_store(
-                        self._client, ref.url, policy=self._policy, directory=self._directory,
+                        self._http.client, ref.url, policy=self._policy, directory=self._directory,
                         declared_type=ref.content_type, auth=self._auth,
                     )
                 )

@@ -23,7 +23,7 @@ from tests.channels.whatsapp.support import (
     post,
     text,
 )
-from tests.conftest import started
+from tests.conftest import free_port, started
 from tests.fakes.twilio_api import FakeTwilio
 
 
@@ -115,3 +115,35 @@ def test_the_template_purpose_of_a_message(
 ) -> None:
     message = OutboundMessage(1, 1, "whatsapp", SHOPPER, "hi", Author(author, "Lucía"))
     assert template_purpose(message, meta) == purpose
+
+
+async def test_a_twilio_5xx_is_retried_and_then_delivered(
+    make_app: Callable[..., FastAPI], twilio_api: FakeTwilio
+) -> None:
+    app = make_app()
+    twilio_api.fail_next(500)
+    async with started(app) as client:
+        await post(client, payload("twilio/inbound_text"))
+        await settle(app)
+        (waiting,) = await outbound(app)
+        assert waiting.outbox_status == "pending"
+        assert "Twilio 500" in waiting.last_error
+        async with app.state.relevo.database.write() as conn:  # the backoff is over
+            await conn.execute(sa.update(outbox).values(next_attempt_at=datetime.now(UTC)))
+        await settle(app)
+        (done,) = await outbound(app)
+    assert done.outbox_status == "done"
+    assert len(twilio_api.messages) == 1
+
+
+async def test_an_unreachable_twilio_is_retried_not_failed(
+    make_app: Callable[..., FastAPI],
+) -> None:
+    app = make_app(api_base_url=f"http://127.0.0.1:{free_port()}")
+    async with started(app) as client:
+        await post(client, payload("twilio/inbound_text"))
+        await settle(app)
+        (waiting,) = await outbound(app)
+    assert waiting.outbox_status == "pending"
+    assert waiting.delivery_status == "pending"
+    assert "Twilio unreachable: ConnectError" in waiting.last_error
