@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from relevo.channels.slack.migrations import MIGRATIONS_DIR as SLACK_MIGRATIONS
+from relevo.channels.whatsapp.migrations import MIGRATIONS_DIR as WHATSAPP_MIGRATIONS
 
 # Add a package's `migrations/` folder here when it starts owning tables.
-PACKAGE_MIGRATIONS: tuple[Path, ...] = (SLACK_MIGRATIONS,)
+PACKAGE_MIGRATIONS: tuple[Path, ...] = (SLACK_MIGRATIONS, WHATSAPP_MIGRATIONS)

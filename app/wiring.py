@@ -33,7 +33,7 @@ from relevo.bot.protocols import NLU, Channel, KnowledgeBase, PostDestination
 from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
 from relevo.bot.store.migrate import upgrade
-from relevo.channels.web.webchat import WebChannel, WebChatHub, webchat_router
+from relevo.channels.web import WebChannel, WebChatHub, webchat_router
 
 log = logging.getLogger("relevo.app")
 
@@ -66,8 +66,8 @@ class Relevo:
 # imported (an optional part not installed) is skipped.
 PLUGINS = (
     "relevo.handoff.plugin",
-    "relevo.channels.telegram.channel",
-    "relevo.channels.whatsapp.channel",
+    "relevo.channels.telegram.install",
+    "relevo.channels.whatsapp.install",
     "relevo.channels.slack.channel",
     "relevo.bot.linking",
 )
@@ -176,7 +176,7 @@ def create_app(
     )
     _install_error_handlers(app)
     app.include_router(
-        webchat_router(relevo.database, relevo.inbox, relevo.web_hub, settings.webchat)
+        webchat_router(relevo.database, relevo.inbox.accept, relevo.web_hub, settings.webchat)
     )
     _mount_nlu(app, relevo)
     for module_name in PLUGINS:

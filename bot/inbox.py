@@ -8,9 +8,13 @@ is acknowledged as soon as the message is durable. The engine takes it from ther
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relevo.bot.metrics import Metrics
 from relevo.bot.protocols import Bus
@@ -21,6 +25,7 @@ from relevo.bot.store.contacts import IdentityRef
 from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
 from relevo.bot.store.messages import StoredMessage
+from relevo.bot.store.schema import messages
 from relevo.bot.types import (
     Author,
     AuthorKind,
@@ -28,6 +33,7 @@ from relevo.bot.types import (
     Direction,
     InboundMessage,
     MessageReceived,
+    MessageSent,
 )
 
 log = logging.getLogger("relevo.inbox")
@@ -41,6 +47,53 @@ class Accepted:
     duplicate: bool
     # When the message was stored (its `created_at`); None for a duplicate.
     created_at: datetime | None = None
+
+
+# The one callable a channel gets into the core (`Inbox.accept`), as Rasa's
+# `InputChannel.blueprint(on_new_message)`: a channel verifies and parses, then hands
+# the message over here and does no core work itself (no dedupe ahead of it, no rows).
+OnMessage = Callable[[InboundMessage], Awaitable["Accepted"]]
+
+
+class OnVisitorMessage(Protocol):
+    """`OnMessage` for a channel whose verify step already names the sender's identity
+    (the web chat's visitor token): the inbox then does not resolve it again."""
+
+    def __call__(
+        self, message: InboundMessage, *, identity: IdentityRef | None = None
+    ) -> Awaitable[Accepted]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReceipt:
+    """A provider's word on an outbound message it was given (Twilio's status
+    callback): the message is found by the provider's id for it."""
+
+    channel: str
+    provider_message_id: str
+    status: DeliveryStatus
+    error: str | None = None
+
+
+# How a channel hands a delivery receipt to the core (`Inbox.receipt`); True when the
+# message's status changed.
+OnReceipt = Callable[[DeliveryReceipt], Awaitable[bool]]
+
+# A later receipt never moves a message back (sent → delivered → read; failed is not
+# undone by a late "sent"): providers do not promise their order.
+_RANK = {
+    DeliveryStatus.PENDING: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.FAILED: 2,
+    DeliveryStatus.DELIVERED: 3,
+    DeliveryStatus.READ: 4,
+}
+
+
+# (contact_id, channel, phone a provider vouched for) → link with any contact known by
+# that number. A channel that learns a verified phone calls it after the inbox accepted
+# the message that carried it.
+VerifiedPhoneHook = Callable[[int, str, str], Awaitable[None]]
 
 
 # (message_id, conversation_id, what was just stored: the message and its conversation
@@ -64,9 +117,6 @@ class Inbox:
         self._on_accepted = on_accepted
         self._clock = clock
 
-    def set_handler(self, on_accepted: OnAccepted) -> None:
-        self._on_accepted = on_accepted
-
     async def accept(
         self, message: InboundMessage, *, identity: IdentityRef | None = None
     ) -> Accepted:
@@ -75,42 +125,7 @@ class Inbox:
         now = self._clock()
         try:
             async with self._db.write() as conn:
-                known = await message_store.find_inbound(
-                    conn, message.channel, message.external_id
-                )
-                if known is not None:
-                    raise message_store.DuplicateMessage(*known)
-                if identity is None:
-                    identity = await contact_store.resolve_identity(
-                        conn,
-                        message.channel,
-                        message.external_user_id,
-                        now=now,
-                        display_name=message.display_name,
-                        locale=message.locale,
-                    )
-                conversation, _ = await conversation_store.open_for_contact(
-                    conn,
-                    identity.contact_id,
-                    channel=message.channel,
-                    locale=message.locale,
-                    now=now,
-                )
-                message_id = await message_store.insert_inbound(
-                    conn,
-                    message,
-                    conversation_id=conversation.id,
-                    contact_id=identity.contact_id,
-                    locale=message.locale,  # only what the channel said
-                    now=now,
-                )
-                if conversation.channel != message.channel or (
-                    message.locale and message.locale != conversation.locale
-                ):
-                    await conversation_store.touch(
-                        conn, conversation.id, now=now, channel=message.channel,
-                        locale=message.locale,
-                    )
+                message_id, conversation, identity = await _store(conn, message, identity, now)
         except message_store.DuplicateMessage as dup:
             return self._duplicate(message, dup.message_id, dup.conversation_id)
         self._metrics.inc("relevo_messages_in_total", channel=message.channel)
@@ -123,30 +138,28 @@ class Inbox:
             )
         )
         if self._on_accepted is not None:
-            stored = StoredMessage(
-                id=message_id,
-                conversation_id=conversation.id,
-                contact_id=identity.contact_id,
-                direction=Direction.INBOUND,
-                author=Author(AuthorKind.SHOPPER, message.display_name),
-                channel=message.channel,
-                text=message.text,
-                locale=message.locale,
-                delivery_status=DeliveryStatus.DELIVERED,
-                created_at=now,
-                attachments=message.attachments,
+            self._on_accepted(
+                message_id,
+                conversation.id,
+                _as_stored(message, message_id, conversation, identity.contact_id, now),
             )
-            if conversation.channel != message.channel or (
-                message.locale and message.locale != conversation.locale
-            ):
-                conversation = replace(
-                    conversation, channel=message.channel,
-                    locale=message.locale or conversation.locale, updated_at=now,
-                )
-            self._on_accepted(message_id, conversation.id, (stored, conversation))
         return Accepted(
             message_id, conversation.id, identity.contact_id, duplicate=False, created_at=now
         )
+
+    async def receipt(self, receipt: DeliveryReceipt) -> bool:
+        """Move the message's delivery status forward and tell the bus; True when it
+        changed (False: no such message, or the receipt is older news)."""
+        async with self._db.write() as conn:
+            changed = await _record_receipt(conn, receipt)
+        if changed is None:
+            return False
+        message_id, conversation_id = changed
+        await self._bus.publish(
+            MessageSent(conversation_id=conversation_id, at=self._clock(),
+                        message_id=message_id, channel=receipt.channel, status=receipt.status)
+        )
+        return True
 
     def _duplicate(
         self, message: InboundMessage, message_id: int, conversation_id: int
@@ -154,3 +167,102 @@ class Inbox:
         self._metrics.inc("relevo_messages_duplicate_total", channel=message.channel)
         log.info("duplicate %s message ignored (stored as %s)", message.channel, message_id)
         return Accepted(message_id, conversation_id, contact_id=0, duplicate=True)
+
+
+async def _record_receipt(
+    conn: AsyncConnection, receipt: DeliveryReceipt
+) -> tuple[int, int] | None:
+    """(message_id, conversation_id) when the receipt changed the message's status."""
+    row = (
+        await conn.execute(
+            sa.select(messages.c.id, messages.c.conversation_id, messages.c.delivery_status)
+            .where(
+                messages.c.provider_message_id == receipt.provider_message_id,
+                messages.c.channel == receipt.channel,
+            )
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        return None
+    if _RANK[receipt.status] <= _RANK[DeliveryStatus(row.delivery_status)]:
+        return None
+    await conn.execute(
+        sa.update(messages)
+        .where(messages.c.id == row.id)
+        .values(delivery_status=receipt.status.value, delivery_error=receipt.error)
+    )
+    return row.id, row.conversation_id
+
+
+def _as_stored(
+    message: InboundMessage,
+    message_id: int,
+    conversation: ConversationRow,
+    contact_id: int,
+    now: datetime,
+) -> tuple[StoredMessage, ConversationRow]:
+    """The message and its conversation as the accepting transaction left them."""
+    stored = StoredMessage(
+        id=message_id,
+        conversation_id=conversation.id,
+        contact_id=contact_id,
+        direction=Direction.INBOUND,
+        author=Author(AuthorKind.SHOPPER, message.display_name),
+        channel=message.channel,
+        text=message.text,
+        locale=message.locale,
+        delivery_status=DeliveryStatus.DELIVERED,
+        created_at=now,
+        attachments=message.attachments,
+    )
+    if conversation.channel != message.channel or (
+        message.locale and message.locale != conversation.locale
+    ):
+        conversation = replace(
+            conversation, channel=message.channel,
+            locale=message.locale or conversation.locale, updated_at=now,
+        )
+    return stored, conversation
+
+
+async def _store(
+    conn: AsyncConnection, message: InboundMessage, identity: IdentityRef | None, now: datetime
+) -> tuple[int, ConversationRow, IdentityRef]:
+    """The accepting transaction: (message id, its open conversation, the sender's
+    identity). Raises `DuplicateMessage` for a `(channel, external_id)` already stored."""
+    known = await message_store.find_inbound(conn, message.channel, message.external_id)
+    if known is not None:
+        raise message_store.DuplicateMessage(*known)
+    if identity is None:
+        identity = await contact_store.resolve_identity(
+            conn,
+            message.channel,
+            message.external_user_id,
+            now=now,
+            display_name=message.display_name,
+            locale=message.locale,
+        )
+    conversation, _ = await conversation_store.open_for_contact(
+        conn,
+        identity.contact_id,
+        channel=message.channel,
+        locale=message.locale,
+        now=now,
+    )
+    message_id = await message_store.insert_inbound(
+        conn,
+        message,
+        conversation_id=conversation.id,
+        contact_id=identity.contact_id,
+        locale=message.locale,  # only what the channel said
+        now=now,
+    )
+    if conversation.channel != message.channel or (
+        message.locale and message.locale != conversation.locale
+    ):
+        await conversation_store.touch(
+            conn, conversation.id, now=now, channel=message.channel,
+            locale=message.locale,
+        )
+    return message_id, conversation, identity

@@ -318,18 +318,8 @@ console_sessions = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
 )
 
-# --- channels (issue #5): opt-outs, verified addresses, cross-channel link codes ------
-
-# Shoppers who told a channel to stop messaging them (WhatsApp "STOP"). Outbound
-# messages to them fail with the reason instead of reaching the provider.
-channel_opt_outs = sa.Table(
-    "channel_opt_outs",
-    metadata,
-    sa.Column("channel", sa.String(32), primary_key=True),
-    sa.Column("external_user_id", sa.String(200), primary_key=True),
-    sa.Column("keyword", sa.String(32), nullable=False),
-    sa.Column("opted_out_at", UTCDateTime, nullable=False),
-)
+# --- linking (issue #5): verified addresses, cross-channel link codes ------------------
+# (A channel's own tables live in that channel's package, migrated by its own branch.)
 
 # Phone numbers and e-mails a provider vouched for (a WhatsApp sender's number, the
 # contact card a Telegram user shared of themselves): the same value on two contacts

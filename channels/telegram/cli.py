@@ -14,9 +14,12 @@ from telegram.error import TelegramError
 
 from relevo.app.settings import Settings, load_settings
 from relevo.bot.config import ConfigError
-from relevo.channels.telegram.channel import WEBHOOK_PATH, polling_refusal
+from relevo.channels.telegram.config import TelegramNotConfigured
 from relevo.channels.telegram.parse import ALLOWED_UPDATES
-from relevo.channels.telegram.send import TelegramNotConfigured, make_bot, open_bot, webhook_secret
+from relevo.channels.telegram.polling import polling_refusal
+from relevo.channels.telegram.routes import WEBHOOK_PATH
+from relevo.channels.telegram.send import make_bot, open_bot
+from relevo.channels.telegram.verify import webhook_secret
 
 app = typer.Typer(help="Telegram: webhook set-up and info.", no_args_is_help=True)
 

@@ -19,3 +19,7 @@ class TelegramSettings(Section):
     media_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp", "application/pdf")
     chat_messages_per_second: float = Field(1.0, gt=0)
     messages_per_second: float = Field(30.0, gt=0)
+
+
+class TelegramNotConfigured(Exception):
+    """A Telegram option the channel cannot run without is missing or rejected."""

@@ -8,15 +8,21 @@ Telegram's `retry_after` honoured; a blocked bot or a bad request is permanent.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import logging
 import warnings
 from datetime import timedelta
 from html import escape
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.request import HTTPXRequest
 
 from relevo.bot.types import (
@@ -28,27 +34,14 @@ from relevo.bot.types import (
     TransientDeliveryError,
 )
 from relevo.channels.ratelimit import RateLimiter
-from relevo.channels.telegram.config import TelegramSettings
+from relevo.channels.telegram.config import TelegramNotConfigured, TelegramSettings
 from relevo.channels.telegram.parse import NAME
+
+log = logging.getLogger("relevo.channels.telegram")
 
 # Telegram's limit is 4096 characters; HTML escaping can lengthen a chunk.
 _CHUNK = 3500
 _CALLBACK_DATA_BYTES = 64
-
-
-class TelegramNotConfigured(Exception):
-    pass
-
-
-def webhook_secret(settings: TelegramSettings) -> str:
-    """The configured secret, or one derived from the bot token (so the server and
-    `relevo telegram set-webhook` agree without another variable to set)."""
-    if settings.webhook_secret is not None and settings.webhook_secret.get_secret_value():
-        return settings.webhook_secret.get_secret_value()
-    if settings.bot_token is None:
-        raise TelegramNotConfigured("telegram.bot_token: RELEVO_TELEGRAM__BOT_TOKEN is not set")
-    token = settings.bot_token.get_secret_value().encode("utf-8")
-    return hmac.new(token, b"relevo telegram webhook secret", hashlib.sha256).hexdigest()
 
 
 def make_bot(settings: TelegramSettings) -> Bot:
@@ -80,11 +73,27 @@ async def open_bot(bot: Bot) -> None:
 
 
 class TelegramChannel:
+    """Sends through `bot`, the channel's one HTTP client: opened by `start`, closed by
+    `stop`. With `require_api`, an unreachable Bot API stops the start-up (polling
+    needs it); without, the webhook still stores updates and sends retry later."""
+
     name = NAME
 
-    def __init__(self, bot: Bot, limiter: RateLimiter) -> None:
+    def __init__(self, bot: Bot, limiter: RateLimiter, *, require_api: bool = False) -> None:
         self._bot = bot
         self._limiter = limiter
+        self._require_api = require_api
+
+    async def start(self) -> None:
+        try:
+            await open_bot(self._bot)
+        except NetworkError as exc:
+            if self._require_api:
+                raise
+            log.warning("telegram: Bot API unreachable at start-up (%s)", exc.message)
+
+    async def stop(self) -> None:
+        await self._bot.shutdown()
 
     async def send(self, message: OutboundMessage) -> SendResult:
         try:

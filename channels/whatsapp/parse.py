@@ -33,14 +33,6 @@ STATUSES: dict[str, DeliveryStatus | None] = {
     "failed": DeliveryStatus.FAILED,
     "canceled": DeliveryStatus.FAILED,
 }
-# A later callback never moves a message back (Twilio may deliver them out of order).
-RANK = {
-    DeliveryStatus.PENDING: 0,
-    DeliveryStatus.SENT: 1,
-    DeliveryStatus.FAILED: 2,
-    DeliveryStatus.DELIVERED: 3,
-    DeliveryStatus.READ: 4,
-}
 
 
 class BadRequest(ValueError):

@@ -1,5 +1,5 @@
-"""Sending WhatsApp messages through the twilio SDK's async client (aiohttp), never
-blocking the event loop, within WhatsApp's rules:
+"""Sending WhatsApp messages through the twilio SDK's async API, over the channel's
+one httpx client (`http`), never blocking the event loop, within WhatsApp's rules:
 
 - inside the 24-hour customer-service window (since the shopper last wrote):
   free text;
@@ -12,17 +12,13 @@ blocking the event loop, within WhatsApp's rules:
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
+import httpx
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.async_http_client import AsyncTwilioHttpClient
-from twilio.http.response import Response
 from twilio.rest import Client
 
 from relevo.bot.store.db import Database
@@ -37,6 +33,7 @@ from relevo.bot.types import (
 from relevo.channels.ratelimit import RateLimiter
 from relevo.channels.whatsapp import store as store
 from relevo.channels.whatsapp.config import TwilioSettings, WhatsAppTemplate
+from relevo.channels.whatsapp.http import NotStarted, TwilioHttp, TwilioRateLimited
 from relevo.channels.whatsapp.parse import NAME
 
 WINDOW = timedelta(hours=24)
@@ -45,45 +42,15 @@ _WINDOW_CLOSED = 63016  # "outside the allowed window"
 _UNSUBSCRIBED = 21610
 
 
-class TwilioRateLimited(Exception):
-    def __init__(self, retry_after: float | None) -> None:
-        super().__init__("Twilio 429 Too Many Requests")
-        self.retry_after = retry_after
-
-
-class RelevoTwilioHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
-    """The SDK's aiohttp client, with a timeout and Twilio's `Retry-After` kept: the
-    SDK's own exception drops response headers."""
-
-    def __init__(self, timeout_seconds: float = 15.0) -> None:
-        super().__init__(pool_connections=False)
-        self.session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=timeout_seconds)
-        )
-
-    async def request(self, *args: Any, **kwargs: Any) -> Response:
-        # aiohttp deprecates `auth=`: send the same Basic credentials as a header.
-        auth = kwargs.pop("auth", None)
-        if auth is not None:
-            headers = dict(kwargs.get("headers") or {})
-            credentials = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
-            headers["Authorization"] = f"Basic {credentials}"
-            kwargs["headers"] = headers
-        response = await super().request(*args, **kwargs)
-        if response.status_code == 429:
-            raise TwilioRateLimited(_seconds(response.headers.get("Retry-After")))
-        return response
-
-
-def make_client(settings: TwilioSettings) -> Client:
-    """The real SDK client, pointed at `twilio.api_base_url`. Call inside the event
-    loop (the aiohttp session is opened here); close with `client.http_client.close()`."""
+def make_client(settings: TwilioSettings, http: TwilioHttp) -> Client:
+    """The real SDK client over the channel's HTTP client, pointed at
+    `twilio.api_base_url`. Opens nothing: `http` is opened at start-up."""
     if settings.account_sid is None or settings.auth_token is None:
         raise ValueError("twilio.account_sid and twilio.auth_token are required")
     client = Client(
         settings.account_sid.get_secret_value(),
         settings.auth_token.get_secret_value(),
-        http_client=RelevoTwilioHttpClient(),
+        http_client=http,
     )
     # The Api domain is where Messages live; every URL it builds starts here.
     client.api.base_url = settings.api_base_url.rstrip("/")
@@ -109,6 +76,7 @@ class WhatsAppChannel:
         settings: TwilioSettings,
         database: Database,
         limiter: RateLimiter,
+        http: TwilioHttp,
         *,
         status_callback: str | None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -121,22 +89,22 @@ class WhatsAppChannel:
         self._limiter = limiter
         self._status_callback = status_callback
         self._clock = clock
-        self.client: Client | None = None  # opened at start-up
+        self._client = make_client(settings, http)
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        if self.client is None:
-            raise TransientDeliveryError("the Twilio client is not open yet")
         params = await self._params(message)
         await self._limiter.acquire(self._sender)
         try:
-            created = await self.client.messages.create_async(**params)
+            created = await self._client.messages.create_async(**params)
         except TwilioRateLimited as exc:
             raise TransientDeliveryError(
                 "Twilio 429 Too Many Requests", retry_after=exc.retry_after
             ) from exc
         except TwilioRestException as exc:
             raise _delivery_error(exc) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except NotStarted as exc:
+            raise TransientDeliveryError("the Twilio client is not open yet") from exc
+        except httpx.HTTPError as exc:
             raise TransientDeliveryError(f"Twilio unreachable: {type(exc).__name__}") from exc
         return SendResult(external_id=created.sid, status=DeliveryStatus.SENT)
 
@@ -207,20 +175,6 @@ def _delivery_error(exc: TwilioRestException) -> TransientDeliveryError | Perman
     return PermanentDeliveryError(reason)
 
 
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
-
-
 def _ago(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
     return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.0f} days"
-
-
-async def close_client(client: Client) -> None:
-    http = client.http_client
-    if isinstance(http, AsyncTwilioHttpClient):
-        await http.close()
-    await asyncio.sleep(0)  # let aiohttp finish closing its connector

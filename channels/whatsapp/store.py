@@ -1,5 +1,8 @@
-"""What the WhatsApp channel reads and writes: opt-outs, the 24-hour window (from the
-shopper's own messages), delivery statuses from Twilio's callbacks."""
+"""What the WhatsApp channel reads and writes: its own table of opt-outs, and the
+24-hour window (from the shopper's own messages).
+
+`channel_opt_outs` is the channel's table, defined here on the core's `metadata` and
+migrated by the channel's own Alembic branch (`migrations/`, label `whatsapp`)."""
 
 from __future__ import annotations
 
@@ -9,9 +12,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from relevo.bot.store.schema import channel_opt_outs, identities, messages
-from relevo.bot.types import DeliveryStatus
-from relevo.channels.whatsapp.parse import NAME, RANK
+from relevo.bot.store.schema import UTCDateTime, identities, messages, metadata
+from relevo.channels.whatsapp.parse import NAME
+
+# Shoppers who told the channel to stop messaging them ("STOP"). Outbound messages to
+# them fail with the reason instead of reaching Twilio. Keyed by channel as well, as
+# core revision 0003 created it.
+channel_opt_outs = sa.Table(
+    "channel_opt_outs",
+    metadata,
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("external_user_id", sa.String(200), primary_key=True),
+    sa.Column("keyword", sa.String(32), nullable=False),
+    sa.Column("opted_out_at", UTCDateTime, nullable=False),
+)
 
 
 async def set_opt_out(
@@ -59,34 +73,3 @@ async def meta_of(conn: AsyncConnection, message_id: int) -> dict[str, Any]:
         await conn.execute(sa.select(messages.c.meta).where(messages.c.id == message_id))
     ).scalar_one_or_none()
     return dict(meta or {})
-
-
-async def record_status(
-    conn: AsyncConnection, provider_message_id: str, status: DeliveryStatus, error: str | None
-) -> tuple[int, int] | None:
-    """Apply a status callback; (message_id, conversation_id) when it changed something.
-
-    Statuses only move forward (sent → delivered → read; failed is not undone by a
-    late "sent"), since Twilio does not promise their order.
-    """
-    row = (
-        await conn.execute(
-            sa.select(messages.c.id, messages.c.conversation_id, messages.c.delivery_status)
-            .where(
-                messages.c.provider_message_id == provider_message_id,
-                messages.c.channel == NAME,
-            )
-            .with_for_update()
-        )
-    ).first()
-    if row is None:
-        return None
-    current = DeliveryStatus(row.delivery_status)
-    if RANK[status] <= RANK[current]:
-        return None
-    await conn.execute(
-        sa.update(messages)
-        .where(messages.c.id == row.id)
-        .values(delivery_status=status.value, delivery_error=error)
-    )
-    return row.id, row.conversation_id

@@ -10,7 +10,7 @@ import pytest
 
 from relevo.app.settings import Settings
 from relevo.app.wiring import create_app
-from tests.bot.test_webchat import new_visitor, settle, transcript
+from tests.channels.web.test_webchat import new_visitor, settle, transcript
 from tests.conftest import started
 
 

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from relevo.app.settings import Settings
 from relevo.app.wiring import create_app
 from tests.channels.support import operator_reply, payload, rows, settle
-from tests.channels.test_telegram import SECRET, TOKEN
-from tests.channels.test_whatsapp import PUBLIC, post, text
+from tests.channels.telegram.support import SECRET, TOKEN
+from tests.channels.whatsapp.support import PUBLIC, post, text
 from tests.conftest import started
 from tests.fakes.nlu import shop_kb, shop_nlu
 from tests.fakes.telegram_api import FakeTelegram

@@ -1,0 +1,177 @@
+"""The web chat's HTTP and WebSocket routes: verify (the visitor token) → parse →
+the core's one callable (`Inbox.accept`).
+
+Contract (ARCHITECTURE.md): `POST /webchat/sessions` → `{"visitor_token"}`; with
+`Authorization: Bearer <token>`: `POST /webchat/messages`, `GET /webchat/messages
+?after=`; `WS /webchat/ws?token=`. A visitor only ever reads their own contact's
+messages. The widget is served at `/widget.js` and a demo shop page at `/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, WebSocket
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.websockets import WebSocketDisconnect
+
+from relevo.bot.inbox import OnVisitorMessage
+from relevo.bot.store import messages as message_store
+from relevo.bot.store.contacts import IdentityRef
+from relevo.bot.store.db import Database
+from relevo.bot.types import AuthorKind
+from relevo.channels.web.config import WebchatSettings
+from relevo.channels.web.hub import WebChatHub
+from relevo.channels.web.parse import BadMessage, NewMessage, NewSession, parse_message
+from relevo.channels.web.send import message_json
+from relevo.channels.web.verify import VisitorSessions, bearer_token
+
+
+class WebChatRoutes:
+    def __init__(
+        self,
+        on_message: OnVisitorMessage,
+        sessions: VisitorSessions,
+        hub: WebChatHub,
+        database: Database,
+        settings: WebchatSettings,
+    ) -> None:
+        self._on_message = on_message
+        self._sessions = sessions
+        self._hub = hub
+        self._db = database  # polling reads the visitor's messages
+        self._settings = settings
+
+    def router(self) -> APIRouter:
+        router = APIRouter()
+        router.add_api_route("/webchat/sessions", self.create_session, methods=["POST"],
+                             status_code=201)
+        router.add_api_websocket_route("/webchat/ws", self.socket)
+        widget_js, demo_page = _static("widget.js"), _static("index.html")
+
+        # The visitor is a dependency, so a missing token is a 401 before the body is
+        # even validated.
+        @router.post("/webchat/messages", status_code=202)
+        async def post_message(
+            body: NewMessage, identity: IdentityRef = Depends(self.visitor)
+        ) -> dict[str, int]:
+            return await self.post_message(body, identity)
+
+        @router.get("/webchat/messages")
+        async def get_messages(
+            identity: IdentityRef = Depends(self.visitor),
+            after: Annotated[int, Query(ge=0)] = 0,
+        ) -> dict[str, list[dict[str, Any]]]:
+            return await self.get_messages(identity, after)
+
+        @router.get("/widget.js", include_in_schema=False)
+        async def widget() -> Response:
+            return Response(
+                widget_js,
+                media_type="application/javascript; charset=utf-8",
+                headers={"Cache-Control": "public, max-age=300"},
+            )
+
+        @router.get("/", include_in_schema=False)
+        async def demo_shop() -> HTMLResponse:
+            return HTMLResponse(demo_page)
+
+        return router
+
+    async def visitor(
+        self, authorization: Annotated[str | None, Header()] = None
+    ) -> IdentityRef:
+        token = bearer_token(authorization)
+        if token is None:
+            raise HTTPException(401, "missing visitor token: send Authorization: Bearer <token>")
+        identity = await self._sessions.identity(token)
+        if identity is None:
+            raise HTTPException(401, "unknown or expired visitor token: start a new session")
+        return identity
+
+    async def create_session(self, body: NewSession | None = None) -> dict[str, str]:
+        token = await self._sessions.create(body.locale if body else None)
+        return {"visitor_token": token}
+
+    async def post_message(self, body: NewMessage, identity: IdentityRef) -> dict[str, int]:
+        try:
+            message = parse_message(
+                body, identity.external_user_id,
+                max_text_length=self._settings.max_text_length, fallback_id=uuid.uuid4().hex,
+            )
+        except BadMessage as exc:
+            raise HTTPException(422, str(exc)) from None
+        accepted = await self._on_message(message, identity=identity)
+        if not accepted.duplicate:
+            self._hub.push(
+                identity.external_user_id,
+                message_json(accepted.message_id, AuthorKind.SHOPPER, None, message.text,
+                             accepted.created_at),
+            )
+        return {"conversation_id": accepted.conversation_id, "message_id": accepted.message_id}
+
+    async def get_messages(
+        self, identity: IdentityRef, after: int
+    ) -> dict[str, list[dict[str, Any]]]:
+        async with self._db.read() as conn:
+            found = await message_store.for_contact(
+                conn, identity.contact_id, after=after, limit=self._settings.poll_page_size
+            )
+        return {"messages": [m.public() for m in found]}
+
+    async def socket(self, websocket: WebSocket, token: str | None = None) -> None:
+        identity = await self._sessions.identity(token)
+        if identity is None:
+            reason = "unknown or expired visitor token" if token else "missing ?token="
+            await _refuse(websocket, reason)
+            return
+        await websocket.accept()
+        queue = self._hub.open(identity.external_user_id)
+        receiver = asyncio.create_task(_wait_for_close(websocket))
+        try:
+            while True:
+                getter = asyncio.create_task(queue.get())
+                done, _ = await asyncio.wait(
+                    {getter, receiver}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if receiver in done:
+                    getter.cancel()
+                    break
+                await websocket.send_json(getter.result())
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            receiver.cancel()
+            self._hub.close(identity.external_user_id, queue)
+
+
+def webchat_router(
+    database: Database, on_message: OnVisitorMessage, hub: WebChatHub, settings: WebchatSettings
+) -> APIRouter:
+    """The web chat's routes, built with their dependencies."""
+    sessions = VisitorSessions(database, timedelta(seconds=settings.session_ttl_seconds))
+    return WebChatRoutes(on_message, sessions, hub, database, settings).router()
+
+
+async def _wait_for_close(websocket: WebSocket) -> None:
+    # The client sends nothing we need; reading is how we learn it went away.
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+
+
+async def _refuse(websocket: WebSocket, reason: str) -> None:
+    """Refuse the handshake with HTTP 401 and a reason where the server supports it."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(JSONResponse({"detail": reason}, status_code=401))
+    else:
+        await websocket.close(code=4401, reason=reason)
+
+
+def _static(name: str) -> bytes:
+    return resources.files("relevo.channels.web.static").joinpath(name).read_bytes()
