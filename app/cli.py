@@ -52,7 +52,7 @@ def run(
     ] = False,
 ) -> None:
     """Serve relevo (web chat, APIs, webhooks) on embedded defaults or CONFIG."""
-    from relevo.app.wiring import create_app
+    from relevo.app import create_app
     from relevo.bot.logs import configure_logging
 
     settings = settings_from(

@@ -14,13 +14,14 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from relevo.bot import replies
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Change, Conversations
 from relevo.bot.metrics import Metrics
-from relevo.bot.protocols import NLU, Bus, KnowledgeBase, Router
+from relevo.bot.models import LiveModels
+from relevo.bot.protocols import KnowledgeBase, Router
 from relevo.bot.serial import KeyedSerializer
 from relevo.bot.store import conversations as conversation_store
 from relevo.bot.store import messages as message_store
@@ -82,54 +83,44 @@ class _Decision:
 
 
 class Engine:
+    """Handles each conversation's shopper messages strictly in order, different
+    conversations in parallel; everything it changes goes through `conversations`."""
+
     def __init__(
         self,
         database: Database,
-        bus: Bus,
+        conversations: Conversations,
         metrics: Metrics,
         *,
-        on_outbound: Callable[[], None],
-        nlu: NLU | None = None,
-        knowledge_base: KnowledgeBase | None = None,
+        models: LiveModels,
         router: Router | None = None,
+        answers_while_queued: Callable[[int], bool] = lambda conversation_id: False,
+        handoff_text: Callable[[int, str], str | None] = lambda conversation_id, locale: None,
+        interceptors: Sequence[Interceptor] = (),
         settings: EngineSettings = EngineSettings(),
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
+        """`answers_while_queued`: whether the bot keeps answering (FAQ answers only) a
+        conversation that waits in the queue, e.g. after hours when no operator can take
+        it. `handoff_text`: what to tell the shopper when handing off (None: the standard
+        text), e.g. an honest after-hours message when nobody is online. Both come from
+        the handoff tier. `interceptors` see each shopper message first, in order; one
+        that returns True has handled it (a CSAT answer, a link code, `/start`…)."""
         self._db = database
         self._metrics = metrics
-        self._nlu = nlu
-        self._kb = knowledge_base
+        self._models = models
         self._router = router
         self._settings = settings
         self._clock = clock
         self._serial = KeyedSerializer()
-        self._conversations = Conversations(database, bus, wake=on_outbound, clock=clock)
-        self._interceptors: list[Interceptor] = []
-        # Whether the bot keeps answering (FAQ answers only) a conversation that waits in
-        # the queue, e.g. after hours when no operator can take it (set by handoff).
-        self._answers_while_queued: Callable[[int], bool] = lambda conversation_id: False
-        # What to tell the shopper when handing off (None: the standard text), e.g. an
-        # honest after-hours message when nobody is online (set by handoff).
-        self._handoff_text: Callable[[int, str], str | None] = lambda cid, locale: None
+        self._conversations = conversations
+        self._interceptors = tuple(interceptors)
+        self._answers_while_queued = answers_while_queued
+        self._handoff_text = handoff_text
 
-    def intercept(self, interceptor: Interceptor) -> None:
-        self._interceptors.append(interceptor)
-
-    def configure(
-        self,
-        *,
-        nlu: NLU | None = None,
-        knowledge_base: KnowledgeBase | None = None,
-        router: Router | None = None,
-        answers_while_queued: Callable[[int], bool] | None = None,
-        handoff_text: Callable[[int, str], str | None] | None = None,
-    ) -> None:
-        """Plug in components built after the engine (at start-up, in the lifespan)."""
-        self._nlu = nlu or self._nlu
-        self._kb = knowledge_base or self._kb
-        self._router = router or self._router
-        self._answers_while_queued = answers_while_queued or self._answers_while_queued
-        self._handoff_text = handoff_text or self._handoff_text
+    @property
+    def _kb(self) -> KnowledgeBase | None:
+        return self._models.current.knowledge_base
 
     def submit(
         self,
@@ -228,7 +219,8 @@ class Engine:
                 if answered is not None:
                     answered.meta["clarified"] = True
                     return answered
-        result = await self._nlu.parse(message.text, told) if self._nlu is not None else None
+        nlu = self._models.current.nlu
+        result = await nlu.parse(message.text, told) if nlu is not None else None
         locale = (
             told
             or _trusted_language(result, message.text)

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, HTTPException
+from fastapi import APIRouter, Header, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -306,11 +306,3 @@ def linking_router(database: Database, linker: Linker, bus: Bus,
         return {"linked": True}
 
     return router
-
-
-def install(app: FastAPI, relevo: Any) -> None:
-    linker = Linker(relevo.database, relevo.bus, relevo.outbox.wake)
-    relevo.extras["linking"] = linker
-    relevo.extras["linking.verified_phone"] = linker.verified_phone
-    relevo.engine.intercept(linker.intercept)
-    app.include_router(linking_router(relevo.database, linker, relevo.bus, relevo.outbox.wake))

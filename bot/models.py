@@ -1,9 +1,9 @@
 """The NLU model and the knowledge base in service, as one value swapped whole.
 
 Built at start-up (training takes a moment, so it happens in the lifespan, not in the
-constructor of anything), and swapped again when an editor publishes: a request reads
-`LiveModels.current` once and uses that pair to the end, so no answer ever mixes an old
-model with a new knowledge base, and nothing waits while the next pair is trained.
+constructor of anything), and swapped again when an editor publishes: the next pair is
+trained aside while the current one keeps answering, then one reference swap puts it
+in service, so nothing waits and no request fails during a publish.
 """
 
 from __future__ import annotations

@@ -6,27 +6,24 @@ Authentication and refusals: `handoff.http`. Operator actions go through the
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, WebSocket
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from pydantic import BaseModel, Field
-from starlette.websockets import WebSocketDisconnect
 
 from relevo.bot.store import conversations as conversation_store
-from relevo.bot.types import Assignment, Origin, PoolRef, Presence, Refused, Surface
+from relevo.bot.types import Assignment, Origin, PoolRef, Presence
 from relevo.handoff import csat, points, store
 from relevo.handoff.config import Pool
 from relevo.handoff.desk import HandoffDesk
-from relevo.handoff.http import SESSION_COOKIE, Me, accepted
+from relevo.handoff.http import CurrentOperator, accepted, operator_dependency
 from relevo.handoff.operator_admin import operator_admin_routes
 from relevo.handoff.operators import OperatorState
 from relevo.handoff.service import Handoff
+from relevo.handoff.socket import socket_route
 from relevo.handoff.suggest import suggestions
 
 log = logging.getLogger("relevo.handoff.api")
@@ -56,8 +53,11 @@ class TransferBody(BaseModel):
 
 
 def _claimed(done: Assignment) -> dict[str, Any]:
-    return {"conversation_id": done.conversation_id, "state": done.state.value,
-            "operator_id": done.operator_id}
+    return {
+        "conversation_id": done.conversation_id,
+        "state": done.state.value,
+        "operator_id": done.operator_id,
+    }
 
 
 def _closed(done: Assignment) -> dict[str, Any]:
@@ -67,66 +67,83 @@ def _closed(done: Assignment) -> dict[str, Any]:
 def _transferred(done: Assignment) -> dict[str, Any]:
     if done.outcome is None:  # to an operator
         return _claimed(done)
-    return {**_closed(done), "outcome": done.outcome, "operator_id": done.operator_id,
-            "position": done.position}
+    return {
+        **_closed(done),
+        "outcome": done.outcome,
+        "operator_id": done.operator_id,
+        "position": done.position,
+    }
 
 
 def operator_api(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
     router = APIRouter(prefix="/api")
-    _operator_routes(router, handoff, desk)
-    _conversation_reads(router, handoff)
-    _conversation_detail(router, handoff)
-    _conversation_actions(router, desk)
-    operator_admin_routes(router, handoff)
-    _socket_route(router, handoff, desk)
+    current = operator_dependency(desk, handoff)
+    _operator_routes(router, current, handoff, desk)
+    _conversation_reads(router, current, handoff)
+    _conversation_detail(router, current, handoff)
+    _conversation_actions(router, current, desk)
+    operator_admin_routes(router, current, handoff)
+    socket_route(router, handoff, desk)
     return router
 
 
-def _operator_routes(router: APIRouter, handoff: Handoff, desk: HandoffDesk) -> None:
+def _operator_routes(
+    router: APIRouter, current: CurrentOperator, handoff: Handoff, desk: HandoffDesk
+) -> None:
     @router.get("/operators/me")
-    async def me(operator: Me) -> dict[str, Any]:
+    async def me(operator: OperatorState = Depends(current)) -> dict[str, Any]:
         async with handoff.database.read() as conn:
-            standing = await points.standing(conn, handoff.settings.points, operator.id,
-                                             operator.points)
-        return {"operator": {**operator.public(), **standing,
-                             "assigned": sorted(operator.assigned),
-                             "offered": sorted(operator.offered)}}
+            standing = await points.standing(
+                conn, handoff.settings.points, operator.id, operator.points
+            )
+        return {
+            "operator": {
+                **operator.public(),
+                **standing,
+                "assigned": sorted(operator.assigned),
+                "offered": sorted(operator.offered),
+            }
+        }
 
     @router.post("/operators/me/presence")
-    async def presence(body: PresenceBody, operator: Me) -> dict[str, Any]:
+    async def presence(
+        body: PresenceBody, operator: OperatorState = Depends(current)
+    ) -> dict[str, Any]:
         accepted(await desk.set_presence(operator.id, body.status))
         return {"operator": operator.public()}
 
     @router.get("/operators")
-    async def operators(operator: Me) -> dict[str, Any]:
+    async def operators(operator: OperatorState = Depends(current)) -> dict[str, Any]:
         everyone = sorted(handoff.state.operators.by_id.values(), key=lambda o: o.id)
         return {"operators": [o.public() for o in everyone]}
 
     @router.get("/leaderboard")
-    async def leaderboard(operator: Me) -> dict[str, Any]:
+    async def leaderboard(operator: OperatorState = Depends(current)) -> dict[str, Any]:
         async with handoff.database.read() as conn:
             return {"leaderboard": await points.leaderboard(conn, handoff.settings.points)}
 
     @router.get("/csat")
-    async def csat_summary(operator: Me) -> dict[str, Any]:
+    async def csat_summary(operator: OperatorState = Depends(current)) -> dict[str, Any]:
         async with handoff.database.read() as conn:
             return await csat.summary(conn)
 
 
-def _conversation_reads(router: APIRouter, handoff: Handoff) -> None:
+def _conversation_reads(router: APIRouter, current: CurrentOperator, handoff: Handoff) -> None:
     @router.get("/conversations")
     async def conversations(
         state: Annotated[str, Query()] = "open",
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
         *,
-        operator: Me,
+        operator: OperatorState = Depends(current),
     ) -> dict[str, Any]:
         states = STATE_FILTERS.get(state)
         if states is None:
             raise HTTPException(422, f"state: must be one of {', '.join(STATE_FILTERS)}")
         async with handoff.database.read() as conn:
             rows = await store.conversation_summaries(
-                conn, states=states, operator_id=operator.id if state == "mine" else None,
+                conn,
+                states=states,
+                operator_id=operator.id if state == "mine" else None,
                 limit=limit,
             )
             last = await store.last_messages(conn, [r["id"] for r in rows])
@@ -136,9 +153,11 @@ def _conversation_reads(router: APIRouter, handoff: Handoff) -> None:
         return {"conversations": summaries}
 
 
-def _conversation_detail(router: APIRouter, handoff: Handoff) -> None:
+def _conversation_detail(router: APIRouter, current: CurrentOperator, handoff: Handoff) -> None:
     @router.get("/conversations/{conversation_id}")
-    async def conversation(conversation_id: int, operator: Me) -> dict[str, Any]:
+    async def conversation(
+        conversation_id: int, operator: OperatorState = Depends(current)
+    ) -> dict[str, Any]:
         async with handoff.database.read() as conn:
             found = await conversation_store.get(conn, conversation_id)
             if found is None:
@@ -151,19 +170,32 @@ def _conversation_detail(router: APIRouter, handoff: Handoff) -> None:
             handoff_row = await store.get_handoff(conn, conversation_id)
             rating = await csat.pending(conn, conversation_id)
         base = {
-            "id": found.id, "state": found.state.value, "channel": found.channel,
-            "locale": found.locale, "contact_id": found.contact_id,
+            "id": found.id,
+            "state": found.state.value,
+            "channel": found.channel,
+            "locale": found.locale,
+            "contact_id": found.contact_id,
             "assigned_operator_id": found.assigned_operator_id,
-            "handoff_reason": found.handoff_reason, "created_at": found.created_at,
-            "updated_at": found.updated_at, "display_name": contact and contact["display_name"],
+            "handoff_reason": found.handoff_reason,
+            "created_at": found.created_at,
+            "updated_at": found.updated_at,
+            "display_name": contact and contact["display_name"],
         }
         last = history[-1] if history else None
-        view = summary(handoff, base, (last["author"]["kind"], last["text"],
-                                       datetime.fromisoformat(last["created_at"]))
-                       if last else None, operator)
+        view = summary(
+            handoff,
+            base,
+            (last["author"]["kind"], last["text"], datetime.fromisoformat(last["created_at"]))
+            if last
+            else None,
+            operator,
+        )
         if handoff_row is not None:
-            view.update(topic=handoff_row.topic, intent=handoff_row.intent,
-                        handoff_count=handoff_row.handoff_count)
+            view.update(
+                topic=handoff_row.topic,
+                intent=handoff_row.intent,
+                handoff_count=handoff_row.handoff_count,
+            )
         return {
             "conversation": view,
             "contact": contact,
@@ -174,120 +206,98 @@ def _conversation_detail(router: APIRouter, handoff: Handoff) -> None:
                 {**t, "at": t["at"].isoformat() if isinstance(t["at"], datetime) else t["at"]}
                 for t in transitions
             ],
-            "csat": None if rating is None else {
-                "score": rating["score"], "operator_id": rating["operator_id"],
+            "csat": None
+            if rating is None
+            else {
+                "score": rating["score"],
+                "operator_id": rating["operator_id"],
                 "operator_kind": rating["operator_kind"],
             },
         }
 
     @router.get("/conversations/{conversation_id}/suggestions")
-    async def suggest(conversation_id: int, operator: Me) -> dict[str, Any]:
+    async def suggest(
+        conversation_id: int, operator: OperatorState = Depends(current)
+    ) -> dict[str, Any]:
         return {"suggestions": await suggestions(handoff, conversation_id)}
 
 
-def _conversation_actions(router: APIRouter, desk: HandoffDesk) -> None:
+def _conversation_actions(router: APIRouter, current: CurrentOperator, desk: HandoffDesk) -> None:
     @router.post("/conversations/{conversation_id}/claim")
-    async def claim(conversation_id: int, operator: Me) -> dict[str, Any]:
+    async def claim(
+        conversation_id: int, operator: OperatorState = Depends(current)
+    ) -> dict[str, Any]:
         return _claimed(accepted(await desk.claim(operator.id, conversation_id)))
 
     @router.post("/conversations/{conversation_id}/messages", status_code=201)
     async def reply(
-        conversation_id: int, body: TextBody, operator: Me,
+        conversation_id: int,
+        body: TextBody,
+        operator: OperatorState = Depends(current),
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> dict[str, Any]:
         # A retried request with the same Idempotency-Key sends nothing new.
         origin = Origin("console", idempotency_key or f"request:{uuid.uuid4().hex}")
         sent = accepted(await desk.reply(operator.id, conversation_id, body.text, origin))
-        return {"message": {
-            "id": sent.id, "conversation_id": sent.conversation_id,
-            "author": {"kind": "operator", "name": sent.author_name,
-                       "operator_id": sent.operator_id},
-            "text": sent.text, "created_at": sent.created_at.isoformat(),
-        }}
+        return {
+            "message": {
+                "id": sent.id,
+                "conversation_id": sent.conversation_id,
+                "author": {
+                    "kind": "operator",
+                    "name": sent.author_name,
+                    "operator_id": sent.operator_id,
+                },
+                "text": sent.text,
+                "created_at": sent.created_at.isoformat(),
+            }
+        }
 
     @router.post("/conversations/{conversation_id}/notes", status_code=201)
-    async def note(conversation_id: int, body: TextBody, operator: Me) -> dict[str, Any]:
+    async def note(
+        conversation_id: int, body: TextBody, operator: OperatorState = Depends(current)
+    ) -> dict[str, Any]:
         saved = accepted(await desk.note(operator.id, conversation_id, body.text))
-        return {"note": {"id": saved.id, "conversation_id": saved.conversation_id,
-                         "operator_id": saved.operator_id, "kind": saved.kind,
-                         "text": saved.text, "at": saved.at.isoformat()}}
+        return {
+            "note": {
+                "id": saved.id,
+                "conversation_id": saved.conversation_id,
+                "operator_id": saved.operator_id,
+                "kind": saved.kind,
+                "text": saved.text,
+                "at": saved.at.isoformat(),
+            }
+        }
 
     @router.post("/conversations/{conversation_id}/resolve")
-    async def resolve(conversation_id: int, operator: Me) -> dict[str, Any]:
+    async def resolve(
+        conversation_id: int, operator: OperatorState = Depends(current)
+    ) -> dict[str, Any]:
         done = accepted(await desk.resolve(operator.id, conversation_id))
         return {**_closed(done), "points_awarded": done.points_awarded}
 
     @router.post("/conversations/{conversation_id}/return-to-bot")
-    async def return_to_bot(conversation_id: int, operator: Me) -> dict[str, Any]:
+    async def return_to_bot(
+        conversation_id: int, operator: OperatorState = Depends(current)
+    ) -> dict[str, Any]:
         return _closed(accepted(await desk.return_to_bot(operator.id, conversation_id)))
 
     @router.post("/conversations/{conversation_id}/transfer")
-    async def transfer(conversation_id: int, body: TransferBody, operator: Me) -> dict[str, Any]:
+    async def transfer(
+        conversation_id: int, body: TransferBody, operator: OperatorState = Depends(current)
+    ) -> dict[str, Any]:
         pool = PoolRef(kinds=body.pool.kinds, skills=body.pool.skills) if body.pool else None
-        return _transferred(accepted(await desk.transfer(
-            operator.id, conversation_id, to_operator_id=body.operator_id, pool=pool,
-            note=body.note,
-        )))
-
-
-
-def _socket_route(router: APIRouter, handoff: Handoff, desk: HandoffDesk) -> None:
-    @router.websocket("/ws")
-    async def socket(websocket: WebSocket, token: str | None = None) -> None:
-        found = await (desk.find_operator(Surface.API_TOKEN, token) if token else
-                       desk.find_operator(Surface.CONSOLE_SESSION,
-                                          websocket.cookies.get(SESSION_COOKIE) or ""))
-        operator = None if isinstance(found, Refused) else handoff.state.operators.get(found.id)
-        if operator is None:
-            reason = "unknown operator token or expired session"
-            if "websocket.http.response" in websocket.scope.get("extensions", {}):
-                await websocket.send_denial_response(
-                    JSONResponse({"detail": reason}, status_code=401)
+        return _transferred(
+            accepted(
+                await desk.transfer(
+                    operator.id,
+                    conversation_id,
+                    to_operator_id=body.operator_id,
+                    pool=pool,
+                    note=body.note,
                 )
-            else:
-                await websocket.close(code=4401, reason=reason)
-            return
-        await websocket.accept()
-        queue = handoff.hub.open(operator.id)
-        await desk.seen(operator.id)
-        await websocket.send_json({"type": "hello", "operator": operator.public()})
-        receiver = asyncio.create_task(_receive(websocket, handoff, desk, operator, queue))
-        try:
-            while True:
-                getter = asyncio.create_task(queue.get())
-                done, _ = await asyncio.wait({getter, receiver},
-                                             return_when=asyncio.FIRST_COMPLETED)
-                if receiver in done:
-                    getter.cancel()
-                    break
-                await websocket.send_json(getter.result())
-        except (WebSocketDisconnect, RuntimeError):
-            pass
-        finally:
-            receiver.cancel()
-            handoff.hub.close_socket(operator.id, queue)
-
-
-async def _receive(
-    websocket: WebSocket, handoff: Handoff, desk: HandoffDesk, operator: OperatorState,
-    queue: Any,
-) -> None:
-    """Client → server: `{"type": "ping"}` (activity) and `{"type": "watch",
-    "conversation_id": N | null}` (the conversation on screen)."""
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        try:
-            data = json.loads(message.get("text") or "{}")
-        except ValueError:
-            continue
-        if not isinstance(data, dict):
-            continue
-        await desk.seen(operator.id)
-        if data.get("type") == "watch":
-            target = data.get("conversation_id")
-            handoff.hub.watch(queue, target if isinstance(target, int) else None)
+            )
+        )
 
 
 def summary(
@@ -305,8 +315,12 @@ def summary(
         "channel": row["channel"],
         "locale": row["locale"],
         "contact": {"id": row["contact_id"], "display_name": row.get("display_name")},
-        "assigned_operator": None if holder is None else {
-            "id": holder.id, "name": holder.name, "kind": holder.kind.value,
+        "assigned_operator": None
+        if holder is None
+        else {
+            "id": holder.id,
+            "name": holder.name,
+            "kind": holder.kind.value,
         },
         "mine": row["state"] == "assigned" and row["assigned_operator_id"] == viewer.id,
         "handoff_reason": row["handoff_reason"],
@@ -316,11 +330,17 @@ def summary(
         "offered_to": entry.offered_to if entry else None,
         "offered_to_me": bool(entry and entry.offered_to == viewer.id),
         "after_hours": bool(entry and entry.after_hours),
-        "waiting_since": (assignment.waiting_since.isoformat()
-                          if assignment and assignment.waiting_since else None),
-        "last_message": None if last is None else {
-            "author_kind": last[0], "text": last[1][:200], "at": last[2].isoformat(),
+        "waiting_since": (
+            assignment.waiting_since.isoformat()
+            if assignment and assignment.waiting_since
+            else None
+        ),
+        "last_message": None
+        if last is None
+        else {
+            "author_kind": last[0],
+            "text": last[1][:200],
+            "at": last[2].isoformat(),
         },
         "updated_at": row["updated_at"].isoformat(),
     }
-

@@ -8,9 +8,10 @@ cross-site form cannot send).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Header, HTTPException, Request
 
 from relevo.bot.types import OperatorRef, RefusalKind, Refused, Surface
 from relevo.handoff.desk import HandoffDesk
@@ -37,29 +38,34 @@ def accepted(result: T | Refused) -> T:
     return result
 
 
-async def current_operator(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> OperatorState:
-    """The operator making the request (Bearer token, or console cookie + header)."""
-    desk: HandoffDesk = request.app.state.relevo.extras["desk"]
-    handoff: Handoff = request.app.state.relevo.extras["handoff"]
-    scheme, _, token = (authorization or "").partition(" ")
-    bearer = token.strip() if scheme.lower() == "bearer" else None
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not bearer and not cookie:
-        raise HTTPException(401, "missing operator token: send Authorization: Bearer <token>")
-    if not bearer and request.method not in ("GET", "HEAD") and \
-            request.headers.get(CSRF_HEADER) != "1":
-        raise HTTPException(403, f"console requests need the {CSRF_HEADER} header")
-    if bearer:
-        found = await desk.find_operator(Surface.API_TOKEN, bearer)
-    else:
-        found = await desk.find_operator(Surface.CONSOLE_SESSION, cookie or "")
-    operator = handoff.state.operators.get(found.id) if isinstance(found, OperatorRef) else None
-    if operator is None:
-        raise HTTPException(401, "unknown operator token or expired session")
-    await desk.seen(operator.id)
-    return operator
+CurrentOperator = Callable[..., Awaitable[OperatorState]]
 
 
-Me = Annotated[OperatorState, Depends(current_operator)]
+def operator_dependency(desk: HandoffDesk, handoff: Handoff) -> CurrentOperator:
+    """The dependency that answers "who is asking?" for the routes built with this desk:
+    routes take `operator: OperatorState = Depends(current)`."""
+
+    async def current_operator(
+        request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> OperatorState:
+        """The operator making the request (Bearer token, or console cookie + header)."""
+        scheme, _, token = (authorization or "").partition(" ")
+        bearer = token.strip() if scheme.lower() == "bearer" else None
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not bearer and not cookie:
+            raise HTTPException(401, "missing operator token: send Authorization: Bearer <token>")
+        if not bearer and request.method not in ("GET", "HEAD") and \
+                request.headers.get(CSRF_HEADER) != "1":
+            raise HTTPException(403, f"console requests need the {CSRF_HEADER} header")
+        if bearer:
+            found = await desk.find_operator(Surface.API_TOKEN, bearer)
+        else:
+            found = await desk.find_operator(Surface.CONSOLE_SESSION, cookie or "")
+        operator = (handoff.state.operators.get(found.id)
+                    if isinstance(found, OperatorRef) else None)
+        if operator is None:
+            raise HTTPException(401, "unknown operator token or expired session")
+        await desk.seen(operator.id)
+        return operator
+
+    return current_operator

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
 from relevo.bot.store import operators as operator_store
 from relevo.bot.types import OperatorKind
 from relevo.handoff.auth import hash_password
-from relevo.handoff.http import Me
+from relevo.handoff.http import CurrentOperator
 from relevo.handoff.operators import OperatorState, validate_schedule
 from relevo.handoff.service import Handoff
 
@@ -41,7 +41,7 @@ def check_fields(values: dict[str, Any], current_timezone: str = "UTC") -> None:
             raise ValueError(f"schedule: {exc}") from None
 
 
-def operator_admin_routes(router: APIRouter, handoff: Handoff) -> None:
+def operator_admin_routes(router: APIRouter, current: CurrentOperator, handoff: Handoff) -> None:
     def admin(operator: OperatorState) -> None:
         if operator.kind != OperatorKind.INTERNAL:
             raise HTTPException(403, "only in-house (internal) operators manage operators")
@@ -54,7 +54,9 @@ def operator_admin_routes(router: APIRouter, handoff: Handoff) -> None:
         return handoff.state.operators.upsert(row)
 
     @router.post("/operators", status_code=201)
-    async def create(body: OperatorFields, operator: Me) -> dict[str, Any]:
+    async def create(
+        body: OperatorFields, operator: OperatorState = Depends(current)
+    ) -> dict[str, Any]:
         admin(operator)
         if body.name is None or body.kind is None:
             raise HTTPException(422, "name and kind are required")
@@ -68,12 +70,16 @@ def operator_admin_routes(router: APIRouter, handoff: Handoff) -> None:
         try:
             async with handoff.database.write() as conn:
                 row, token = await operator_store.add(
-                    conn, name=body.name.strip(), kind=body.kind, email=body.email,
-                    languages=body.languages or ["en"], skills=body.skills or [],
-                    max_concurrent=body.max_concurrent or 3, now=now,
+                    conn,
+                    name=body.name.strip(),
+                    kind=body.kind,
+                    email=body.email,
+                    languages=body.languages or ["en"],
+                    skills=body.skills or [],
+                    max_concurrent=body.max_concurrent or 3,
+                    now=now,
                 )
-                extra = {k: values[k] for k in ("signature", "timezone", "schedule")
-                         if k in values}
+                extra = {k: values[k] for k in ("signature", "timezone", "schedule") if k in values}
                 if extra:
                     await operator_store.update(conn, row.id, **extra)
                 if password_hash:
@@ -84,7 +90,9 @@ def operator_admin_routes(router: APIRouter, handoff: Handoff) -> None:
         return {"operator": state.public(), "token": token}
 
     @router.patch("/operators/{operator_id}")
-    async def edit(operator_id: int, body: OperatorFields, operator: Me) -> dict[str, Any]:
+    async def edit(
+        operator_id: int, body: OperatorFields, operator: OperatorState = Depends(current)
+    ) -> dict[str, Any]:
         if operator_id != operator.id:
             admin(operator)
         target = handoff.state.operators.get(operator_id)
@@ -116,15 +124,18 @@ def operator_admin_routes(router: APIRouter, handoff: Handoff) -> None:
         return {"operator": state.public()}
 
     @router.delete("/operators/{operator_id}")
-    async def remove(operator_id: int, operator: Me) -> dict[str, Any]:
+    async def remove(
+        operator_id: int, operator: OperatorState = Depends(current)
+    ) -> dict[str, Any]:
         admin(operator)
         target = handoff.state.operators.get(operator_id)
         if target is None:
             raise HTTPException(404, f"operator {operator_id} does not exist")
         if target.assigned:
             raise HTTPException(
-                409, f"{target.name} still has {len(target.assigned)} open conversations: "
-                     "transfer or resolve them first"
+                409,
+                f"{target.name} still has {len(target.assigned)} open conversations: "
+                "transfer or resolve them first",
             )
         async with handoff.database.write() as conn:
             await operator_store.deactivate(conn, operator_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 # Both thresholds apply to the embedded engine's calibrated confidence, P(top intent is
 # right), learned during training on held-out folds with whole intents held out as
@@ -31,6 +31,7 @@ class RasaSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = "http://127.0.0.1:5005"
+    token: SecretStr | None = None  # from RELEVO_NLU__RASA__TOKEN only
     timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     on_failure: Literal["embedded", "handoff"] = "embedded"
 

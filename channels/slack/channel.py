@@ -16,21 +16,21 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import aiohttp
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from relevo.bot.protocols import Bus, OperatorDesk, PostDestination, Subscription
+from relevo.bot.protocols import Bus, OperatorDesk, Subscription
 from relevo.bot.store.db import Database
 from relevo.bot.worker import RoundWorker
 from relevo.channels.slack import store as slack_store
@@ -215,23 +215,3 @@ def enabled(settings: SlackSettings) -> bool:
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
     secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
     return bool(token and secret)
-
-
-def install(app: FastAPI, relevo: Any) -> None:
-    """Add the Slack side when `RELEVO_SLACK__BOT_TOKEN` and
-    `RELEVO_SLACK__SIGNING_SECRET` are both set (and the handoff tier's desk is there)."""
-    settings: SlackSettings = relevo.settings.slack
-    if not enabled(settings):
-        return
-    desk: OperatorDesk | None = relevo.extras.get("desk")
-    if desk is None:
-        log.warning("slack: the handoff tier is not installed; Slack stays off")
-        return
-    runtime = SlackRuntime(settings, relevo.database, desk, relevo.bus, make_client(settings),
-                           relevo.outbox.wake)
-    destinations: MutableMapping[str, PostDestination] = relevo.post_destinations
-    destinations[runtime.poster.name] = runtime.poster
-    relevo.extras["slack"] = runtime
-    app.include_router(runtime.router())
-    relevo.on_startup.append(runtime.start)
-    relevo.on_shutdown.append(runtime.stop)

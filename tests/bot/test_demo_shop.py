@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from relevo.app import create_app
 from relevo.app.settings import Settings
-from relevo.app.wiring import create_app
 from tests.channels.web.test_webchat import new_visitor, settle, transcript
 from tests.conftest import started
 

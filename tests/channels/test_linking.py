@@ -13,8 +13,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from relevo.app import create_app
 from relevo.app.settings import Settings
-from relevo.app.wiring import create_app
 from tests.channels.support import operator_reply, payload, rows, settle
 from tests.channels.telegram.support import SECRET, TOKEN
 from tests.channels.whatsapp.support import PUBLIC, post, text

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from relevo.app import create_app
 from relevo.app.settings import Settings
-from relevo.app.wiring import create_app
 from relevo.bot.store import operators as operator_store
 from relevo.bot.types import OperatorKind
 from relevo.handoff.service import Handoff
@@ -52,7 +52,7 @@ def build_app(
 
 
 def service(app: FastAPI) -> Handoff:
-    handoff: Handoff = app.state.relevo.extras["handoff"]
+    handoff: Handoff = app.state.relevo.handoff
     return handoff
 
 

@@ -34,7 +34,7 @@ from tests.handoff.helpers import add_operator, build_app, new_shopper, say, ser
 
 
 def desk_of(app: FastAPI) -> HandoffDesk:
-    desk: HandoffDesk = app.state.relevo.extras["desk"]
+    desk: HandoffDesk = app.state.relevo.desk
     return desk
 
 

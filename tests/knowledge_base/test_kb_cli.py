@@ -73,8 +73,8 @@ def test_a_broken_file_imports_nothing_and_names_the_line(workdir: Path) -> None
 
 
 def test_relevo_run_serves_the_imported_articles(workdir: Path) -> None:
+    from relevo.app.models import load_knowledge_base as _load_knowledge_base
     from relevo.app.settings import load_settings
-    from relevo.app.wiring import _load_knowledge_base
 
     (workdir / "shop").mkdir()
     (workdir / "shop" / "gift.yml").write_text(ARTICLE)

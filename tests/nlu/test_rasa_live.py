@@ -13,8 +13,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from relevo.app import create_app
 from relevo.app.settings import Settings
-from relevo.app.wiring import create_app
 from tests.conftest import started
 
 RASA_URL = os.environ.get("RELEVO_TEST_RASA_URL", "")

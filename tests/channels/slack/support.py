@@ -15,8 +15,8 @@ import httpx
 from fastapi import FastAPI
 from slack_sdk.signature import SignatureVerifier
 
+from relevo.app import create_app
 from relevo.app.settings import Settings
-from relevo.app.wiring import create_app
 from relevo.bot.store import outbox as outbox_store
 from tests.channels.support import payload
 from tests.fakes.nlu import shop_kb, shop_nlu
@@ -93,7 +93,7 @@ async def settle(app: FastAPI, *, rounds: int = 400) -> None:
     """Run until the engine, the bus, the acknowledged Slack work and the outbox (with
     its Slack posts) have nothing left that is due."""
     relevo = app.state.relevo
-    slack = relevo.extras["slack"]
+    slack = relevo.slack
     for _ in range(rounds):
         await relevo.engine.join()
         await relevo.bus.drain()

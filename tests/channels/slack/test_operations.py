@@ -17,9 +17,9 @@ import yaml
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
+from relevo.app import create_app
 from relevo.app.cli import app as cli
 from relevo.app.settings import Settings
-from relevo.app.wiring import create_app
 from relevo.bot.config import ConfigError
 from relevo.bot.types import Attachment, OperatorKind
 from relevo.channels.slack.blocks import (
@@ -243,7 +243,7 @@ async def test_slack_is_off_without_its_secrets(
     async with started(app) as client:
         response = await client.post("/slack/events", json=payload("slack/url_verification"))
     assert response.status_code == 404
-    assert "slack" not in app.state.relevo.extras
+    assert app.state.relevo.slack is None
 
 
 def test_slack_needs_a_channel_when_it_is_on(make_settings: Callable[..., Settings]) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from relevo.app import create_app
 from relevo.app.settings import Settings
-from relevo.app.wiring import create_app
 from tests.channels.telegram.support import TOKEN
 from tests.fakes.nlu import shop_kb, shop_nlu
 from tests.fakes.telegram_api import FakeTelegram

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from relevo.app import create_app
 from relevo.app.settings import Settings
-from relevo.app.wiring import create_app
 from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.schema import messages, outbox, web_sessions
 from tests.conftest import started

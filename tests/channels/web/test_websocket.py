@@ -17,8 +17,8 @@ import uvicorn
 import websockets
 from websockets.exceptions import InvalidStatus
 
+from relevo.app import create_app
 from relevo.app.settings import Settings
-from relevo.app.wiring import create_app
 from tests.conftest import free_port
 from tests.fakes.nlu import shop_kb, shop_nlu
 

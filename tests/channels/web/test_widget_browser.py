@@ -163,8 +163,8 @@ def clarifying_server_url(tmp_path: Path) -> Iterator[str]:
 
     import uvicorn
 
+    from relevo.app import create_app
     from relevo.app.settings import load_settings
-    from relevo.app.wiring import create_app
     from tests.conftest import free_port
     from tests.fakes.nlu import shop_kb, shop_nlu
 

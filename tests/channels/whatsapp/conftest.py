@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from relevo.app import create_app
 from relevo.app.settings import Settings
-from relevo.app.wiring import create_app
 from tests.channels.whatsapp.support import (
     PUBLIC,
 )

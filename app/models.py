@@ -1,13 +1,18 @@
-"""Builds the configured NLU backend (embedded, Rasa, or none) at start-up."""
+"""Loads the models relevo serves at start-up: the knowledge base (the configured folder
+of articles, the demo shop's by default) and the configured NLU backend (embedded,
+Rasa, or none) trained on it."""
 
 from __future__ import annotations
 
 import logging
-import os
+from pathlib import Path
 
 from relevo.app.settings import Settings
 from relevo.bot.metrics import Metrics
+from relevo.bot.models import Models
 from relevo.bot.protocols import NLU, KnowledgeBase
+from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, load_dir
+from relevo.knowledge_base.memory import InMemoryKnowledgeBase
 
 log = logging.getLogger("relevo.nlu")
 
@@ -34,9 +39,23 @@ async def build_nlu(
 
     rasa = RasaNLU(
         settings.nlu.rasa,
-        token=os.environ.get("RELEVO_NLU__RASA__TOKEN") or os.environ.get("RELEVO_RASA_TOKEN"),
+        token=settings.nlu.rasa.token.get_secret_value() if settings.nlu.rasa.token else None,
         fallback=embedded if settings.nlu.rasa.on_failure == "embedded" else None,
         metrics=metrics,
     )
     await rasa.start()
     return rasa
+
+
+async def load_models(settings: Settings, given: Models, metrics: Metrics) -> Models:
+    """What to serve: the models given (tests' fakes), else the configured ones."""
+    knowledge_base = given.knowledge_base or load_knowledge_base(settings)
+    nlu = given.nlu or await build_nlu(settings, knowledge_base, metrics)
+    return Models(nlu=nlu, knowledge_base=knowledge_base)
+
+
+def load_knowledge_base(settings: Settings) -> KnowledgeBase:
+    directory = Path(settings.knowledge_base.content_dir or DEMO_CONTENT_DIR)
+    articles = load_dir(directory)
+    log.info("knowledge base: %d articles from %s", len(articles), directory)
+    return InMemoryKnowledgeBase(articles)

@@ -1,0 +1,137 @@
+"""The ASGI app: serves a built `Relevo` and runs its lifecycle.
+
+Start-up: migrations (core + every package's branch), the models (knowledge base and
+NLU, trained here, not at import), every part's `start` in order, the outbox, then the
+messages a crash left stored but unanswered. Shutdown: the reverse.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from relevo.app.migrations import PACKAGE_MIGRATIONS
+from relevo.app.models import load_models
+from relevo.app.settings import Settings
+from relevo.app.wiring import Relevo, build
+from relevo.bot.logs import RequestLogMiddleware
+from relevo.bot.protocols import NLU, Channel, KnowledgeBase
+from relevo.bot.store.migrate import upgrade
+
+log = logging.getLogger("relevo.app")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    nlu: NLU | None = None,
+    knowledge_base: KnowledgeBase | None = None,
+    channels: dict[str, Channel] | None = None,
+    load_defaults: bool = True,
+) -> FastAPI:
+    """The ASGI app. With `load_defaults`, the NLU and knowledge base configured in
+    `settings` are built at start-up unless given here (tests pass fakes)."""
+    relevo = build(settings, nlu=nlu, knowledge_base=knowledge_base, channels=channels)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await _start(relevo, load_defaults)
+        try:
+            yield
+        finally:
+            await _stop(relevo)
+
+    app = FastAPI(title="relevo", version=_version(), lifespan=lifespan)
+    app.state.relevo = relevo
+    app.add_middleware(RequestLogMiddleware, metrics=relevo.metrics)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.webchat.allowed_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
+    _install_error_handlers(app)
+    for router in relevo.assembly.routers:
+        app.include_router(router)
+    _operations(app, relevo)
+    return app
+
+
+async def _start(relevo: Relevo, load_defaults: bool) -> None:
+    if relevo.settings.auto_migrate:
+        await upgrade(relevo.database, locations=PACKAGE_MIGRATIONS)
+    if load_defaults:
+        relevo.models.publish(
+            await load_models(relevo.settings, relevo.models.current, relevo.metrics)
+        )
+    for part in relevo.assembly.lifecycles:
+        await part.start()
+    await relevo.outbox.start()
+    await relevo.engine.recover()
+
+
+async def _stop(relevo: Relevo) -> None:
+    await relevo.outbox.stop()
+    for part in reversed(relevo.assembly.lifecycles):
+        try:
+            await part.stop()
+        except Exception:
+            log.exception("shutdown of %s failed", part.name)
+    await relevo.engine.close()
+    await relevo.bus.close()
+    closer = getattr(relevo.nlu, "close", None)
+    if closer is not None:
+        await closer()
+    await relevo.database.close()
+
+
+def _operations(app: FastAPI, relevo: Relevo) -> None:
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        try:
+            await relevo.database.ping()
+        except Exception as exc:
+            log.error("health check: database unreachable: %s", type(exc).__name__)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/metrics")
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(
+            await relevo.metrics.render(), media_type="text/plain; version=0.0.4"
+        )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every 4xx body is `{"detail": "<one readable reason>"}`."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"msg": "invalid request", "loc": ()}
+        if first.get("type") == "json_invalid":
+            return JSONResponse({"detail": "request body is not valid JSON"}, status_code=400)
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        reason = f"{where}: {first['msg']}" if where else str(first["msg"])
+        return JSONResponse({"detail": reason}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("relevo")
+    except PackageNotFoundError:
+        return "0.0.0"

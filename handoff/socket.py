@@ -1,0 +1,88 @@
+"""The operator WebSocket (`WS /api/ws`): live updates for the console.
+
+Server → client: what the console hub queues for this operator. Client → server:
+`{"type": "ping"}` (activity) and `{"type": "watch", "conversation_id": N | null}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+from fastapi.responses import JSONResponse
+from starlette.websockets import WebSocketDisconnect
+
+from relevo.bot.types import Refused, Surface
+from relevo.handoff.desk import HandoffDesk
+from relevo.handoff.http import SESSION_COOKIE
+from relevo.handoff.operators import OperatorState
+from relevo.handoff.service import Handoff
+
+
+def socket_route(router: APIRouter, handoff: Handoff, desk: HandoffDesk) -> None:
+    @router.websocket("/ws")
+    async def socket(websocket: WebSocket, token: str | None = None) -> None:
+        found = await (
+            desk.find_operator(Surface.API_TOKEN, token)
+            if token
+            else desk.find_operator(
+                Surface.CONSOLE_SESSION, websocket.cookies.get(SESSION_COOKIE) or ""
+            )
+        )
+        operator = None if isinstance(found, Refused) else handoff.state.operators.get(found.id)
+        if operator is None:
+            reason = "unknown operator token or expired session"
+            if "websocket.http.response" in websocket.scope.get("extensions", {}):
+                await websocket.send_denial_response(
+                    JSONResponse({"detail": reason}, status_code=401)
+                )
+            else:
+                await websocket.close(code=4401, reason=reason)
+            return
+        await websocket.accept()
+        queue = handoff.hub.open(operator.id)
+        await desk.seen(operator.id)
+        await websocket.send_json({"type": "hello", "operator": operator.public()})
+        receiver = asyncio.create_task(_receive(websocket, handoff, desk, operator, queue))
+        try:
+            while True:
+                getter = asyncio.create_task(queue.get())
+                done, _ = await asyncio.wait(
+                    {getter, receiver}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if receiver in done:
+                    getter.cancel()
+                    break
+                await websocket.send_json(getter.result())
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            receiver.cancel()
+            handoff.hub.close_socket(operator.id, queue)
+
+
+async def _receive(
+    websocket: WebSocket,
+    handoff: Handoff,
+    desk: HandoffDesk,
+    operator: OperatorState,
+    queue: Any,
+) -> None:
+    """Client → server: `{"type": "ping"}` (activity) and `{"type": "watch",
+    "conversation_id": N | null}` (the conversation on screen)."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        try:
+            data = json.loads(message.get("text") or "{}")
+        except ValueError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        await desk.seen(operator.id)
+        if data.get("type") == "watch":
+            target = data.get("conversation_id")
+            handoff.hub.watch(queue, target if isinstance(target, int) else None)
