@@ -13,7 +13,7 @@ import logging
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, WebSocket
+from fastapi import APIRouter, HTTPException, Query, Request, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.websockets import WebSocketDisconnect
@@ -23,14 +23,13 @@ from relevo.handoff import csat, points, store
 from relevo.handoff.actions import ActionError
 from relevo.handoff.config import Pool
 from relevo.handoff.operator_admin import operator_admin_routes
+from relevo.handoff.operator_auth import SESSION_COOKIE, Me
 from relevo.handoff.operators import OperatorState, Presence
 from relevo.handoff.service import Handoff
 from relevo.handoff.suggest import suggestions
 
 log = logging.getLogger("relevo.handoff.api")
 
-SESSION_COOKIE = "relevo_console"
-CSRF_HEADER = "x-relevo-console"
 STATE_FILTERS = {
     "queued": ("queued",),
     "assigned": ("assigned",),
@@ -53,29 +52,6 @@ class TransferBody(BaseModel):
     operator_id: int | None = None
     pool: Pool | None = None
     note: str | None = Field(None, max_length=4000)
-
-
-async def current_operator(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> OperatorState:
-    """The operator making the request (Bearer token, or console cookie + header)."""
-    handoff: Handoff = request.app.state.relevo.extras["handoff"]
-    scheme, _, token = (authorization or "").partition(" ")
-    bearer = token.strip() if scheme.lower() == "bearer" else None
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not bearer and not cookie:
-        raise HTTPException(401, "missing operator token: send Authorization: Bearer <token>")
-    if not bearer and request.method not in ("GET", "HEAD") and \
-            request.headers.get(CSRF_HEADER) != "1":
-        raise HTTPException(403, f"console requests need the {CSRF_HEADER} header")
-    operator = await handoff.authenticate(bearer, None if bearer else cookie)
-    if operator is None:
-        raise HTTPException(401, "unknown operator token or expired session")
-    await handoff.seen(operator)
-    return operator
-
-
-Me = Annotated[OperatorState, Depends(current_operator)]
 
 
 async def action_refused(request: Request, exc: Exception) -> JSONResponse:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from relevo.bot.store import operators as operator_store
 from relevo.bot.types import OperatorKind
 from relevo.handoff.auth import hash_password
+from relevo.handoff.operator_auth import Me
 from relevo.handoff.operators import OperatorState, validate_schedule
 from relevo.handoff.service import Handoff
 
@@ -41,7 +42,6 @@ def check_fields(values: dict[str, Any], current_timezone: str = "UTC") -> None:
 
 
 def operator_admin_routes(router: APIRouter, handoff: Handoff) -> None:
-    from relevo.handoff.api import Me  # the API module includes these routes
     def admin(operator: OperatorState) -> None:
         if operator.kind != OperatorKind.INTERNAL:
             raise HTTPException(403, "only in-house (internal) operators manage operators")
