@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 
 from relevo.bot.console import asset
 from relevo.bot.store import operators as operator_store
-from relevo.handoff.api import SESSION_COOKIE
 from relevo.handoff.auth import create_session, dummy_verify, end_session, verify_password
+from relevo.handoff.operator_auth import SESSION_COOKIE
 from relevo.handoff.service import Handoff
 
 # The console loads nothing from elsewhere and runs no inline script.
