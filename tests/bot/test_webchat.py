@@ -12,34 +12,16 @@ import sqlalchemy as sa
 
 from relevo.app.settings import Settings
 from relevo.app.wiring import create_app
-from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.schema import messages, outbox, web_sessions
 from tests.conftest import started
 from tests.fakes.nlu import shop_kb, shop_nlu
+from tests.settle import settle
 
 
 async def new_visitor(client: httpx.AsyncClient) -> dict[str, str]:
     response = await client.post("/webchat/sessions")
     assert response.status_code == 201
     return {"Authorization": f"Bearer {response.json()['visitor_token']}"}
-
-
-async def settle(app: Any) -> None:
-    """Let the engine and the outbox finish what the requests started.
-
-    The app's own outbox worker runs too and may hold a lease on a row for a moment:
-    wait (bounded) until nothing is left pending.
-    """
-    relevo = app.state.relevo
-    for _ in range(500):
-        await relevo.engine.join()
-        await relevo.outbox.deliver_due()
-        async with relevo.database.read() as conn:
-            pending = await outbox_store.backlog(conn)
-        if pending == 0:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the outbox did not drain")
 
 
 async def transcript(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from relevo.bot.store import operators as operator_store
 from relevo.bot.types import OperatorKind
 from relevo.handoff.service import Handoff
 from tests.fakes.nlu import shop_kb, shop_nlu
+from tests.settle import settle
 
 # A Wednesday, 11:00 in Madrid: inside the default business hours.
 WEDNESDAY_MORNING = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
@@ -99,14 +100,6 @@ async def say(
     assert response.status_code == 202, response.text
     await settle(app)
     return int(response.json()["conversation_id"])
-
-
-async def settle(app: FastAPI) -> None:
-    relevo = app.state.relevo
-    for _ in range(3):
-        await relevo.engine.join()
-        await relevo.bus.drain()
-        await relevo.outbox.deliver_due()
 
 
 async def transcript(client: httpx.AsyncClient, shopper: dict[str, str]) -> list[dict[str, Any]]:
