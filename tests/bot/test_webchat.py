@@ -58,19 +58,18 @@ async def test_asking_for_a_person_queues_and_tells_the_shopper(
     app = create_app(make_settings(), nlu=shop_nlu(), knowledge_base=shop_kb())
     async with started(app) as client:
         visitor = await new_visitor(client)
-        await client.post(
+        sent = await client.post(
             "/webchat/messages",
             json={"text": "Quiero hablar con una persona", "locale": "es"},
             headers=visitor,
         )
         await settle(app)
         history = await transcript(client, visitor)
-        conversation_id = history[0]["id"]
         async with app.state.relevo.database.read() as conn:
             state = (
-                await conn.execute(sa.text("SELECT state, handoff_reason FROM conversations"))
+                await conn.execute(sa.text("SELECT id, state, handoff_reason FROM conversations"))
             ).one()
-    assert conversation_id
+    assert state.id == sent.json()["conversation_id"]
     assert history[-1]["author"]["kind"] == "system"
     assert "persona" in history[-1]["text"]
     assert state.state == "queued"

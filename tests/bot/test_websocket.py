@@ -21,6 +21,7 @@ from relevo.app.settings import Settings
 from relevo.app.wiring import create_app
 from tests.conftest import free_port
 from tests.fakes.nlu import shop_kb, shop_nlu
+from tests.settle import wait_until
 
 
 @pytest.fixture
@@ -32,8 +33,7 @@ async def served(make_settings: Callable[..., Settings]) -> AsyncIterator[str]:
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no started event
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: server.started, "uvicorn to start")
     yield f"127.0.0.1:{port}"
     server.should_exit = True
     await task

@@ -186,9 +186,11 @@ async def test_a_forged_or_stale_request_is_refused_and_changes_nothing(
         response = await client.post("/slack/events", content=body, headers=headers)
         await settle(app)
         state = await rows(app, f"SELECT state FROM conversations WHERE id = {conversation_id}")
+        by_lucia = await rows(app, f"SELECT id FROM conversation_transitions "
+                                   f"WHERE actor = 'operator:{lucia.id}'")
     assert response.status_code == 401
     assert state[0].state == "queued"
-    assert lucia.id and slack_api.sent("chat.postEphemeral") == []
+    assert by_lucia == [] and slack_api.sent("chat.postEphemeral") == []
 
 
 @pytest.mark.parametrize("body, content_type", [

@@ -25,6 +25,7 @@ from tests.channels.support import inbound, operator_reply, outbound, payload, r
 from tests.conftest import started
 from tests.fakes.nlu import shop_kb, shop_nlu
 from tests.fakes.telegram_api import FakeTelegram
+from tests.settle import wait_until
 
 TOKEN = "7000000001:AAFakeTokenForRelevoTests_0123456789"
 CHAT = 418302557
@@ -286,10 +287,7 @@ async def test_polling_feeds_the_same_pipeline(
     telegram_api.push_update(payload("telegram/text"))  # never confirmed: seen again
     app = make_app(mode="polling", polling_timeout_seconds=1)
     async with started(app):
-        for _ in range(200):
-            if await inbound(app, "telegram"):
-                break
-            await asyncio.sleep(0.02)
+        await wait_until(lambda: inbound(app, "telegram"), "the polled update to be stored")
         await settle(app)
         stored = await inbound(app, "telegram")
     assert len(stored) == 1
