@@ -15,7 +15,7 @@ from relevo.app.wiring import create_app
 from relevo.bot.store.schema import messages, outbox, web_sessions
 from tests.conftest import started
 from tests.fakes.nlu import shop_kb, shop_nlu
-from tests.settle import settle
+from tests.settle import settle, wait_until
 
 
 async def new_visitor(client: httpx.AsyncClient) -> dict[str, str]:
@@ -247,6 +247,26 @@ async def test_bad_input_gets_a_reason_and_stores_nothing(
 
 
 async def test_an_expired_visitor_token_is_refused(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """The same app that served the token (and cached its session) refuses it once the
+    session's time is up: the cache honours the expiry."""
+    app = create_app(make_settings(webchat={"session_ttl_seconds": 2}))
+    async with started(app) as client:
+        visitor = await new_visitor(client)
+        fresh = await client.get("/webchat/messages", headers=visitor)
+
+        async def refused() -> httpx.Response | None:
+            response = await client.get("/webchat/messages", headers=visitor)
+            return response if response.status_code == 401 else None
+
+        response = await wait_until(refused, "the cached visitor session to expire")
+    assert fresh.status_code == 200
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
+async def test_a_session_expired_in_the_database_is_refused(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = create_app(make_settings(webchat={"session_ttl_seconds": 1}))
