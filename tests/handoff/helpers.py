@@ -106,3 +106,10 @@ async def transcript(client: httpx.AsyncClient, shopper: dict[str, str]) -> list
     response = await client.get("/webchat/messages", headers=shopper)
     assert response.status_code == 200
     return list(response.json()["messages"])
+
+
+async def run_timers(app: FastAPI) -> None:
+    """One round of the handoff's SLA timers at the app's (manual) clock, then settle.
+    The one place tests drive the timers: re-point it here when they move."""
+    await service(app).sla.tick()
+    await settle(app)
