@@ -14,6 +14,7 @@ from relevo.bot.store import conversations as conversation_store
 from relevo.bot.store import operators as operator_store
 from relevo.bot.store.schema import messages, outbox
 from relevo.bot.types import ConversationState, OperatorKind
+from tests.settle import settle as settle
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads"
 
@@ -23,17 +24,6 @@ def payload(name: str, **changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
     data.update(changes)
     return data
-
-
-async def settle(app: Any) -> None:
-    """Let the engine and the outbox finish what the requests started."""
-    relevo = app.state.relevo
-    # The test drives delivery: a background round holding a lease while the provider
-    # answers over HTTP would make `deliver_due` here find nothing to do.
-    await relevo.outbox.stop()
-    for _ in range(3):
-        await relevo.engine.join()
-        await relevo.outbox.deliver_due()
 
 
 async def rows(app: Any, query: str) -> list[Any]:

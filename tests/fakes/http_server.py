@@ -16,9 +16,10 @@ from tests.conftest import free_port
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Yield the base URL (`http://127.0.0.1:PORT`) while `app` is served."""
-    port = free_port()
+def serving(app: Any, port: int | None = None) -> Iterator[str]:
+    """Yield the base URL (`http://127.0.0.1:PORT`) while `app` is served (on `port`
+    when given: a test may point relevo at it before anything listens there)."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",

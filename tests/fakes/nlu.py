@@ -3,6 +3,7 @@ knowledge_base/): keywords decide the intent, so each test states what it expect
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from relevo.bot.types import IntentPrediction, ParseResult, TrainingExample
@@ -76,3 +77,19 @@ def shop_kb() -> DictKnowledgeBase:
             "fast_charging": {"en": ("Fast charging", "Fast charging needs a 20 W adapter.")},
         }
     )
+
+
+class StuckNLU:
+    """An NLU that never answers: the engine is left mid-message, as a crash leaves it
+    (the message stored, not yet handled)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def parse(self, text: str, locale: str | None = None) -> ParseResult:
+        self.calls.append(text)
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def train(self, examples: Sequence[TrainingExample]) -> None:
+        return None

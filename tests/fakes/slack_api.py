@@ -6,6 +6,8 @@ relevo uses the way slack.com does (`{"ok": true, …}`, errors as `{"ok": false
 updates), records every call and fails on cue: `fake.fail_next("chat.postMessage",
 429, retry_after=7)` answers like Slack's rate limiter (HTTP 429, `Retry-After: 7`).
 `fake.respond_url(...)` gives slash commands a `response_url` on this server.
+For Socket Mode, `apps.connections.open` (called with the app-level token) answers
+`fake.socket_url`: point it at a `tests.fakes.slack_socket.FakeSocketMode`.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class Call:
 class FakeSlack:
     token: str
     base_url: str = ""
+    app_token: str = ""
+    socket_url: str = ""
     calls: list[Call] = field(default_factory=list)
     # user id → users.info "user" object
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -107,7 +111,9 @@ class FakeSlack:
     async def _endpoint(self, request: Request) -> Response:
         method = request.path_params["method"]
         params = await _params(request)
-        if request.headers.get("authorization") != f"Bearer {self.token}":
+        # Socket Mode's URL is asked for with the app-level token, the rest with the bot's.
+        token = self.app_token if method == "apps.connections.open" else self.token
+        if not token or request.headers.get("authorization") != f"Bearer {token}":
             return JSONResponse({"ok": False, "error": "invalid_auth"})
         with self._lock:
             self.calls.append(Call(method, params))
@@ -129,6 +135,9 @@ class FakeSlack:
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": "https://shop.slack.com/", "team": "Shop", "user": "relevo",
                 "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}
+
+    def _m_apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.socket_url}
 
     def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel")

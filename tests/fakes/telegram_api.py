@@ -27,6 +27,8 @@ from starlette.routing import Route
 from tests.fakes.http_server import serving
 
 BOT_ID = 7000000001
+MESSAGE_LIMIT = 4096  # characters of text, after entity parsing; checked before it here
+TOO_LONG = "Bad Request: message is too long"
 ERRORS = {
     401: "Unauthorized",
     400: "Bad Request: chat not found",
@@ -48,6 +50,8 @@ class FakeTelegram:
     calls: list[Call] = field(default_factory=list)
     webhook: dict[str, Any] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)
+    # The update ids each successful getUpdates answer carried, in order.
+    handed: list[list[int]] = field(default_factory=list)
     _failures: dict[str, deque[tuple[int, int | None]]] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(100))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -60,6 +64,11 @@ class FakeTelegram:
 
     def push_update(self, update: dict[str, Any]) -> None:
         self.updates.append(update)
+
+    def times_handed(self, update_id: int) -> int:
+        """How many getUpdates answers carried this update (more than one: it was not
+        confirmed, and asked for again)."""
+        return sum(update_id in ids for ids in self.handed)
 
     @classmethod
     @contextmanager
@@ -89,6 +98,8 @@ class FakeTelegram:
         if handler is None:
             return _error(404)
         result = handler(params)
+        if isinstance(result, JSONResponse):
+            return result
         if method == "getUpdates" and not result:
             await asyncio.sleep(min(float(params.get("timeout") or 0), 0.1))
         return JSONResponse({"ok": True, "result": result})
@@ -102,7 +113,9 @@ class FakeTelegram:
             "can_read_all_group_messages": False, "supports_inline_queries": False,
         }
 
-    def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any] | JSONResponse:
+        if len(params.get("text", "")) > MESSAGE_LIMIT:
+            return _error(400, description=TOO_LONG)  # Telegram's own answer
         return {
             "message_id": next(self._ids),
             "date": 1764000000,
@@ -144,6 +157,7 @@ class FakeTelegram:
         with self._lock:
             # Like Telegram: asking from `offset` confirms every earlier update.
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            self.handed.append([u["update_id"] for u in self.updates])
             return list(self.updates)
 
 
@@ -164,11 +178,12 @@ _JSON_FIELDS = frozenset(
 )
 
 
-def _error(status: int, retry_after: int | None = None) -> JSONResponse:
+def _error(status: int, retry_after: int | None = None, *,
+           description: str | None = None) -> JSONResponse:
     body: dict[str, Any] = {"ok": False, "error_code": status}
     if status == 429:
         body["description"] = f"Too Many Requests: retry after {retry_after or 1}"
         body["parameters"] = {"retry_after": retry_after or 1}
     else:
-        body["description"] = ERRORS.get(status, "Not Found")
+        body["description"] = description or ERRORS.get(status, "Not Found")
     return JSONResponse(body, status_code=status)

@@ -62,9 +62,9 @@ class FakeTwilio:
 
     @classmethod
     @contextmanager
-    def running(cls) -> Iterator[FakeTwilio]:
+    def running(cls, port: int | None = None) -> Iterator[FakeTwilio]:
         fake = cls()
-        with serving(fake.asgi()) as url:
+        with serving(fake.asgi(), port) as url:
             fake.base_url = url
             yield fake
 

@@ -16,6 +16,7 @@ from relevo.bot.store import operators as operator_store
 from relevo.bot.types import OperatorKind
 from relevo.handoff.service import Handoff
 from tests.fakes.nlu import shop_kb, shop_nlu
+from tests.settle import settle
 
 # A Wednesday, 11:00 in Madrid: inside the default business hours.
 WEDNESDAY_MORNING = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
@@ -101,15 +102,14 @@ async def say(
     return int(response.json()["conversation_id"])
 
 
-async def settle(app: FastAPI) -> None:
-    relevo = app.state.relevo
-    for _ in range(3):
-        await relevo.engine.join()
-        await relevo.bus.drain()
-        await relevo.outbox.deliver_due()
-
-
 async def transcript(client: httpx.AsyncClient, shopper: dict[str, str]) -> list[dict[str, Any]]:
     response = await client.get("/webchat/messages", headers=shopper)
     assert response.status_code == 200
     return list(response.json()["messages"])
+
+
+async def run_timers(app: FastAPI) -> None:
+    """One round of the handoff's SLA timers at the app's (manual) clock, then settle.
+    The one place tests drive the timers: re-point it here when they move."""
+    await service(app).sla.tick()
+    await settle(app)

@@ -3,10 +3,13 @@ sessions, the live WebSocket; the operators CLI."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import websockets
 from typer.testing import CliRunner
 
 from relevo.app.cli import app as cli
@@ -15,6 +18,8 @@ from relevo.bot.config import ConfigError
 from relevo.handoff.auth import hash_password
 from tests.conftest import started
 from tests.handoff.helpers import add_operator, build_app, new_shopper, say, service
+from tests.serve import serving
+from tests.settle import DEADLINE_S
 
 
 @pytest.mark.parametrize(
@@ -83,17 +88,22 @@ async def test_console_login_session_and_live_socket(
         online = await client.post("/api/operators/me/presence", json={"status": "online"},
                                    headers={"X-Relevo-Console": "1"})
         assert online.status_code == 200
-        socket = handoff.hub.open(ana.id)
-        shopper = await new_shopper(client)
-        cid = await say(app, client, shopper, "I want a person")
-        notices = []
-        while not socket.empty():
-            notices.append(socket.get_nowait())
-        handoff.hub.close_socket(ana.id, socket)
+        session = client.cookies["relevo_console"]
+        async with serving(app, lifespan=False) as address, websockets.connect(
+            f"ws://{address}/api/ws", additional_headers={"Cookie": f"relevo_console={session}"}
+        ) as socket:
+            hello = json.loads(await socket.recv())
+            shopper = await new_shopper(client)
+            cid = await say(app, client, shopper, "I want a person")
+            notices = [hello]
+            async with asyncio.timeout(DEADLINE_S):
+                while notices[-1].get("type") != "offered":
+                    notices.append(json.loads(await socket.recv()))
         out = await client.delete("/console/session")
         assert out.status_code == 200
         client.cookies.clear()
         after = await client.get("/api/operators/me")
+    assert hello["type"] == "hello" and hello["operator"]["name"] == "Ana"
     assert {"type": "offered", "conversation_id": cid} in [
         {k: n[k] for k in ("type", "conversation_id") if k in n} for n in notices
     ]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from relevo.app.settings import Settings
+from relevo.bot import replies
 from relevo.bot.store.schema import csat_responses, routing_decisions
 from tests.conftest import started
 from tests.handoff.helpers import (
@@ -66,7 +67,8 @@ async def test_shopper_to_operator_and_back_with_csat(
         assert resolved.json()["points_awarded"] == 10
         await settle(app)
         history = await transcript(client, shopper)
-        assert "1" in history[-1]["text"] and "5" in history[-1]["text"]
+        assert history[-1]["text"] == replies.text("csat_question", "es").format(
+            name="Lucía · experto")
 
         await say(app, client, shopper, "5", "es")
         history = await transcript(client, shopper)

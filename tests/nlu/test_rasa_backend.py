@@ -17,6 +17,7 @@ from relevo.bot.metrics import Metrics
 from relevo.nlu.config import RasaSettings
 from relevo.nlu.embedded import EmbeddedNLU
 from relevo.nlu.rasa import FAILURE_METRIC, RasaNLU
+from tests.settle import wait_until
 
 
 @dataclass
@@ -57,8 +58,7 @@ async def fake_rasa() -> AsyncIterator[FakeRasa]:
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: server.started, "the fake Rasa server to start")
     yield state
     server.should_exit = True
     await task

@@ -6,7 +6,6 @@ run: RELEVO_TEST_RASA_URL=http://127.0.0.1:5005 pytest -m rasa
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable
 
@@ -16,6 +15,7 @@ import pytest
 from relevo.app import create_app
 from relevo.app.settings import Settings
 from tests.conftest import started
+from tests.settle import wait_until
 
 RASA_URL = os.environ.get("RELEVO_TEST_RASA_URL", "")
 
@@ -54,12 +54,13 @@ async def test_a_shopper_gets_the_article_rasa_picked(
             headers=headers,
         )
         relevo = app.state.relevo
-        for _ in range(500):
+
+        async def answered() -> list[dict[str, object]]:
             await relevo.engine.join()
-            messages = (await client.get("/webchat/messages", headers=headers)).json()["messages"]
-            if len(messages) > 1:
-                break
-            await asyncio.sleep(0.02)
+            found = (await client.get("/webchat/messages", headers=headers)).json()["messages"]
+            return list(found) if len(found) > 1 else []
+
+        messages = await wait_until(answered, "the bot's answer")
     assert messages[1]["author"]["kind"] == "bot"
     kb = relevo.knowledge_base
     assert messages[1]["text"] == kb.answer("shipping_times", "es")

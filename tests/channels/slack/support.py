@@ -3,7 +3,6 @@ Slack signs them (slack_sdk's `SignatureVerifier`), and waiting for the work to 
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import time
@@ -17,11 +16,11 @@ from slack_sdk.signature import SignatureVerifier
 
 from relevo.app import create_app
 from relevo.app.settings import Settings
-from relevo.bot.store import outbox as outbox_store
 from tests.channels.support import payload
 from tests.fakes.nlu import shop_kb, shop_nlu
 from tests.fakes.slack_api import FakeSlack
 from tests.handoff.helpers import ManualClock, service
+from tests.settle import settle as settle
 
 TOKEN = "xoxb-7000000000001-7000000000002-FakeTokenForRelevoTests"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -87,27 +86,6 @@ async def slash(client: httpx.AsyncClient, fake: FakeSlack, text: str, *,
     fields = dict(payload("slack/command"))
     fields.update(text=text, user_id=user, response_url=fake.respond_url())
     return await post_form(client, fields)
-
-
-async def settle(app: FastAPI, *, rounds: int = 400) -> None:
-    """Run until the engine, the bus, the acknowledged Slack work and the outbox (with
-    its Slack posts) have nothing left that is due."""
-    relevo = app.state.relevo
-    slack = relevo.slack
-    for _ in range(rounds):
-        await relevo.engine.join()
-        await relevo.bus.drain()
-        await slack.jobs.join()
-        await relevo.bus.drain()
-        await relevo.outbox.deliver_due()
-        await relevo.bus.drain()
-        await relevo.outbox.deliver_due()
-        async with relevo.database.read() as conn:
-            waiting = await outbox_store.backlog(conn)
-        if not waiting and not slack.jobs.running:
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("relevo did not settle")
 
 
 def buttons(message: dict[str, Any]) -> list[str]:

@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 
 from relevo.app.settings import Settings
+from relevo.bot import replies
 from relevo.bot.types import OperatorKind
 from relevo.channels.slack.blocks import ACTION_CLAIM, ACTION_RESOLVE, ACTION_TRANSFER
 from tests.channels.slack.support import (
@@ -123,7 +124,8 @@ async def test_the_whole_shift_from_slack(
         assert response.status_code == 200
         await settle(app)
         seen = await transcript(client, shopper)
-        assert "1" in seen[-1]["text"] and "5" in seen[-1]["text"]  # the CSAT question
+        assert seen[-1]["text"] == replies.text("csat_question", "en").format(
+            name="Lucía · expert")
         [root] = slack_api.roots()
         assert "Resolved by *Lucía · expert*" in shown(root)
         assert buttons(root) == []
@@ -186,9 +188,11 @@ async def test_a_forged_or_stale_request_is_refused_and_changes_nothing(
         response = await client.post("/slack/events", content=body, headers=headers)
         await settle(app)
         state = await rows(app, f"SELECT state FROM conversations WHERE id = {conversation_id}")
+        by_lucia = await rows(app, f"SELECT id FROM conversation_transitions "
+                                   f"WHERE actor = 'operator:{lucia.id}'")
     assert response.status_code == 401
     assert state[0].state == "queued"
-    assert lucia.id and slack_api.sent("chat.postEphemeral") == []
+    assert by_lucia == [] and slack_api.sent("chat.postEphemeral") == []
 
 
 @pytest.mark.parametrize("body, content_type", [

@@ -48,6 +48,7 @@ from tests.channels.support import payload, rows
 from tests.conftest import started
 from tests.fakes.slack_api import FakeSlack
 from tests.handoff.helpers import add_operator, go_online, new_shopper
+from tests.settle import wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -134,6 +135,8 @@ async def test_transfer_through_the_dialog(
         await settle(app)
         state = await rows(app, f"SELECT assigned_operator_id FROM conversations "
                                 f"WHERE id = {conversation_id}")
+        actors = await rows(app, f"SELECT actor FROM conversation_transitions "
+                                 f"WHERE conversation_id = {conversation_id} ORDER BY id")
         [root] = slack_api.roots()
     assert empty.status_code == 200
     assert empty.json() == {"response_action": "errors",
@@ -143,7 +146,7 @@ async def test_transfer_through_the_dialog(
     assert "Claimed by *Pablo · agent*" in shown(root)
     lines = [m["text"] for m in slack_api.thread(CHANNEL, root["ts"])]
     assert any("transferred by Lucía to Pablo: Wants a refund" in line for line in lines)
-    assert lucia.id
+    assert actors[-1].actor == f"operator:{lucia.id}"  # Lucía made the transfer
 
 
 async def test_root_messages_go_to_the_channel_of_their_pool(
@@ -172,10 +175,14 @@ async def test_a_429_is_retried_after_slacks_retry_after(
         relevo = app.state.relevo
         await relevo.engine.join()
         await relevo.bus.drain()
-        for _ in range(100):
+
+        async def posted() -> bool:
             if slack_api.sent("chat.postMessage"):
-                break
+                return True
             await poster.deliver_due()
+            return False
+
+        await wait_until(posted, "the root post to reach Slack")
         await poster.deliver_due()
         [post] = await rows(app, "SELECT status, attempts, next_attempt_at, last_error "
                                  "FROM outbox WHERE channel = 'slack' AND kind = 'root'")

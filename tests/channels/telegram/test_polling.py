@@ -3,7 +3,6 @@ is set."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -13,6 +12,7 @@ from relevo.channels.telegram.polling import TelegramPollingRefused
 from tests.channels.support import inbound, payload, settle
 from tests.conftest import started
 from tests.fakes.telegram_api import FakeTelegram
+from tests.settle import wait_until
 
 
 async def test_polling_feeds_the_same_pipeline(
@@ -22,10 +22,7 @@ async def test_polling_feeds_the_same_pipeline(
     telegram_api.push_update(payload("telegram/text"))  # never confirmed: seen again
     app = make_app(mode="polling", polling_timeout_seconds=1)
     async with started(app):
-        for _ in range(200):
-            if await inbound(app, "telegram"):
-                break
-            await asyncio.sleep(0.02)
+        await wait_until(lambda: inbound(app, "telegram"), "the polled update to be stored")
         await settle(app)
         stored = await inbound(app, "telegram")
     assert len(stored) == 1

@@ -12,34 +12,16 @@ import sqlalchemy as sa
 
 from relevo.app import create_app
 from relevo.app.settings import Settings
-from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.schema import messages, outbox, web_sessions
 from tests.conftest import started
 from tests.fakes.nlu import shop_kb, shop_nlu
+from tests.settle import settle, wait_until
 
 
 async def new_visitor(client: httpx.AsyncClient) -> dict[str, str]:
     response = await client.post("/webchat/sessions")
     assert response.status_code == 201
     return {"Authorization": f"Bearer {response.json()['visitor_token']}"}
-
-
-async def settle(app: Any) -> None:
-    """Let the engine and the outbox finish what the requests started.
-
-    The app's own outbox worker runs too and may hold a lease on a row for a moment:
-    wait (bounded) until nothing is left pending.
-    """
-    relevo = app.state.relevo
-    for _ in range(500):
-        await relevo.engine.join()
-        await relevo.outbox.deliver_due()
-        async with relevo.database.read() as conn:
-            pending = await outbox_store.backlog(conn)
-        if pending == 0:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the outbox did not drain")
 
 
 async def transcript(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -76,19 +58,18 @@ async def test_asking_for_a_person_queues_and_tells_the_shopper(
     app = create_app(make_settings(), nlu=shop_nlu(), knowledge_base=shop_kb())
     async with started(app) as client:
         visitor = await new_visitor(client)
-        await client.post(
+        sent = await client.post(
             "/webchat/messages",
             json={"text": "Quiero hablar con una persona", "locale": "es"},
             headers=visitor,
         )
         await settle(app)
         history = await transcript(client, visitor)
-        conversation_id = history[0]["id"]
         async with app.state.relevo.database.read() as conn:
             state = (
-                await conn.execute(sa.text("SELECT state, handoff_reason FROM conversations"))
+                await conn.execute(sa.text("SELECT id, state, handoff_reason FROM conversations"))
             ).one()
-    assert conversation_id
+    assert state.id == sent.json()["conversation_id"]
     assert history[-1]["author"]["kind"] == "system"
     assert "persona" in history[-1]["text"]
     assert state.state == "queued"
@@ -266,6 +247,26 @@ async def test_bad_input_gets_a_reason_and_stores_nothing(
 
 
 async def test_an_expired_visitor_token_is_refused(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """The same app that served the token (and cached its session) refuses it once the
+    session's time is up: the cache honours the expiry."""
+    app = create_app(make_settings(webchat={"session_ttl_seconds": 2}))
+    async with started(app) as client:
+        visitor = await new_visitor(client)
+        fresh = await client.get("/webchat/messages", headers=visitor)
+
+        async def refused() -> httpx.Response | None:
+            response = await client.get("/webchat/messages", headers=visitor)
+            return response if response.status_code == 401 else None
+
+        response = await wait_until(refused, "the cached visitor session to expire")
+    assert fresh.status_code == 200
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
+async def test_a_session_expired_in_the_database_is_refused(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = create_app(make_settings(webchat={"session_ttl_seconds": 1}))

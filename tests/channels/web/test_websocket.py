@@ -21,6 +21,7 @@ from relevo.app import create_app
 from relevo.app.settings import Settings
 from tests.conftest import free_port
 from tests.fakes.nlu import shop_kb, shop_nlu
+from tests.settle import wait_until
 
 
 @pytest.fixture
@@ -32,8 +33,7 @@ async def served(make_settings: Callable[..., Settings]) -> AsyncIterator[str]:
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no started event
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: server.started, "uvicorn to start")
     yield f"127.0.0.1:{port}"
     server.should_exit = True
     await task
@@ -74,7 +74,8 @@ async def test_a_socket_only_hears_its_own_visitor(served: str) -> None:
     async with httpx.AsyncClient(base_url=f"http://{served}") as client:
         alice = (await client.post("/webchat/sessions")).json()["visitor_token"]
         bob = (await client.post("/webchat/sessions")).json()["visitor_token"]
-        async with websockets.connect(f"ws://{served}/webchat/ws?token={bob}") as bob_socket:
+        async with websockets.connect(f"ws://{served}/webchat/ws?token={bob}") as bob_socket, \
+                websockets.connect(f"ws://{served}/webchat/ws?token={alice}") as alice_socket:
             await client.post(
                 "/webchat/messages", json={"text": "alice's shipping question"},
                 headers={"Authorization": f"Bearer {alice}"},
@@ -84,8 +85,20 @@ async def test_a_socket_only_hears_its_own_visitor(served: str) -> None:
                 headers={"Authorization": f"Bearer {bob}"},
             )
             frames = await receive_until(bob_socket, lambda f: f["author"]["kind"] == "bot")
+            # Alice's answer has been pushed once her own socket has it. Anything pushed
+            # to Bob's socket by then comes before the answer to his next message.
+            await receive_until(alice_socket, lambda f: f["author"]["kind"] == "bot")
+            await client.post(
+                "/webchat/messages", json={"text": "bob again: shipping?"},
+                headers={"Authorization": f"Bearer {bob}"},
+            )
+            frames += await receive_until(bob_socket, lambda f: f["author"]["kind"] == "bot")
+        bobs = await client.get("/webchat/messages", headers={"Authorization": f"Bearer {bob}"})
     assert all("alice" not in f["text"] for f in frames)
     assert frames[0]["text"] == "bob asks about shipping"
+    # Every frame Bob heard is one of his own messages, each once, in order.
+    assert [f["id"] for f in frames] == [m["id"] for m in bobs.json()["messages"]]
+    assert len(frames) == 4
 
 
 @pytest.mark.parametrize("query", ["", "?token=", "?token=forged"])

@@ -141,7 +141,7 @@ async def test_status_callbacks_move_the_delivery_status_forward_only(
         read = (await outbound(app))[0]
         unknown = await post(client, callback | {"MessageSid": "SM" + "9" * 32}, STATUS)
         forged = await client.post(STATUS, data=callback)
-        await asyncio.sleep(0)
+        await settle(app)
     assert (delivered.delivery_status, still.delivery_status, read.delivery_status) == (
         "delivered", "delivered", "read"
     )

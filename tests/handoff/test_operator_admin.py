@@ -1,0 +1,90 @@
+"""Managing operators over the API (`/api/operators`) and the published OpenAPI spec."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from relevo.app.settings import Settings
+from relevo.bot.store.schema import operators as operator_rows
+from tests.conftest import started
+from tests.handoff.helpers import add_operator, build_app
+
+
+async def test_an_internal_operator_adds_edits_and_removes_an_operator(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = build_app(make_settings)
+    async with started(app) as client:
+        admin = await add_operator(app, "Ana")
+        created = await client.post(
+            "/api/operators", headers=admin.headers,
+            json={"name": "Bea", "kind": "outsourced", "languages": ["es"],
+                  "max_concurrent": 2},
+        )
+        assert created.status_code == 201, created.text
+        new_id = created.json()["operator"]["id"]
+        token = created.json()["token"]
+        as_bea = await client.get("/api/operators/me",
+                                  headers={"Authorization": f"Bearer {token}"})
+        edited = await client.patch(f"/api/operators/{new_id}", headers=admin.headers,
+                                    json={"max_concurrent": 5, "signature": "Bea (support)"})
+        listed = await client.get("/api/operators", headers=admin.headers)
+        removed = await client.delete(f"/api/operators/{new_id}", headers=admin.headers)
+        async with app.state.relevo.database.read() as conn:
+            row = (await conn.execute(
+                sa.select(operator_rows).where(operator_rows.c.id == new_id)
+            )).one()
+    assert as_bea.status_code == 200 and as_bea.json()["operator"]["name"] == "Bea"
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["operator"]["max_concurrent"] == 5
+    assert edited.json()["operator"]["signature"] == "Bea (support)"
+    assert "Bea" in [o["name"] for o in listed.json()["operators"]]
+    assert removed.status_code == 200, removed.text
+    assert removed.json() == {"removed": new_id}
+    assert row.active is False or row.active == 0
+
+
+async def test_only_internal_operators_manage_others_and_bad_fields_are_refused(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = build_app(make_settings)
+    async with started(app) as client:
+        admin = await add_operator(app, "Ana")
+        outsider = await add_operator(app, "Olga", "outsourced")
+        forbidden = await client.post("/api/operators", headers=outsider.headers,
+                                      json={"name": "Eve", "kind": "internal"})
+        no_kind = await client.post("/api/operators", headers=admin.headers,
+                                    json={"name": "Eve"})
+        bad_zone = await client.patch(f"/api/operators/{outsider.id}", headers=admin.headers,
+                                      json={"timezone": "Mars/Olympus"})
+        own_limit = await client.patch(f"/api/operators/{outsider.id}",
+                                       headers=outsider.headers, json={"max_concurrent": 50})
+        own_signature = await client.patch(f"/api/operators/{outsider.id}",
+                                           headers=outsider.headers,
+                                           json={"signature": "Olga"})
+        missing = await client.delete("/api/operators/9999", headers=admin.headers)
+        anonymous = await client.post("/api/operators", json={"name": "Eve", "kind": "internal"})
+    assert forbidden.status_code == 403
+    assert no_kind.status_code == 422 and "required" in no_kind.json()["detail"]
+    assert bad_zone.status_code == 422
+    assert own_limit.status_code == 403 and "max_concurrent" in own_limit.json()["detail"]
+    assert own_signature.status_code == 200, own_signature.text
+    assert missing.status_code == 404
+    assert anonymous.status_code == 401
+
+
+async def test_the_openapi_spec_describes_the_operator_api(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = build_app(make_settings)
+    async with started(app) as client:
+        response = await client.get("/openapi.json")
+    assert response.status_code == 200, response.text
+    paths = response.json()["paths"]
+    assert {"post"} <= set(paths["/api/operators"])
+    assert {"patch", "delete"} <= set(paths["/api/operators/{operator_id}"])
+    create = paths["/api/operators"]["post"]
+    # The operator comes from the Authorization header, never from a query parameter.
+    assert "operator" not in [p["name"] for p in create.get("parameters", [])]
