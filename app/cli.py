@@ -117,7 +117,7 @@ def _check_telegram_polling(settings: Settings) -> None:
         fail("--telegram-polling needs the bot token: set RELEVO_TELEGRAM__BOT_TOKEN", code=2)
     from relevo.channels.telegram.cli import polling_problem
 
-    problem = polling_problem(settings)
+    problem = polling_problem(settings.telegram)
     if problem is not None:
         fail(problem)
 

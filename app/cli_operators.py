@@ -100,6 +100,31 @@ async def _find_operator(conn: AsyncConnection, ref: str) -> int | None:
     return int(operator_id) if operator_id is not None else None
 
 
+def _changes(
+    *, kind: OperatorKind | None, languages: str | None, skills: str | None,
+    schedule: str | None, **plain: str | int | None,
+) -> dict[str, object]:
+    """The fields `relevo operators edit` was given, parsed."""
+    import json
+
+    values: dict[str, object] = {
+        key: value.strip() if isinstance(value, str) else value
+        for key, value in plain.items() if value is not None
+    }
+    if kind is not None:
+        values["kind"] = kind
+    if languages is not None:
+        values["languages"] = _split(languages)
+    if skills is not None:
+        values["skills"] = _split(skills)
+    if schedule is not None:
+        try:
+            values["schedule"] = json.loads(schedule)
+        except ValueError:
+            fail("--schedule is not valid JSON", code=2)
+    return values
+
+
 @operators_app.command("edit")
 def operators_edit(
     operator: Annotated[str, typer.Argument(help="Operator id or e-mail.")],
@@ -119,27 +144,12 @@ def operators_edit(
     config: ConfigOption = None,
 ) -> None:
     """Change an operator's details (only the options given)."""
-    import json
-
     from relevo.bot.store import operators as operator_store
     from relevo.handoff.operator_admin import check_fields
 
-    values: dict[str, object] = {}
-    for key, value in (("name", name), ("signature", signature), ("email", email),
-                       ("max_concurrent", max_concurrent), ("timezone", timezone)):
-        if value is not None:
-            values[key] = value.strip() if isinstance(value, str) else value
-    if kind is not None:
-        values["kind"] = kind
-    if languages is not None:
-        values["languages"] = _split(languages)
-    if skills is not None:
-        values["skills"] = _split(skills)
-    if schedule is not None:
-        try:
-            values["schedule"] = json.loads(schedule)
-        except ValueError:
-            fail("--schedule is not valid JSON", code=2)
+    values = _changes(name=name, signature=signature, email=email,
+                      max_concurrent=max_concurrent, timezone=timezone, kind=kind,
+                      languages=languages, skills=skills, schedule=schedule)
     if not values:
         fail("nothing to change: give at least one option", code=2)
     if values.get("name") == "":

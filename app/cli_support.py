@@ -17,6 +17,7 @@ from relevo.bot.config import ConfigError
 from relevo.bot.store.db import Database
 from relevo.bot.store.migrate import upgrade
 from relevo.bot.types import TrainingExample
+from relevo.channels.telegram.config import TelegramSettings
 from relevo.knowledge_base.config import KnowledgeBaseSettings
 from relevo.knowledge_base.training import examples_from_dir
 
@@ -67,3 +68,6 @@ class PackageCommands:
 
     def knowledge_base_settings(self, config: Path | None) -> KnowledgeBaseSettings:
         return settings_from(config).knowledge_base
+
+    def telegram_settings(self, config: Path | None) -> TelegramSettings:
+        return settings_from(config).telegram

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from relevo.bot.store import conversations as conversation_store
-from relevo.bot.types import Assignment, Origin, PoolRef, Presence
+from relevo.bot.types import Assignment, MessageRef, NoteRef, Origin, PoolRef, Presence
 from relevo.handoff import csat, points, store
 from relevo.handoff.config import Pool
 from relevo.handoff.desk import HandoffDesk
@@ -158,62 +158,7 @@ def _conversation_detail(router: APIRouter, current: CurrentOperator, handoff: H
     async def conversation(
         conversation_id: int, operator: OperatorState = Depends(current)
     ) -> dict[str, Any]:
-        async with handoff.database.read() as conn:
-            found = await conversation_store.get(conn, conversation_id)
-            if found is None:
-                raise HTTPException(404, f"conversation {conversation_id} does not exist")
-            contact = await store.contact_info(conn, found.contact_id)
-            history = await store.contact_history(conn, found.contact_id)
-            notes = await store.notes_for(conn, conversation_id)
-            decisions = await store.decisions_for(conn, conversation_id)
-            transitions = await conversation_store.transitions_of(conn, conversation_id)
-            handoff_row = await store.get_handoff(conn, conversation_id)
-            rating = await csat.pending(conn, conversation_id)
-        base = {
-            "id": found.id,
-            "state": found.state.value,
-            "channel": found.channel,
-            "locale": found.locale,
-            "contact_id": found.contact_id,
-            "assigned_operator_id": found.assigned_operator_id,
-            "handoff_reason": found.handoff_reason,
-            "created_at": found.created_at,
-            "updated_at": found.updated_at,
-            "display_name": contact and contact["display_name"],
-        }
-        last = history[-1] if history else None
-        view = summary(
-            handoff,
-            base,
-            (last["author"]["kind"], last["text"], datetime.fromisoformat(last["created_at"]))
-            if last
-            else None,
-            operator,
-        )
-        if handoff_row is not None:
-            view.update(
-                topic=handoff_row.topic,
-                intent=handoff_row.intent,
-                handoff_count=handoff_row.handoff_count,
-            )
-        return {
-            "conversation": view,
-            "contact": contact,
-            "messages": history,
-            "notes": notes,
-            "routing": decisions,
-            "transitions": [
-                {**t, "at": t["at"].isoformat() if isinstance(t["at"], datetime) else t["at"]}
-                for t in transitions
-            ],
-            "csat": None
-            if rating is None
-            else {
-                "score": rating["score"],
-                "operator_id": rating["operator_id"],
-                "operator_kind": rating["operator_kind"],
-            },
-        }
+        return await conversation_view(handoff, conversation_id, operator)
 
     @router.get("/conversations/{conversation_id}/suggestions")
     async def suggest(
@@ -239,35 +184,14 @@ def _conversation_actions(router: APIRouter, current: CurrentOperator, desk: Han
         # A retried request with the same Idempotency-Key sends nothing new.
         origin = Origin("console", idempotency_key or f"request:{uuid.uuid4().hex}")
         sent = accepted(await desk.reply(operator.id, conversation_id, body.text, origin))
-        return {
-            "message": {
-                "id": sent.id,
-                "conversation_id": sent.conversation_id,
-                "author": {
-                    "kind": "operator",
-                    "name": sent.author_name,
-                    "operator_id": sent.operator_id,
-                },
-                "text": sent.text,
-                "created_at": sent.created_at.isoformat(),
-            }
-        }
+        return {"message": _message(sent)}
 
     @router.post("/conversations/{conversation_id}/notes", status_code=201)
     async def note(
         conversation_id: int, body: TextBody, operator: OperatorState = Depends(current)
     ) -> dict[str, Any]:
         saved = accepted(await desk.note(operator.id, conversation_id, body.text))
-        return {
-            "note": {
-                "id": saved.id,
-                "conversation_id": saved.conversation_id,
-                "operator_id": saved.operator_id,
-                "kind": saved.kind,
-                "text": saved.text,
-                "at": saved.at.isoformat(),
-            }
-        }
+        return {"note": _note(saved)}
 
     @router.post("/conversations/{conversation_id}/resolve")
     async def resolve(
@@ -298,6 +222,81 @@ def _conversation_actions(router: APIRouter, current: CurrentOperator, desk: Han
                 )
             )
         )
+
+
+async def conversation_view(
+    handoff: Handoff, conversation_id: int, operator: OperatorState
+) -> dict[str, Any]:
+    """One conversation as the console shows it: its state, the contact, the whole
+    history across channels, notes, routing decisions, transitions and its rating."""
+    async with handoff.database.read() as conn:
+        found = await conversation_store.get(conn, conversation_id)
+        if found is None:
+            raise HTTPException(404, f"conversation {conversation_id} does not exist")
+        contact = await store.contact_info(conn, found.contact_id)
+        history = await store.contact_history(conn, found.contact_id)
+        notes = await store.notes_for(conn, conversation_id)
+        decisions = await store.decisions_for(conn, conversation_id)
+        transitions = await conversation_store.transitions_of(conn, conversation_id)
+        handoff_row = await store.get_handoff(conn, conversation_id)
+        rating = await csat.pending(conn, conversation_id)
+    base = {
+        "id": found.id,
+        "state": found.state.value,
+        "channel": found.channel,
+        "locale": found.locale,
+        "contact_id": found.contact_id,
+        "assigned_operator_id": found.assigned_operator_id,
+        "handoff_reason": found.handoff_reason,
+        "created_at": found.created_at,
+        "updated_at": found.updated_at,
+        "display_name": contact and contact["display_name"],
+    }
+    last = history[-1] if history else None
+    view = summary(
+        handoff,
+        base,
+        (last["author"]["kind"], last["text"], datetime.fromisoformat(last["created_at"]))
+        if last
+        else None,
+        operator,
+    )
+    if handoff_row is not None:
+        view.update(
+            topic=handoff_row.topic,
+            intent=handoff_row.intent,
+            handoff_count=handoff_row.handoff_count,
+        )
+    return {
+        "conversation": view,
+        "contact": contact,
+        "messages": history,
+        "notes": notes,
+        "routing": decisions,
+        "transitions": [
+            {**t, "at": t["at"].isoformat() if isinstance(t["at"], datetime) else t["at"]}
+            for t in transitions
+        ],
+        "csat": None
+        if rating is None
+        else {
+            "score": rating["score"],
+            "operator_id": rating["operator_id"],
+            "operator_kind": rating["operator_kind"],
+        },
+    }
+
+
+def _message(sent: MessageRef) -> dict[str, Any]:
+    author = {"kind": "operator", "name": sent.author_name, "operator_id": sent.operator_id}
+    return {"id": sent.id, "conversation_id": sent.conversation_id, "author": author,
+            "text": sent.text, "created_at": sent.created_at.isoformat()}
+
+
+def _note(saved: NoteRef) -> dict[str, Any]:
+    return {"id": saved.id, "conversation_id": saved.conversation_id,
+            "operator_id": saved.operator_id, "kind": saved.kind, "text": saved.text,
+            "at": saved.at.isoformat()}
 
 
 def summary(

@@ -70,11 +70,16 @@ def _known(target: str, modules: set[str]) -> str | None:
     return None
 
 
+CHANNEL_PACKAGES = frozenset(
+    path.parent.name for path in (REPO / "channels").glob("*/__init__.py")
+)
+
+
 def _layer(module: str) -> str:
     parts = module.split(".")
     if len(parts) < 2:
         return "relevo"
-    if parts[1] == "channels" and len(parts) > 3:
+    if parts[1] == "channels" and len(parts) > 2 and parts[2] in CHANNEL_PACKAGES:
         return f"channels.{parts[2]}"  # one room per channel package
     return parts[1]
 

@@ -6,15 +6,14 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, NoReturn, Protocol, TypeVar, runtime_checkable
 
 import typer
 from telegram import Bot, WebhookInfo
 from telegram.error import TelegramError
 
-from relevo.app.settings import Settings, load_settings
 from relevo.bot.config import ConfigError
-from relevo.channels.telegram.config import TelegramNotConfigured
+from relevo.channels.telegram.config import TelegramNotConfigured, TelegramSettings
 from relevo.channels.telegram.parse import ALLOWED_UPDATES
 from relevo.channels.telegram.polling import polling_refusal
 from relevo.channels.telegram.routes import WEBHOOK_PATH
@@ -35,16 +34,27 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _settings(config: Path | None) -> Settings:
+@runtime_checkable
+class TelegramConfig(Protocol):
+    """What `relevo telegram` needs from the command it is mounted under: this
+    package's section of the configuration (read, validated, with the environment)."""
+
+    def telegram_settings(self, config: Path | None) -> TelegramSettings: ...
+
+
+def _settings(ctx: typer.Context, config: Path | None) -> TelegramSettings:
+    source = ctx.obj
+    if not isinstance(source, TelegramConfig):
+        return TelegramSettings()  # mounted alone: the defaults (no token)
     try:
-        return load_settings(config)
+        return source.telegram_settings(config)
     except ConfigError as exc:
         _fail(f"config error: {exc}", code=2)
 
 
-def _with_bot(settings: Settings, action: Callable[[Bot], Awaitable[T]]) -> T:
+def _with_bot(settings: TelegramSettings, action: Callable[[Bot], Awaitable[T]]) -> T:
     async def go() -> T:
-        bot = make_bot(settings.telegram)
+        bot = make_bot(settings)
         try:
             await open_bot(bot)
             return await action(bot)
@@ -66,6 +76,7 @@ def webhook_url(public_url: str) -> str:
 
 @app.command("set-webhook")
 def set_webhook(
+    ctx: typer.Context,
     public_url: Annotated[str, typer.Argument(help="https://… where this relevo is reachable.")],
     drop_pending: Annotated[
         bool, typer.Option("--drop-pending", help="Discard updates Telegram is holding.")
@@ -76,13 +87,13 @@ def set_webhook(
     update types relevo handles."""
     if not public_url.startswith("https://"):
         _fail("Telegram only calls https:// webhooks: give the public https URL", code=2)
-    settings = _settings(config)
+    settings = _settings(ctx, config)
     url = webhook_url(public_url)
 
     async def register(bot: Bot) -> bool:
         return await bot.set_webhook(
             url,
-            secret_token=webhook_secret(settings.telegram),
+            secret_token=webhook_secret(settings),
             allowed_updates=list(ALLOWED_UPDATES),
             drop_pending_updates=drop_pending,
         )
@@ -92,24 +103,24 @@ def set_webhook(
 
 
 @app.command("delete-webhook")
-def delete_webhook(config: ConfigOption = None) -> None:
+def delete_webhook(ctx: typer.Context, config: ConfigOption = None) -> None:
     """Remove the webhook (needed before `relevo run --telegram-polling`)."""
 
     async def delete(bot: Bot) -> bool:
         return await bot.delete_webhook()
 
-    _with_bot(_settings(config), delete)
+    _with_bot(_settings(ctx, config), delete)
     print("webhook removed")
 
 
 @app.command("info")
-def info(config: ConfigOption = None) -> None:
+def info(ctx: typer.Context, config: ConfigOption = None) -> None:
     """Show Telegram's getWebhookInfo for this bot."""
 
     async def fetch(bot: Bot) -> tuple[str, WebhookInfo]:
         return bot.username or "", await bot.get_webhook_info()
 
-    username, found = _with_bot(_settings(config), fetch)
+    username, found = _with_bot(_settings(ctx, config), fetch)
     for line in describe(username, found):
         print(line)
 
@@ -131,7 +142,7 @@ def describe(username: str, found: WebhookInfo) -> list[str]:
     ]
 
 
-def polling_problem(settings: Settings) -> str | None:
+def polling_problem(settings: TelegramSettings) -> str | None:
     """Why `relevo run --telegram-polling` cannot start, or None (checked before serving)."""
 
     async def check(bot: Bot) -> str | None:

@@ -21,7 +21,7 @@ from relevo.app import create_app
 from relevo.app.settings import Settings
 from relevo.bot.store.schema import link_codes
 from tests.channels.support import payload
-from tests.channels.test_whatsapp import PUBLIC, post
+from tests.channels.whatsapp.support import PUBLIC, post
 from tests.conftest import started
 from tests.fakes.nlu import shop_kb, shop_nlu
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio

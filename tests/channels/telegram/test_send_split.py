@@ -12,11 +12,10 @@ from fastapi import FastAPI
 
 from relevo.app import create_app
 from relevo.app.settings import Settings
-from relevo.channels.telegram.channel import SECRET_HEADER
 from relevo.channels.telegram.config import TelegramSettings
-from relevo.channels.telegram.send import webhook_secret
+from relevo.channels.telegram.verify import SECRET_HEADER, webhook_secret
 from tests.channels.support import operator_reply, payload, rows, settle
-from tests.channels.test_telegram_polling import TOKEN
+from tests.channels.telegram.test_polling_errors import TOKEN
 from tests.conftest import started
 from tests.fakes.nlu import shop_kb, shop_nlu
 from tests.fakes.telegram_api import FakeTelegram

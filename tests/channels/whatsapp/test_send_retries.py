@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from relevo.app import create_app
 from relevo.app.settings import Settings
 from tests.channels.support import outbound, payload
-from tests.channels.test_whatsapp import PUBLIC, post
+from tests.channels.whatsapp.support import PUBLIC, post
 from tests.conftest import free_port, started
 from tests.fakes.nlu import shop_kb, shop_nlu
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio

@@ -14,7 +14,7 @@ import pytest
 from relevo.app.settings import Settings
 from relevo.bot.types import OperatorKind
 from relevo.channels.slack.blocks import ACTION_CLAIM
-from tests.channels.slack_support import CHANNEL, LUCIA, TOKEN, build, thread_reply
+from tests.channels.slack.support import CHANNEL, LUCIA, TOKEN, build, thread_reply
 from tests.channels.support import payload, rows
 from tests.conftest import started
 from tests.fakes.slack_api import FakeSlack
