@@ -227,8 +227,7 @@ def _conversation_actions(router: APIRouter, current: CurrentOperator, desk: Han
 async def conversation_view(
     handoff: Handoff, conversation_id: int, operator: OperatorState
 ) -> dict[str, Any]:
-    """One conversation as the console shows it: its state, the contact, the whole
-    history across channels, notes, routing decisions, transitions and its rating."""
+    """One conversation as the console shows it, with the contact's whole history."""
     async with handoff.database.read() as conn:
         found = await conversation_store.get(conn, conversation_id)
         if found is None:

@@ -138,16 +138,31 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 
 
 def _chunks(text: str) -> list[str]:
-    if len(text) <= _CHUNK:
+    """Pieces whose HTML-escaped form fits one Telegram message: escaping turns `&`,
+    `<` and `>` into entities up to five characters long, so the limit is measured
+    after it. A piece ends at a line break when one is in its second half."""
+    if _fitting(text) == len(text):
         return [text or " "]
     chunks: list[str] = []
     rest = text
     while rest:
-        cut = rest.rfind("\n", 0, _CHUNK) if len(rest) > _CHUNK else len(rest)
-        cut = cut if cut > _CHUNK // 2 else min(_CHUNK, len(rest))
+        cut = _fitting(rest)
+        newline = rest.rfind("\n", 0, cut)
+        if cut < len(rest) and newline > cut // 2:
+            cut = newline
         chunks.append(rest[:cut])
         rest = rest[cut:].lstrip("\n")
     return chunks
+
+
+def _fitting(text: str) -> int:
+    """The length of the longest start of `text` whose escaped form is ≤ _CHUNK."""
+    size = 0
+    for index, character in enumerate(text):
+        size += len(escape(character, quote=False))
+        if size > _CHUNK:
+            return index
+    return len(text)
 
 
 def _html(chunk: str, message: OutboundMessage, *, first: bool) -> str:

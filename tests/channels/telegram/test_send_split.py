@@ -67,3 +67,25 @@ async def test_a_long_operator_reply_is_split_in_order_under_the_limit(
     assert "\n".join(pieces) == long_reply  # in order, nothing lost or doubled
     assert all(len(piece) <= CUT for piece in pieces)
     assert all(len(part) <= TELEGRAM_LIMIT for part in parts)
+
+
+async def test_a_reply_dense_with_html_characters_stays_under_the_limit_once_escaped(
+    app: FastAPI, telegram_api: FakeTelegram
+) -> None:
+    # 3,400 characters of `<` and `&`: 15,300 once escaped for Telegram's HTML
+    # (`&lt;&amp;` is nine characters for two), so five pieces of at most 3,500.
+    dense = "<&" * 1700
+    async with started(app) as client:
+        person = payload("telegram/text")
+        person["message"] = person["message"] | {"text": "I want a person"}
+        await client.post("/webhooks/telegram", json=person, headers={SECRET_HEADER: SECRET})
+        await settle(app)
+        [conversation] = await rows(app, "SELECT id FROM conversations")
+        before = len(telegram_api.sent())
+        await operator_reply(app, client, conversation.id, dense)
+        await settle(app)
+    parts = [m["text"] for m in telegram_api.sent()[before:]]
+    parts = parts[1:] if "joined" in parts[0] else parts
+    assert len(parts) == 5  # the fake refuses over 4,096, as Telegram does
+    assert all(len(part) <= TELEGRAM_LIMIT for part in parts)
+    assert "".join(unescape(p.removeprefix(SIGNATURE)) for p in parts) == dense
