@@ -19,6 +19,7 @@ from typing import Any
 
 from relevo.bot import replies
 from relevo.bot.conversations import Change, Conversations
+from relevo.bot.intents import FALLBACK_INTENTS, HANDOFF_INTENT, OUT_OF_SCOPE_INTENT
 from relevo.bot.metrics import Metrics
 from relevo.bot.protocols import NLU, Bus, KnowledgeBase, Router
 from relevo.bot.serial import KeyedSerializer
@@ -38,8 +39,6 @@ from relevo.bot.types import (
 
 log = logging.getLogger("relevo.engine")
 
-FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
-HANDOFF_INTENT = "human_handoff"
 
 # A shopper asking for a human, in the languages shipped (the NLU's `human_handoff`
 # intent catches the rest). Matched on whole words, accents folded.
@@ -257,7 +256,7 @@ class Engine:
             answered = self._answer(intent.name, intent.confidence, locale, runners_up)
             if answered is not None:
                 return answered
-        if intent.name == "out_of_scope" or result.out_of_scope:
+        if intent.name == OUT_OF_SCOPE_INTENT or result.out_of_scope:
             return _Decision("handoff", reason="out of scope for the bot", locale=locale)
         options = self._clarify_options(ranking, locale)
         if len(options) >= 2:
