@@ -14,10 +14,10 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from relevo.bot import replies
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Change, Conversations
 from relevo.bot.intents import FALLBACK_INTENTS, HANDOFF_INTENT, OUT_OF_SCOPE_INTENT
 from relevo.bot.metrics import Metrics
@@ -92,7 +92,7 @@ class Engine:
         knowledge_base: KnowledgeBase | None = None,
         router: Router | None = None,
         settings: EngineSettings = EngineSettings(),
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._db = database
         self._metrics = metrics

@@ -24,13 +24,14 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Change, Conversations
 from relevo.bot.protocols import Bus
 from relevo.bot.store import contacts as contact_store
@@ -97,7 +98,7 @@ class Linker:
         bus: Bus,
         wake: Callable[[], None],
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._clock = clock
         # Every conversation the linker changes or message it sends goes through here.
@@ -105,6 +106,9 @@ class Linker:
         # (contact, channel, phone) recorded by this process: WhatsApp vouches for the
         # sender on every message, one write is enough.
         self._vouched: set[tuple[int, str, str]] = set()
+
+    def now(self) -> datetime:
+        return self._clock()
 
     # --- one-time code ----------------------------------------------------------------
 
@@ -273,7 +277,7 @@ def linking_router(database: Database, linker: Linker, bus: Bus,
             raise HTTPException(401, "missing visitor token: send Authorization: Bearer <token>")
         async with database.read() as conn:
             found = await contact_store.find_web_session(conn, token.strip(),
-                                                         now=datetime.now(UTC))
+                                                         now=linker.now())
         if found is None:
             raise HTTPException(401, "unknown or expired visitor token: start a new session")
         return found[0]

@@ -3,7 +3,6 @@ shared with the CLI: schedules and time zones are validated before anything is s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
@@ -64,7 +63,7 @@ def operator_admin_routes(router: APIRouter, handoff: Handoff) -> None:
             password_hash = await hash_password(body.password) if body.password else None
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
-        now = datetime.now(UTC)
+        now = handoff.now()
         try:
             async with handoff.database.write() as conn:
                 row, token = await operator_store.add(

@@ -11,9 +11,10 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from relevo.bot import replies
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Conversations
 from relevo.bot.protocols import NLU, Bus, KnowledgeBase
 from relevo.bot.store import operators as operator_store
@@ -38,7 +39,6 @@ from relevo.handoff.state import HandoffState
 
 log = logging.getLogger("relevo.handoff")
 
-Clock = Callable[[], datetime]
 _THANKS = re.compile(
     r"\b(thanks|thank you|thank u|thx|cheers|gracias|muchas gracias|mil gracias|merci|"
     r"grazie|obrigad[oa]|danke)\b"
@@ -58,7 +58,7 @@ class Handoff:
         settings: HandoffSettings,
         *,
         on_outbound: Callable[[], None],
-        clock: Clock = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         knowledge_base: Callable[[], KnowledgeBase | None] = lambda: None,
         nlu: Callable[[], NLU | None] = lambda: None,
     ) -> None:

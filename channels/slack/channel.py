@@ -18,7 +18,7 @@ import json
 import logging
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -30,6 +30,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from relevo.bot.clock import utc_now
 from relevo.bot.protocols import Bus, OperatorDesk, PostDestination, Subscription
 from relevo.bot.store.db import Database
 from relevo.bot.worker import RoundWorker
@@ -69,7 +70,7 @@ class EventIdPruner(RoundWorker):
 
     async def work_round(self) -> int:
         async with self._db.write() as conn:
-            await slack_store.prune(conn, before=datetime.now(UTC) - KEEP_EVENT_IDS)
+            await slack_store.prune(conn, before=utc_now() - KEEP_EVENT_IDS)
         return 0
 
 
@@ -164,7 +165,7 @@ def events_router(bolt: AsyncApp, signing_secret: str, database: Database) -> AP
         if payload.get("type") == "event_callback":
             key = f"event:{payload['event_id']}"
             async with database.write() as conn:
-                fresh = await slack_store.first_time(conn, key, now=datetime.now(UTC))
+                fresh = await slack_store.first_time(conn, key, now=utc_now())
             if not fresh:
                 log.info("slack event %s seen before (retry %s): ignored", payload["event_id"],
                          request.headers.get("X-Slack-Retry-Num", "-"))

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.protocols import OperatorDesk
 from relevo.bot.store import messages as message_store
 from relevo.bot.store import outbox as outbox_store
@@ -46,8 +46,6 @@ from relevo.channels.slack.view import choose_channel, root_view
 
 log = logging.getLogger("relevo.channels.slack")
 
-Clock = Callable[[], datetime]
-
 
 class SlackPoster:
     """The outbox's `PostDestination` for Slack."""
@@ -61,7 +59,7 @@ class SlackPoster:
         client: AsyncWebClient,
         settings: SlackSettings,
         *,
-        clock: Clock = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         limiter: RateLimiter | None = None,
     ) -> None:
         self._db = database

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.protocols import OperatorDesk
 from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
@@ -41,7 +42,6 @@ from relevo.channels.slack.view import actor_operator
 log = logging.getLogger("relevo.channels.slack")
 
 DESTINATION = "slack"
-Clock = Callable[[], datetime]
 _Post = tuple[str, dict[str, Any]]  # kind, payload
 
 
@@ -65,7 +65,7 @@ class SlackSync:
     """The bus subscriber: turns events into Slack posts in the outbox."""
 
     def __init__(self, database: Database, desk: OperatorDesk, wake: Callable[[], None],
-                 clock: Clock = lambda: datetime.now(UTC)) -> None:
+                 clock: Clock = utc_now) -> None:
         self._db = database
         self._desk = desk
         self._wake = wake
