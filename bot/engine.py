@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,7 @@ from relevo.bot.store import messages as message_store
 from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
 from relevo.bot.store.messages import StoredMessage
+from relevo.bot.text import fold
 from relevo.bot.types import (
     Author,
     AuthorKind,
@@ -218,7 +218,7 @@ class Engine:
         context: dict[str, Any] | None,
     ) -> _Decision:
         told = message.locale  # the channel's word for the shopper's language, if any
-        folded = _fold(message.text)
+        folded = fold(message.text)
         if context and context.get("clarify"):
             chosen = _pick_option(folded, context["clarify"])
             if chosen is not None:
@@ -381,11 +381,6 @@ def _trusted_language(result: ParseResult | None, text: str) -> str | None:
     return result.locale
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def _pick_option(folded: str, options: Sequence[Sequence[str]]) -> str | None:
     """The option the shopper chose: its number, an ordinal, or its title."""
     words = re.findall(r"\w+", folded)
@@ -394,6 +389,6 @@ def _pick_option(folded: str, options: Sequence[Sequence[str]]) -> str | None:
         if index is not None and index < len(options):
             return options[index][0]
     for name, title in options:
-        if folded.strip() in (_fold(title).strip(), name):
+        if folded.strip() in (fold(title).strip(), name):
             return name
     return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -21,6 +20,7 @@ from relevo.bot.store import operators as operator_store
 from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
 from relevo.bot.store.messages import StoredMessage
+from relevo.bot.text import fold
 from relevo.bot.types import (
     ConversationState,
     Direction,
@@ -43,11 +43,6 @@ _THANKS = re.compile(
     r"\b(thanks|thank you|thank u|thx|cheers|gracias|muchas gracias|mil gracias|merci|"
     r"grazie|obrigad[oa]|danke)\b"
 )
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 class Handoff:
@@ -139,7 +134,7 @@ class Handoff:
     async def _thanks(
         self, message: StoredMessage, conversation: ConversationRow, now: datetime
     ) -> None:
-        if not _THANKS.search(_fold(message.text)):
+        if not _THANKS.search(fold(message.text)):
             return
         operator_id: int | None = None
         thanked_conversation = conversation.id

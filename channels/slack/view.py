@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from relevo.bot.protocols import OperatorDesk
 from relevo.bot.store import messages as message_store
 from relevo.bot.store.schema import contacts, identities
+from relevo.bot.text import language_of
 from relevo.bot.types import AuthorKind, Direction, HandoffSnapshot, Refused
 from relevo.channels.slack.blocks import RootView
 from relevo.channels.slack.config import SlackRoute, SlackSettings
@@ -109,9 +110,4 @@ def _matches(route: SlackRoute, kinds: set[str], skills: set[str], language: str
         return False
     if route.skills and not skills & {s.lower() for s in route.skills}:
         return False
-    return not route.languages or language in {_language(x) for x in route.languages}
-
-
-def _language(locale: str) -> str:
-    # TODO(issue 9, item 8): the core's one "language of a locale" once it exists.
-    return locale.replace("_", "-").split("-", 1)[0].lower()
+    return not route.languages or language in {language_of(x) for x in route.languages}
