@@ -23,11 +23,11 @@ from relevo.bot.inbox import OnVisitorMessage
 from relevo.bot.store import messages as message_store
 from relevo.bot.store.contacts import IdentityRef
 from relevo.bot.store.db import Database
-from relevo.bot.types import AuthorKind
+from relevo.bot.types import Author, AuthorKind
 from relevo.channels.web.config import WebchatSettings
 from relevo.channels.web.hub import WebChatHub
+from relevo.channels.web.messages import message_json, stored_message_json
 from relevo.channels.web.parse import BadMessage, NewMessage, NewSession, parse_message
-from relevo.channels.web.send import message_json
 from relevo.channels.web.verify import VisitorSessions, bearer_token
 
 
@@ -106,10 +106,10 @@ class WebChatRoutes:
         except BadMessage as exc:
             raise HTTPException(422, str(exc)) from None
         accepted = await self._on_message(message, identity=identity)
-        if not accepted.duplicate:
+        if not accepted.duplicate and accepted.created_at is not None:
             self._hub.push(
                 identity.external_user_id,
-                message_json(accepted.message_id, AuthorKind.SHOPPER, None, message.text,
+                message_json(accepted.message_id, Author(AuthorKind.SHOPPER), message.text,
                              accepted.created_at),
             )
         return {"conversation_id": accepted.conversation_id, "message_id": accepted.message_id}
@@ -121,7 +121,7 @@ class WebChatRoutes:
             found = await message_store.for_contact(
                 conn, identity.contact_id, after=after, limit=self._settings.poll_page_size
             )
-        return {"messages": [m.public() for m in found]}
+        return {"messages": [stored_message_json(m) for m in found]}
 
     async def socket(self, websocket: WebSocket, token: str | None = None) -> None:
         identity = await self._sessions.identity(token)
