@@ -46,6 +46,10 @@ class Catalog:
     def keys(self, language: str = FALLBACK_LANGUAGE) -> frozenset[str]:
         return frozenset(self._texts.get(language, {}))
 
+    def has(self, key: str) -> bool:
+        """Whether relevo knows `key` (every key has an English text)."""
+        return key in self._texts[FALLBACK_LANGUAGE]
+
     def text(self, key: str, locale: str | None, **values: object) -> str:
         """The text for `key` in the locale's language (English when it lacks one), with
         its `{placeholders}` filled from `values`. An unknown key is a bug: KeyError."""
