@@ -30,6 +30,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from relevo.bot.catalog import Catalog
 from relevo.bot.clock import utc_now
 from relevo.bot.protocols import Bus, OperatorDesk, PostDestination, Subscription
 from relevo.bot.store.db import Database
@@ -39,6 +40,7 @@ from relevo.channels.slack.config import SlackSettings
 from relevo.channels.slack.events import Jobs, SlackHandlers, SlackOperators
 from relevo.channels.slack.poster import SlackPoster
 from relevo.channels.slack.sync import SlackSync
+from relevo.channels.slack.texts import SlackTexts
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -84,6 +86,8 @@ class SlackRuntime:
     bus: Bus
     client: AsyncWebClient
     wake_outbox: Callable[[], None]  # posts were written: deliver them now
+    catalog: Catalog = field(default_factory=Catalog.load)  # the app's one, once wired
+    texts: SlackTexts = field(init=False)
     bolt: AsyncApp = field(init=False)
     poster: SlackPoster = field(init=False)
     sync: SlackSync = field(init=False)
@@ -95,8 +99,10 @@ class SlackRuntime:
 
     def __post_init__(self) -> None:
         secret = self.settings.signing_secret
-        self.poster = SlackPoster(self.database, self.desk, self.client, self.settings)
-        self.sync = SlackSync(self.database, self.desk, self.wake_outbox)
+        self.texts = SlackTexts(self.catalog, self.settings.locale)
+        self.poster = SlackPoster(self.database, self.desk, self.client, self.settings,
+                                  texts=self.texts)
+        self.sync = SlackSync(self.database, self.desk, self.wake_outbox, self.texts)
         self.operators = SlackOperators(self.database, self.desk, self.client)
         self.jobs = Jobs()
         self.pruner = EventIdPruner(self.database)
@@ -107,7 +113,7 @@ class SlackRuntime:
                              process_before_response=True,
                              logger=logging.getLogger("relevo.channels.slack.bolt"))
         SlackHandlers(self.database, self.desk, self.client, self.settings, self.operators,
-                      self.jobs).register(self.bolt)
+                      self.jobs, self.texts).register(self.bolt)
 
     def router(self) -> APIRouter:
         secret = self.settings.signing_secret

@@ -14,11 +14,12 @@ from relevo.bot.text import language_of
 from relevo.bot.types import AuthorKind, Direction, HandoffSnapshot, Refused
 from relevo.channels.slack.blocks import RootView
 from relevo.channels.slack.config import SlackRoute, SlackSettings
+from relevo.channels.slack.texts import SlackTexts
 
-_AUTHOR = {AuthorKind.BOT: "Bot", AuthorKind.SYSTEM: "relevo"}
+_AUTHOR = {AuthorKind.BOT: "bot", AuthorKind.SYSTEM: "system"}  # keys of slack.*
 
 
-async def contact_name(conn: AsyncConnection, contact_id: int) -> str:
+async def contact_name(conn: AsyncConnection, contact_id: int, say: SlackTexts) -> str:
     row = (
         await conn.execute(sa.select(contacts.c.display_name).where(contacts.c.id == contact_id))
     ).first()
@@ -32,7 +33,7 @@ async def contact_name(conn: AsyncConnection, contact_id: int) -> str:
             .limit(1)
         )
     ).scalar_one_or_none()
-    return str(named) if named else f"Shopper {contact_id}"
+    return str(named) if named else say("shopper_number", contact=contact_id)
 
 
 def actor_operator(actor: str) -> int | None:
@@ -48,6 +49,7 @@ async def root_view(
     *,
     transcript_messages: int,
     transcript_until: int | None,
+    say: SlackTexts,
 ) -> RootView | None:
     snapshot = await desk.snapshot(conversation_id)
     if isinstance(snapshot, Refused):
@@ -60,7 +62,7 @@ async def root_view(
         operator = desk.label(snapshot.last_actor_operator_id)
     return RootView(
         conversation_id=conversation_id,
-        contact=await contact_name(conn, snapshot.contact_id),
+        contact=await contact_name(conn, snapshot.contact_id, say),
         channel=snapshot.channel,
         locale=snapshot.locale,
         reason=snapshot.handoff_reason,
@@ -70,12 +72,13 @@ async def root_view(
         position=snapshot.position,
         offered_to=desk.label(snapshot.offered_to),
         operator=operator,
-        transcript=await transcript(conn, conversation_id, transcript_messages, transcript_until),
+        transcript=await transcript(conn, conversation_id, transcript_messages, transcript_until,
+                                    say),
     )
 
 
 async def transcript(
-    conn: AsyncConnection, conversation_id: int, count: int, until: int | None
+    conn: AsyncConnection, conversation_id: int, count: int, until: int | None, say: SlackTexts
 ) -> tuple[tuple[str, str], ...]:
     """The last `count` messages up to message `until` (what the bot saw before the
     thread existed; later messages are in the thread)."""
@@ -87,9 +90,9 @@ async def transcript(
     lines: list[tuple[str, str]] = []
     for message in history[-count:]:
         if message.direction == Direction.INBOUND:
-            label = message.author.name or "Shopper"
+            label = message.author.name or say("shopper")
         else:
-            label = message.author.name or _AUTHOR.get(message.author.kind, "relevo")
+            label = message.author.name or say(_AUTHOR.get(message.author.kind, "system"))
         lines.append((label, message.text))
     return tuple(lines)
 
