@@ -121,9 +121,12 @@ def add_inbound(
     web_hub: WebChatHub,
     telegram: TelegramSender | None,
     whatsapp: WhatsAppSender | None,
+    catalog: Catalog,
 ) -> None:
     """Every channel's inbound side, handing messages to `inbox.accept`."""
-    assembly.routers.append(webchat_router(database, inbox.accept, web_hub, settings.webchat))
+    assembly.routers.append(
+        webchat_router(database, inbox.accept, web_hub, settings.webchat, catalog)
+    )
     if telegram is not None:
         _telegram_inbound(assembly, settings, inbox, linker, telegram)
     if whatsapp is not None:
@@ -179,10 +182,10 @@ def _whatsapp_inbound(
 
 def slack_parts(
     settings: Settings, database: Database, desk: OperatorDesk, bus: InProcessBus,
-    outbox: OutboxWorker,
+    outbox: OutboxWorker, catalog: Catalog,
 ) -> SlackRuntime | None:
     """Slack, when `RELEVO_SLACK__BOT_TOKEN` and `RELEVO_SLACK__SIGNING_SECRET` are set."""
     if not enabled(settings.slack):
         return None
     return SlackRuntime(settings.slack, database, desk, bus, make_client(settings.slack),
-                        outbox.wake)
+                        outbox.wake, catalog)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from relevo.app.cli_support import ConfigOption, fail, run_with_database, settings_from
+from relevo.bot.clock import utc_now
 from relevo.bot.store.db import Database
 from relevo.bot.types import OperatorKind
 
@@ -53,7 +53,7 @@ def operators_add(
                 languages=_split(languages) or ["en"],
                 skills=_split(skills),
                 max_concurrent=max_concurrent,
-                now=datetime.now(UTC),
+                now=utc_now(),
             )
         return token
 

@@ -107,7 +107,7 @@ def build(
         nlu=lambda: models.current.nlu,
     )
     desk = HandoffDesk(handoff)
-    linker = Linker(database, bus, outbox.wake)
+    linker = Linker(database, bus, outbox.wake, catalog)
     if telegram is not None:
         add_telegram_welcome(assembly, conversations, catalog)
     engine = Engine(
@@ -118,8 +118,9 @@ def build(
         settings=EngineSettings(default_locale=settings.default_locale),
     )
     inbox = Inbox(database, bus, metrics, on_accepted=engine.submit)
-    slack = slack_parts(settings, database, desk, bus, outbox)
-    add_inbound(assembly, settings, database, inbox, linker, web_hub, telegram, whatsapp)
+    slack = slack_parts(settings, database, desk, bus, outbox, catalog)
+    add_inbound(assembly, settings, database, inbox, linker, web_hub, telegram, whatsapp,
+                catalog)
     _operators(assembly, handoff, desk, slack)
     assembly.routers.append(
         linking_router(database, linker, bus, outbox.wake)

@@ -46,6 +46,17 @@ class Catalog:
     def keys(self, language: str = FALLBACK_LANGUAGE) -> frozenset[str]:
         return frozenset(self._texts.get(language, {}))
 
+    def section(self, prefix: str, locale: str | None) -> dict[str, str]:
+        """Every `prefix.*` text in the locale's language, by its name after the prefix
+        (English where the language lacks one): e.g. the widget's labels."""
+        start = prefix + "."
+        return {key[len(start):]: self.text(key, locale)
+                for key in sorted(self._texts[FALLBACK_LANGUAGE]) if key.startswith(start)}
+
+    def has(self, key: str) -> bool:
+        """Whether relevo knows `key` (every key has an English text)."""
+        return key in self._texts[FALLBACK_LANGUAGE]
+
     def text(self, key: str, locale: str | None, **values: object) -> str:
         """The text for `key` in the locale's language (English when it lacks one), with
         its `{placeholders}` filled from `values`. An unknown key is a bug: KeyError."""

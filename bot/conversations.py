@@ -23,12 +23,13 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.protocols import Bus
 from relevo.bot.store import contacts as contact_store
 from relevo.bot.store import conversations as conversation_store
@@ -50,8 +51,6 @@ from relevo.bot.types import (
 
 log = logging.getLogger("relevo.conversations")
 
-Clock = Callable[[], datetime]
-
 _EVENTS: dict[ConversationState, type[ConversationStateChanged]] = {
     ConversationState.QUEUED: ConversationQueued,
     ConversationState.ASSIGNED: ConversationAssigned,
@@ -60,10 +59,6 @@ _EVENTS: dict[ConversationState, type[ConversationStateChanged]] = {
 }
 _REASON_MAX = 200  # conversations.handoff_reason: the event keeps the whole reason
 _SYSTEM = Author(AuthorKind.SYSTEM)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +201,7 @@ class Conversations:
         bus: Bus | None,
         *,
         wake: Callable[[], None],
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self._db = database
         self._bus = bus

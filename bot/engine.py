@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from relevo.bot import replies
 from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Change, Conversations
+from relevo.bot.intents import FALLBACK_INTENTS, HANDOFF_INTENT, OUT_OF_SCOPE_INTENT
 from relevo.bot.metrics import Metrics
 from relevo.bot.models import LiveModels
 from relevo.bot.protocols import KnowledgeBase, Router
@@ -28,6 +28,7 @@ from relevo.bot.store import messages as message_store
 from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
 from relevo.bot.store.messages import StoredMessage
+from relevo.bot.text import fold
 from relevo.bot.types import (
     Author,
     AuthorKind,
@@ -39,8 +40,6 @@ from relevo.bot.types import (
 
 log = logging.getLogger("relevo.engine")
 
-FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
-HANDOFF_INTENT = "human_handoff"
 
 # A shopper asking for a human, in the languages shipped (the NLU's `human_handoff`
 # intent catches the rest). Matched on whole words, accents folded.
@@ -210,7 +209,7 @@ class Engine:
         context: dict[str, Any] | None,
     ) -> _Decision:
         told = message.locale  # the channel's word for the shopper's language, if any
-        folded = _fold(message.text)
+        folded = fold(message.text)
         if context and context.get("clarify"):
             chosen = _pick_option(folded, context["clarify"])
             if chosen is not None:
@@ -249,7 +248,7 @@ class Engine:
             answered = self._answer(intent.name, intent.confidence, locale, runners_up)
             if answered is not None:
                 return answered
-        if intent.name == "out_of_scope" or result.out_of_scope:
+        if intent.name == OUT_OF_SCOPE_INTENT or result.out_of_scope:
             return _Decision("handoff", reason="out of scope for the bot", locale=locale)
         options = self._clarify_options(ranking, locale)
         if len(options) >= 2:
@@ -374,11 +373,6 @@ def _trusted_language(result: ParseResult | None, text: str) -> str | None:
     return result.locale
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def _pick_option(folded: str, options: Sequence[Sequence[str]]) -> str | None:
     """The option the shopper chose: its number, an ordinal, or its title."""
     words = re.findall(r"\w+", folded)
@@ -387,6 +381,6 @@ def _pick_option(folded: str, options: Sequence[Sequence[str]]) -> str | None:
         if index is not None and index < len(options):
             return options[index][0]
     for name, title in options:
-        if folded.strip() in (_fold(title).strip(), name):
+        if folded.strip() in (fold(title).strip(), name):
             return name
     return None

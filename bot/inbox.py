@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.metrics import Metrics
 from relevo.bot.protocols import Bus
 from relevo.bot.store import contacts as contact_store
@@ -109,7 +110,7 @@ class Inbox:
         metrics: Metrics,
         *,
         on_accepted: OnAccepted | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._db = database
         self._bus = bus

@@ -24,13 +24,15 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relevo.bot.catalog import Catalog
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Change, Conversations
 from relevo.bot.protocols import Bus
 from relevo.bot.store import contacts as contact_store
@@ -53,41 +55,9 @@ _LINK = re.compile(r"^\s*(?:link|vincular|enlazar)\s+(?P<phone>\+?[0-9][0-9 ().-
                    re.IGNORECASE)
 _CODE = re.compile(r"^\s*(?P<code>[0-9]{6})\s*$")
 
-TEXTS = {
-    "asked": {
-        "en": "If {phone} is known to us on another channel, we have just sent a 6-digit code "
-        "there. Type it here within 10 minutes to link your conversations.",
-        "es": "Si conocemos el {phone} en otro canal, acabamos de enviar allí un código de 6 "
-        "cifras. Escríbelo aquí en los próximos 10 minutos para unir tus conversaciones.",
-    },
-    "code": {
-        "en": "Your code to link your chat on {channel}: {code}. It expires in 10 minutes. "
-        "If you did not ask for it, ignore this message.",
-        "es": "Tu código para unir tu chat de {channel}: {code}. Caduca en 10 minutos. "
-        "Si no lo has pedido, ignora este mensaje.",
-    },
-    "linked": {
-        "en": "Done: your conversations are linked, and our team sees your whole history.",
-        "es": "Listo: tus conversaciones están unidas y el equipo ve todo tu historial.",
-    },
-    "wrong": {
-        "en": "That code is not right or has expired. Write \"link\" and your number to get "
-        "a new one.",
-        "es": "Ese código no es correcto o ha caducado. Escribe \"vincular\" y tu número para "
-        "recibir otro.",
-    },
-}
-CHANNEL_NAMES = {"web": "the web chat", "telegram": "Telegram", "whatsapp": "WhatsApp"}
-
-
 def normalise_phone(value: str) -> str | None:
     digits = re.sub(r"[\s().-]", "", value).removeprefix("+")
     return "+" + digits if re.fullmatch(r"[1-9][0-9]{6,14}", digits) else None
-
-
-def _say(key: str, locale: str | None, **values: str) -> str:
-    variants = TEXTS[key]
-    return variants.get((locale or "en")[:2], variants["en"]).format(**values)
 
 
 class Linker:
@@ -96,15 +66,27 @@ class Linker:
         database: Database,
         bus: Bus,
         wake: Callable[[], None],
+        catalog: Catalog,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._clock = clock
+        self._catalog = catalog
         # Every conversation the linker changes or message it sends goes through here.
         self.conversations = Conversations(database, bus, wake=wake, clock=clock)
         # (contact, channel, phone) recorded by this process: WhatsApp vouches for the
         # sender on every message, one write is enough.
         self._vouched: set[tuple[int, str, str]] = set()
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def _say(self, key: str, locale: str | None, **values: str) -> str:
+        return self._catalog.text(f"linking.{key}", locale, **values)
+
+    def _channel_name(self, channel: str, locale: str | None) -> str:
+        key = f"linking.channel_{channel}"
+        return self._catalog.text(key, locale) if self._catalog.has(key) else channel
 
     # --- one-time code ----------------------------------------------------------------
 
@@ -132,7 +114,8 @@ class Linker:
         await change.tell_shopper(
             conversation_id=conversation_id, contact_id=target.contact_id,
             channel=target.channel, recipient=target.recipient,
-            text=_say("code", locale, channel=CHANNEL_NAMES.get(channel, channel), code=code),
+            text=self._say("code", locale, channel=self._channel_name(channel, locale),
+                           code=code),
             locale=locale,
             meta={"template_purpose": "link_code", "template_variables": {"code": code}},
         )
@@ -227,13 +210,13 @@ class Linker:
                 if phone is not None:
                     await self.request_code(change, identity_id, message.contact_id,
                                             message.channel, phone, locale)
-                reply = _say("asked", locale, phone=phone or asked.group("phone").strip())
+                reply = self._say("asked", locale, phone=phone or asked.group("phone").strip())
             else:
                 survivor = await self.confirm_code(
                     change, identity_id, message.contact_id, message.channel,
                     typed.group("code") if typed else "",
                 )
-                reply = _say("linked" if survivor else "wrong", locale)
+                reply = self._say("linked" if survivor else "wrong", locale)
             await self._reply(change, message, reply, locale)
         return True
 
@@ -273,7 +256,7 @@ def linking_router(database: Database, linker: Linker, bus: Bus,
             raise HTTPException(401, "missing visitor token: send Authorization: Bearer <token>")
         async with database.read() as conn:
             found = await contact_store.find_web_session(conn, token.strip(),
-                                                         now=datetime.now(UTC))
+                                                         now=linker.now())
         if found is None:
             raise HTTPException(401, "unknown or expired visitor token: start a new session")
         return found[0]

@@ -18,11 +18,12 @@ import asyncio
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.config import OutboxSettings
 from relevo.bot.metrics import Metrics
 from relevo.bot.protocols import Bus, Channel, PostDestination
@@ -41,12 +42,6 @@ from relevo.bot.worker import RoundWorker
 
 log = logging.getLogger("relevo.outbox")
 
-Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
 
 class OutboxWorker(RoundWorker):
     name = "relevo-outbox"
@@ -59,7 +54,7 @@ class OutboxWorker(RoundWorker):
         metrics: Metrics,
         settings: OutboxSettings,
         *,
-        clock: Clock = utcnow,
+        clock: Clock = utc_now,
         rng: random.Random | None = None,
         destinations: Mapping[str, PostDestination] | None = None,
     ) -> None:

@@ -9,11 +9,11 @@ HTTP status and one readable reason, and changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from relevo.bot import replies
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Change, Conversations
 from relevo.bot.store import conversations as conversation_store
 from relevo.bot.store import operators as operator_store
@@ -61,7 +61,7 @@ class Actions:
         state: HandoffState,
         router: HandoffRouter,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._db = database
         self._conversations = conversations

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relevo.bot.intents import FALLBACK_INTENTS
 from relevo.bot.protocols import KnowledgeBase
 from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.types import AuthorKind
@@ -23,7 +24,6 @@ from relevo.handoff.rules import Facts
 log = logging.getLogger("relevo.handoff.router")
 
 IGNORED_TOPICS = frozenset({"handoff", "smalltalk"})
-FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 
 
 async def gather_facts(

@@ -15,6 +15,7 @@ from typing import Any
 
 from relevo.bot import replies
 from relevo.bot.store.operators import OperatorRow
+from relevo.bot.text import language_of as language_of  # re-exported for handoff's users
 from relevo.bot.types import OperatorKind
 from relevo.bot.types import Presence as Presence  # re-exported while callers move to bot.types
 from relevo.handoff.config import Pool
@@ -24,12 +25,6 @@ NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 _PRESENCES = frozenset(p.value for p in Presence)
-
-
-def language_of(locale: str | None) -> str | None:
-    if not locale:
-        return None
-    return locale.replace("_", "-").split("-", 1)[0].lower() or None
 
 
 def kind_label(kind: OperatorKind, locale: str | None) -> str:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from relevo.bot import replies
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Conversations
 from relevo.bot.protocols import KnowledgeBase
 from relevo.bot.store import conversations as conversation_store
@@ -35,8 +36,6 @@ from relevo.handoff.rules import Facts, Hit, Outcome, RuleTable, pool_to_json
 from relevo.handoff.state import HandoffState
 
 log = logging.getLogger("relevo.handoff.router")
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +57,7 @@ class HandoffRouter:
         settings: HandoffSettings,
         state: HandoffState,
         *,
-        clock: Clock = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         knowledge_base: Callable[[], KnowledgeBase | None] = lambda: None,
     ) -> None:
         self._db = database

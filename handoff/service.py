@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from relevo.bot import replies
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Conversations
 from relevo.bot.protocols import NLU, Bus, KnowledgeBase
 from relevo.bot.store import operators as operator_store
 from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
 from relevo.bot.store.messages import StoredMessage
+from relevo.bot.text import fold
 from relevo.bot.types import (
     ConversationState,
     Direction,
@@ -38,16 +39,10 @@ from relevo.handoff.state import HandoffState
 
 log = logging.getLogger("relevo.handoff")
 
-Clock = Callable[[], datetime]
 _THANKS = re.compile(
     r"\b(thanks|thank you|thank u|thx|cheers|gracias|muchas gracias|mil gracias|merci|"
     r"grazie|obrigad[oa]|danke)\b"
 )
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 class Handoff:
@@ -58,7 +53,7 @@ class Handoff:
         settings: HandoffSettings,
         *,
         on_outbound: Callable[[], None],
-        clock: Clock = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
         knowledge_base: Callable[[], KnowledgeBase | None] = lambda: None,
         nlu: Callable[[], NLU | None] = lambda: None,
     ) -> None:
@@ -139,7 +134,7 @@ class Handoff:
     async def _thanks(
         self, message: StoredMessage, conversation: ConversationRow, now: datetime
     ) -> None:
-        if not _THANKS.search(_fold(message.text)):
+        if not _THANKS.search(fold(message.text)):
             return
         operator_id: int | None = None
         thanked_conversation = conversation.id

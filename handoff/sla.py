@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Conversations
 from relevo.bot.store import operators as operator_store
 from relevo.bot.store.db import Database
@@ -41,7 +41,7 @@ class SlaTimers:
         state: HandoffState,
         router: HandoffRouter,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._db = database
         self._conversations = conversations

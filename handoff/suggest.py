@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from relevo.bot.intents import FALLBACK_INTENTS, HANDOFF_INTENT
 from relevo.bot.store import messages as message_store
 from relevo.bot.types import AuthorKind
 from relevo.handoff.service import Handoff
 
-FALLBACK_INTENTS = frozenset({"nlu_fallback", "out_of_scope", "human_handoff"})
+# Nothing the knowledge base could answer.
+NOT_ANSWERABLE = FALLBACK_INTENTS | {HANDOFF_INTENT}
 
 
 async def suggestions(
@@ -31,7 +33,7 @@ async def suggestions(
     ranking = parsed.intent_ranking or (parsed.intent,)
     found: list[dict[str, Any]] = []
     for prediction in ranking:
-        if prediction.name in FALLBACK_INTENTS:
+        if prediction.name in NOT_ANSWERABLE:
             continue
         answer = kb.answer(prediction.name, locale)
         if answer is None:

@@ -6,10 +6,10 @@ transfer note; the in-memory indexes follow once the transaction is committed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from relevo.bot.clock import Clock
 from relevo.bot.conversations import Change, Conversations
 from relevo.bot.store import operators as operator_store
 from relevo.bot.types import ConversationState
@@ -30,7 +30,7 @@ class Transfers:
         conversations: Conversations,
         state: HandoffState,
         router: HandoffRouter,
-        clock: Callable[[], datetime],
+        clock: Clock,
     ) -> None:
         self._conversations = conversations
         self._state = state

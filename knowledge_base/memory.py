@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from relevo.bot.text import language_of
 from relevo.knowledge_base.articles import Article
 
 FALLBACK_LOCALE = "en"
@@ -14,7 +15,7 @@ def _pick(texts: Mapping[str, str], locale: str) -> str | None:
     else the first locale alphabetically, so a shopper always gets some answer."""
     if not texts:
         return None
-    base = locale.replace("_", "-").split("-", 1)[0].lower()
+    base = language_of(locale) or locale
     for candidate in (locale, base, FALLBACK_LOCALE):
         if candidate in texts:
             return texts[candidate]

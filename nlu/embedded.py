@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from relevo.bot.intents import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT
 from relevo.bot.types import IntentPrediction, ParseResult, TrainingExample
 from relevo.nlu.background import background_sentences, background_weights, unclaimed
 from relevo.nlu.calibration import (
@@ -31,8 +32,6 @@ from relevo.nlu.text import MAX_CHARS, extract_entities, tokens
 
 logger = logging.getLogger(__name__)
 
-FALLBACK_INTENT = "nlu_fallback"
-OUT_OF_SCOPE_INTENT = "out_of_scope"
 RANKING_LENGTH = 10  # Rasa's default LABEL_RANKING_LENGTH
 _ENTITY_SCAN_CHARS = 4 * MAX_CHARS
 

@@ -12,10 +12,10 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
+from relevo.bot.intents import FALLBACK_INTENT, FALLBACK_INTENTS
+from relevo.bot.intents import OUT_OF_SCOPE_INTENT as OOS
 from relevo.bot.types import ParseResult, TrainingExample
 
-FALLBACK_OUTCOMES = frozenset({"nlu_fallback", "out_of_scope"})
-OOS = "out_of_scope"
 ProgressHook = Callable[[int, int], None]
 
 
@@ -58,10 +58,10 @@ def score(
 ) -> EvalReport:
     in_scope = [(t, p) for t, p in zip(truths, predictions, strict=True) if t != OOS]
     oos_truth = [p for t, p in zip(truths, predictions, strict=True) if t == OOS]
-    fallbacks = [t for t, p in zip(truths, predictions, strict=True) if p in FALLBACK_OUTCOMES]
+    fallbacks = [t for t, p in zip(truths, predictions, strict=True) if p in FALLBACK_INTENTS]
     accuracy = sum(t == p for t, p in in_scope) / len(in_scope) if in_scope else 0.0
     oos_recall = (
-        sum(p in FALLBACK_OUTCOMES for p in oos_truth) / len(oos_truth) if oos_truth else None
+        sum(p in FALLBACK_INTENTS for p in oos_truth) / len(oos_truth) if oos_truth else None
     )
     oos_precision = (
         sum(t == OOS for t in fallbacks) / len(fallbacks) if fallbacks and oos_truth else None
@@ -69,7 +69,7 @@ def score(
     per_intent = _per_intent(in_scope)
     macro = sum(s.f1 for s in per_intent) / len(per_intent) if per_intent else 0.0
     confusions = Counter(
-        (t, p if p not in FALLBACK_OUTCOMES else "nlu_fallback") for t, p in in_scope if t != p
+        (t, p if p not in FALLBACK_INTENTS else FALLBACK_INTENT) for t, p in in_scope if t != p
     )
     ordered = sorted(latencies_ms)
     return EvalReport(

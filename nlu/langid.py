@@ -11,6 +11,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+from relevo.bot.text import language_of
 from relevo.bot.types import TrainingExample
 from relevo.nlu.text import tokens
 
@@ -68,10 +69,10 @@ class LanguageDetector:
                 counts[locale][word] += _BUILTIN_WEIGHT
         tagged: Counter[str] = Counter()
         for example in examples:
-            if example.locale:
-                locale = example.locale.split("-")[0].split("_")[0].lower()
-                counts[locale].update(tokens(example.text))
-                tagged[locale] += 1
+            language = language_of(example.locale)
+            if language:
+                counts[language].update(tokens(example.text))
+                tagged[language] += 1
         default = tagged.most_common(1)[0][0] if tagged else "en"
         return cls(dict(counts), default)
 

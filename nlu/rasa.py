@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from relevo.bot.intents import FALLBACK_INTENT
 from relevo.bot.metrics import Metrics
 from relevo.bot.protocols import NLU
 from relevo.bot.types import Entity, IntentPrediction, ParseResult, TrainingExample
@@ -23,7 +24,6 @@ from relevo.nlu.config import RasaSettings
 logger = logging.getLogger(__name__)
 
 FAILURE_METRIC = "relevo_nlu_backend_failures_total"
-FALLBACK_INTENT = "nlu_fallback"
 
 
 class RasaNLU:

@@ -38,19 +38,6 @@ class StoredMessage:
     meta: dict[str, Any] | None = None
     delivery_error: str | None = None
 
-    def public(self) -> dict[str, Any]:
-        """The shape shoppers' clients see (ARCHITECTURE.md: web chat contract)."""
-        shown: dict[str, Any] = {
-            "id": self.id,
-            "author": {"kind": self.author.kind.value, "name": self.author.name},
-            "text": self.text,
-            "created_at": self.created_at.isoformat(),
-        }
-        if self.meta and self.meta.get("quick_replies"):
-            # Optional: the choices the bot offered, for clients that show buttons.
-            shown["quick_replies"] = self.meta["quick_replies"]
-        return shown
-
 
 _COLUMNS = (
     messages.c.id,

@@ -1,5 +1,6 @@
 """What relevo shows in Slack: Block Kit for root messages and the transfer dialog, the
-lines posted in threads, and every sentence an operator reads. Pure functions.
+lines posted in threads, the slash command's answers. Pure functions; the words come
+from the catalog through `SlackTexts`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from relevo.bot.types import Attachment
+from relevo.channels.slack.texts import SlackTexts
 
 ACTION_CLAIM = "relevo_claim"
 ACTION_TRANSFER = "relevo_transfer"
@@ -24,27 +26,6 @@ TRANSFER_NOTE = "note"
 
 _SECTION_LIMIT = 2900  # Slack's limit is 3000 characters per text object
 _LINE_LIMIT = 300
-
-# Everything an operator may read, in one place.
-NOT_AN_OPERATOR = (
-    "You are not a relevo operator, so nothing was sent to the shopper. Ask an admin to "
-    "add you (`relevo operators add --email <your Slack e-mail>`) or to link your Slack "
-    "account (`relevo operators link-slack OPERATOR {user}`)."
-)
-UNKNOWN_CONVERSATION = "This thread is not a relevo conversation any more."
-NOT_SENT = "Not sent to the shopper: {reason}."
-NOT_DONE = "{action} refused: {reason}."
-NOTE_SAVED = "Private note saved (the shopper does not see it)."
-EMPTY_NOTE = "Write the note after `{prefix}`."
-TRANSFER_NEEDS_ONE = "Pick an operator or a pool (one of them)."
-COMMAND_HELP = (
-    "`{command} on` — you are online and get conversations\n"
-    "`{command} off` — offline, no new conversations\n"
-    "`{command} away` — away for a while\n"
-    "`{command} status` — your presence and conversations\n"
-    "`{command} queue` — who is waiting"
-)
-
 
 def escape(text: str) -> str:
     """Slack mrkdwn: &, < and > are the only characters to escape."""
@@ -73,35 +54,34 @@ class RootView:
     transcript: tuple[tuple[str, str], ...] = ()  # (author label, text)
 
 
-def _state_line(view: RootView) -> str:
+def _state_line(view: RootView, say: SlackTexts) -> str:
     if view.state == "queued":
         if view.offered_to:
-            return f":large_orange_circle: Waiting · offered to *{escape(view.offered_to)}*"
-        where = f" (position {view.position})" if view.position else ""
-        return f":large_yellow_circle: Waiting in the queue{where}"
+            return say("line_offered", name=escape(view.offered_to))
+        where = say("line_position", position=view.position) if view.position else ""
+        return say("line_queued", where=where)
     if view.state == "assigned":
-        return f":large_green_circle: Claimed by *{escape(view.operator or 'an operator')}*"
+        return say("line_assigned", name=escape(view.operator or say("an_operator")))
+    by = say("line_by", name=escape(view.operator)) if view.operator else ""
     if view.state == "resolved":
-        by = f" by *{escape(view.operator)}*" if view.operator else ""
-        return f":white_check_mark: Resolved{by}"
-    by = f" by *{escape(view.operator)}*" if view.operator else ""
-    return f":robot_face: Returned to the bot{by}"
+        return say("line_resolved", by=by)
+    return say("line_returned", by=by)
 
 
-def root_message(view: RootView) -> tuple[str, list[dict[str, Any]]]:
+def root_message(view: RootView, say: SlackTexts) -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, blocks) of a conversation's root message."""
     language = view.locale or "?"
     title = f"#{view.conversation_id} · {view.contact}"
     fields = [
-        _field("Contact", escape(view.contact)),
-        _field("Channel", f"{escape(view.channel)} · {escape(language)}"),
-        _field("Reason", escape(view.reason or "asked for a person")),
-        _field("State", _state_line(view)),
+        _field(say("field_contact"), escape(view.contact)),
+        _field(say("field_channel"), f"{escape(view.channel)} · {escape(language)}"),
+        _field(say("field_reason"), escape(view.reason or say("no_reason"))),
+        _field(say("field_state"), _state_line(view, say)),
     ]
     if view.topic:
-        fields.append(_field("Topic", escape(view.topic)))
+        fields.append(_field(say("field_topic"), escape(view.topic)))
     if view.priority:
-        fields.append(_field("Priority", str(view.priority)))
+        fields.append(_field(say("field_priority"), str(view.priority)))
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _cut(title, 150)}},
         {"type": "section", "fields": fields},
@@ -113,14 +93,15 @@ def root_message(view: RootView) -> tuple[str, list[dict[str, Any]]]:
         ]
         blocks.append({"type": "section",
                        "text": {"type": "mrkdwn", "text": _cut("\n".join(lines), _SECTION_LIMIT)}})
-    buttons = _buttons(view)
+    buttons = _buttons(view, say)
     if buttons:
         blocks.append({"type": "actions", "block_id": f"relevo_{view.conversation_id}",
                        "elements": buttons})
     else:
         blocks.append({"type": "context",
-                       "elements": [{"type": "mrkdwn", "text": _state_line(view)}]})
-    text = f"Conversation #{view.conversation_id} with {view.contact}: {view.state}"
+                       "elements": [{"type": "mrkdwn", "text": _state_line(view, say)}]})
+    text = say("root_text", conversation=view.conversation_id, contact=view.contact,
+               state=say(f"state_{view.state}"))
     return text, blocks
 
 
@@ -128,19 +109,26 @@ def _field(label: str, value: str) -> dict[str, str]:
     return {"type": "mrkdwn", "text": f"*{label}*\n{_cut(value, 1900)}"}
 
 
-def _buttons(view: RootView) -> list[dict[str, Any]]:
+def action_name(action_id: str, say: SlackTexts) -> str:
+    """A button's label, as a refusal names the action."""
+    key = {ACTION_CLAIM: "action_claim", ACTION_TRANSFER: "action_transfer",
+           ACTION_RETURN: "action_return", ACTION_RESOLVE: "action_resolve"}
+    return say(key.get(action_id, "action_unknown"))
+
+
+def _buttons(view: RootView, say: SlackTexts) -> list[dict[str, Any]]:
     value = str(view.conversation_id)
     if view.state == "queued":
         return [
-            _button("Claim", ACTION_CLAIM, value, style="primary"),
-            _button("Return to bot", ACTION_RETURN, value),
-            _button("Resolve", ACTION_RESOLVE, value),
+            _button(action_name(ACTION_CLAIM, say), ACTION_CLAIM, value, style="primary"),
+            _button(action_name(ACTION_RETURN, say), ACTION_RETURN, value),
+            _button(action_name(ACTION_RESOLVE, say), ACTION_RESOLVE, value),
         ]
     if view.state == "assigned":
         return [
-            _button("Transfer", ACTION_TRANSFER, value),
-            _button("Return to bot", ACTION_RETURN, value),
-            _button("Resolve", ACTION_RESOLVE, value, style="danger"),
+            _button(action_name(ACTION_TRANSFER, say), ACTION_TRANSFER, value),
+            _button(action_name(ACTION_RETURN, say), ACTION_RETURN, value),
+            _button(action_name(ACTION_RESOLVE, say), ACTION_RESOLVE, value, style="danger"),
         ]
     return []
 
@@ -167,14 +155,15 @@ def shopper_line(name: str, text: str, attachments: Sequence[Attachment]) -> str
     return _cut("\n".join(parts), 3900)
 
 
-def operator_line(author: str, text: str, surface: str) -> str:
+def operator_line(author: str, text: str, surface: str, say: SlackTexts) -> str:
     """An operator's reply made elsewhere (the console), as the thread shows it."""
-    return _cut(f"*{escape(author)}* ({surface}) → shopper: {escape(text)}", 3900)
+    return _cut(say("operator_line", author=escape(author), surface=surface, text=escape(text)),
+                3900)
 
 
-def note_line(author: str, kind: str, text: str) -> str:
+def note_line(author: str, kind: str, text: str, say: SlackTexts) -> str:
     icon = ":twisted_rightwards_arrows:" if kind == "transfer" else ":memo:"
-    return _cut(f"{icon} *{escape(author)}* (private note): {escape(text)}", 3900)
+    return _cut(say("note_line", icon=icon, author=escape(author), text=escape(text)), 3900)
 
 
 def event_line(text: str) -> str:
@@ -201,17 +190,20 @@ def transfer_modal(
     *,
     channel: str,
     thread_ts: str,
+    say: SlackTexts,
 ) -> dict[str, Any]:
     metadata = json.dumps({"conversation_id": conversation_id, "channel": channel,
                            "thread_ts": thread_ts})
     blocks: list[dict[str, Any]] = []
     if operators:
-        blocks.append(_select(TRANSFER_OPERATOR, "To an operator", "Pick an operator",
+        blocks.append(_select(TRANSFER_OPERATOR, say("transfer_to_operator"),
+                              say("transfer_pick_operator"),
                               [(str(i), label) for i, label in operators]))
-    blocks.append(_select(TRANSFER_POOL, "…or to a pool", "Pick a pool", list(pools)))
+    blocks.append(_select(TRANSFER_POOL, say("transfer_to_pool"), say("transfer_pick_pool"),
+                          list(pools)))
     blocks.append({
         "type": "input", "block_id": TRANSFER_NOTE, "optional": True,
-        "label": {"type": "plain_text", "text": "Note for the next operator"},
+        "label": {"type": "plain_text", "text": say("transfer_note")},
         "element": {"type": "plain_text_input", "action_id": TRANSFER_NOTE, "multiline": True,
                     "max_length": 2000},
     })
@@ -219,9 +211,10 @@ def transfer_modal(
         "type": "modal",
         "callback_id": TRANSFER_VIEW,
         "private_metadata": metadata,
-        "title": {"type": "plain_text", "text": f"Transfer #{conversation_id}"[:24]},
-        "submit": {"type": "plain_text", "text": "Transfer"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text",
+                  "text": say("transfer_title", conversation=conversation_id)[:24]},
+        "submit": {"type": "plain_text", "text": say("transfer_submit")},
+        "close": {"type": "plain_text", "text": say("transfer_cancel")},
         "blocks": blocks,
     }
 
@@ -276,26 +269,28 @@ def parse_transfer(view: dict[str, Any]) -> TransferRequest:
 
 
 def status_text(name: str, presence: str, load: int, maximum: int,
-                assigned: Sequence[int], offered: Sequence[int]) -> str:
-    mine = ", ".join(f"#{c}" for c in assigned) or "none"
-    lines = [f"*{escape(name)}* — {presence}, {load}/{maximum} conversations",
-             f"Yours: {mine}"]
+                assigned: Sequence[int], offered: Sequence[int], say: SlackTexts) -> str:
+    mine = ", ".join(f"#{c}" for c in assigned) or say("none")
+    lines = [say("status", name=escape(name), presence=say(f"presence_{presence}"), load=load,
+                 maximum=maximum),
+             say("status_yours", conversations=mine)]
     if offered:
-        lines.append("Offered to you: " + ", ".join(f"#{c}" for c in offered))
+        lines.append(say("status_offered", conversations=", ".join(f"#{c}" for c in offered)))
     return "\n".join(lines)
 
 
-def queue_text(entries: Sequence[tuple[int, int, str, str | None]]) -> str:
+def queue_text(entries: Sequence[tuple[int, int, str, str | None]], say: SlackTexts) -> str:
     """(conversation id, priority, waiting for, offered to) of every queued one."""
     if not entries:
-        return "Nobody is waiting. :tada:"
-    lines = [f"*{len(entries)} waiting:*"]
+        return say("queue_empty")
+    lines = [say("queue_header", count=len(entries))]
     for conversation_id, priority, waiting, offered in entries[:30]:
-        extra = f", offered to {escape(offered)}" if offered else ""
-        prio = f", priority {priority}" if priority else ""
-        lines.append(f"• #{conversation_id} — waiting {waiting}{prio}{extra}")
+        extra = say("queue_offered", name=escape(offered)) if offered else ""
+        prio = say("queue_priority", priority=priority) if priority else ""
+        lines.append(say("queue_line", conversation=conversation_id, waiting=waiting,
+                         priority=prio, offered=extra))
     if len(entries) > 30:
-        lines.append(f"…and {len(entries) - 30} more")
+        lines.append(say("queue_more", count=len(entries) - 30))
     return "\n".join(lines)
 
 

@@ -18,7 +18,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -30,6 +30,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from relevo.bot.catalog import Catalog
+from relevo.bot.clock import utc_now
 from relevo.bot.protocols import Bus, OperatorDesk, Subscription
 from relevo.bot.store.db import Database
 from relevo.bot.worker import RoundWorker
@@ -38,6 +40,7 @@ from relevo.channels.slack.config import SlackSettings
 from relevo.channels.slack.events import Jobs, SlackHandlers, SlackOperators
 from relevo.channels.slack.poster import SlackPoster
 from relevo.channels.slack.sync import SlackSync
+from relevo.channels.slack.texts import SlackTexts
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -69,7 +72,7 @@ class EventIdPruner(RoundWorker):
 
     async def work_round(self) -> int:
         async with self._db.write() as conn:
-            await slack_store.prune(conn, before=datetime.now(UTC) - KEEP_EVENT_IDS)
+            await slack_store.prune(conn, before=utc_now() - KEEP_EVENT_IDS)
         return 0
 
 
@@ -83,6 +86,8 @@ class SlackRuntime:
     bus: Bus
     client: AsyncWebClient
     wake_outbox: Callable[[], None]  # posts were written: deliver them now
+    catalog: Catalog
+    texts: SlackTexts = field(init=False)
     bolt: AsyncApp = field(init=False)
     poster: SlackPoster = field(init=False)
     sync: SlackSync = field(init=False)
@@ -94,8 +99,10 @@ class SlackRuntime:
 
     def __post_init__(self) -> None:
         secret = self.settings.signing_secret
-        self.poster = SlackPoster(self.database, self.desk, self.client, self.settings)
-        self.sync = SlackSync(self.database, self.desk, self.wake_outbox)
+        self.texts = SlackTexts(self.catalog, self.settings.locale)
+        self.poster = SlackPoster(self.database, self.desk, self.client, self.settings,
+                                  texts=self.texts)
+        self.sync = SlackSync(self.database, self.desk, self.wake_outbox, self.texts)
         self.operators = SlackOperators(self.database, self.desk, self.client)
         self.jobs = Jobs()
         self.pruner = EventIdPruner(self.database)
@@ -106,7 +113,7 @@ class SlackRuntime:
                              process_before_response=True,
                              logger=logging.getLogger("relevo.channels.slack.bolt"))
         SlackHandlers(self.database, self.desk, self.client, self.settings, self.operators,
-                      self.jobs).register(self.bolt)
+                      self.jobs, self.texts).register(self.bolt)
 
     def router(self) -> APIRouter:
         secret = self.settings.signing_secret
@@ -164,7 +171,7 @@ def events_router(bolt: AsyncApp, signing_secret: str, database: Database) -> AP
         if payload.get("type") == "event_callback":
             key = f"event:{payload['event_id']}"
             async with database.write() as conn:
-                fresh = await slack_store.first_time(conn, key, now=datetime.now(UTC))
+                fresh = await slack_store.first_time(conn, key, now=utc_now())
             if not fresh:
                 log.info("slack event %s seen before (retry %s): ignored", payload["event_id"],
                          request.headers.get("X-Slack-Retry-Num", "-"))

@@ -32,6 +32,7 @@ class SlackSettings(Section):
     transcript_messages: int = Field(8, ge=0, le=50)
     messages_per_second: float = Field(1.0, gt=0)
     command: str = Field("/relevo", pattern=r"^/[a-z0-9_-]{1,31}$")
+    locale: str = Field("en", min_length=2)
 
     @field_validator("mode")
     @classmethod

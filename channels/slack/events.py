@@ -32,17 +32,12 @@ from relevo.bot.types import (
 from relevo.channels.slack import blocks as ui
 from relevo.channels.slack import store as slack_store
 from relevo.channels.slack.config import SlackSettings
+from relevo.channels.slack.texts import SlackTexts
 
 log = logging.getLogger("relevo.channels.slack")
 
 # Message events that are people writing (anything else is an edit, a join, a bot…).
 _HUMAN_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
-_ACTION_NAMES = {
-    ui.ACTION_CLAIM: "Claim",
-    ui.ACTION_RETURN: "Return to bot",
-    ui.ACTION_RESOLVE: "Resolve",
-    ui.ACTION_TRANSFER: "Transfer",
-}
 _PRESENCE = {"on": Presence.ONLINE, "online": Presence.ONLINE, "off": Presence.OFFLINE,
              "offline": Presence.OFFLINE, "away": Presence.AWAY}
 
@@ -120,7 +115,9 @@ class SlackHandlers:
         settings: SlackSettings,
         operators: SlackOperators,
         jobs: Jobs,
+        texts: SlackTexts,
     ) -> None:
+        self._say = texts
         self._db = database
         self._desk = desk
         self._client = client
@@ -165,7 +162,8 @@ class SlackHandlers:
             await ack()
             return
         if (request.operator_id is None) == (request.pool_kind is None):
-            await ack(response_action="errors", errors={ui.TRANSFER_POOL: ui.TRANSFER_NEEDS_ONE})
+            await ack(response_action="errors",
+                      errors={ui.TRANSFER_POOL: self._say("transfer_needs_one")})
             return
         await ack()
         self._jobs.spawn(self.transfer(body["user"]["id"], request), "transfer")
@@ -188,7 +186,7 @@ class SlackHandlers:
             return  # a thread relevo did not start
         operator = await self._operators.operator_for(user)
         if operator is None:
-            await self._ephemeral(channel, user, ui.NOT_AN_OPERATOR.format(user=user), thread_ts)
+            await self._ephemeral(channel, user, self._say("not_an_operator", user=user), thread_ts)
             return
         await self._desk.seen(operator.id)
         text = ui.plain(str(event.get("text") or ""))
@@ -198,18 +196,18 @@ class SlackHandlers:
         if text.startswith(prefix):
             body = text[len(prefix):].strip()
             if not body:
-                await self._ephemeral(channel, user, ui.EMPTY_NOTE.format(prefix=prefix),
+                await self._ephemeral(channel, user, self._say("empty_note", prefix=prefix),
                                       thread_ts)
                 return
             done = await self._desk.note(operator.id, conversation_id, body, origin)
         elif not text:
-            await self._ephemeral(channel, user, ui.NOT_SENT.format(
-                reason="only text is relayed (files stay in Slack)"), thread_ts)
+            await self._ephemeral(channel, user, self._say(
+                "not_sent", reason=self._say("only_text")), thread_ts)
             return
         else:
             done = await self._desk.reply(operator.id, conversation_id, text, origin)
         if isinstance(done, Refused):
-            await self._ephemeral(channel, user, ui.NOT_SENT.format(reason=done.reason),
+            await self._ephemeral(channel, user, self._say("not_sent", reason=done.reason),
                                   thread_ts)
 
     async def button(self, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -223,7 +221,7 @@ class SlackHandlers:
             return
         operator = await self._operators.operator_for(user)
         if operator is None:
-            await self._ephemeral(channel, user, ui.NOT_AN_OPERATOR.format(user=user), thread_ts)
+            await self._ephemeral(channel, user, self._say("not_an_operator", user=user), thread_ts)
             return
         await self._desk.seen(operator.id)
         done: object = None
@@ -236,9 +234,9 @@ class SlackHandlers:
         elif action_id == ui.ACTION_TRANSFER:
             done = await self._open_transfer(operator, conversation_id, body, channel, thread_ts)
         if isinstance(done, Refused):
-            name = _ACTION_NAMES.get(action_id, "That")
-            await self._ephemeral(channel, user, ui.NOT_DONE.format(action=name,
-                                                                    reason=done.reason), thread_ts)
+            name = ui.action_name(action_id, self._say)
+            await self._ephemeral(channel, user, self._say("not_done", action=name,
+                                                           reason=done.reason), thread_ts)
 
     async def _open_transfer(
         self, operator: OperatorRef, conversation_id: int, body: dict[str, Any],
@@ -248,32 +246,31 @@ class SlackHandlers:
         if isinstance(snapshot, Refused) or snapshot.state != ConversationState.ASSIGNED or \
                 snapshot.assigned_operator_id != operator.id:
             state = "gone" if isinstance(snapshot, Refused) else snapshot.state.value
-            return Refused(RefusalKind.FORBIDDEN,
-                           f"conversation {conversation_id} is not assigned to you ({state}): "
-                           "claim it before you transfer it")
+            return Refused(RefusalKind.FORBIDDEN, self._say(
+                "transfer_not_yours", conversation=conversation_id, state=state))
         others = sorted(
             (o for o in await self._desk.operators()
              if o.id != operator.id and o.presence != Presence.OFFLINE),
             key=lambda o: o.name.casefold(),
         )
-        choices = [(o.id, f"{o.name} · {o.kind.value} ({o.presence.value}, "
-                          f"{o.load}/{o.max_concurrent})") for o in others]
-        pools = [(k.value, f"{k.value} operators") for k in OperatorKind]
+        choices = [(o.id, self._say("transfer_choice", name=o.name, kind=o.kind.value,
+                                    presence=self._say(f"presence_{o.presence.value}"),
+                                    load=o.load, maximum=o.max_concurrent)) for o in others]
+        pools = [(k.value, self._say("pool", kind=k.value)) for k in OperatorKind]
         view = ui.transfer_modal(conversation_id, choices, pools, channel=channel,
-                                 thread_ts=thread_ts)
+                                 thread_ts=thread_ts, say=self._say)
         try:
             await self._client.views_open(trigger_id=body["trigger_id"], view=view)
         except (SlackApiError, KeyError) as exc:
             log.warning("views.open failed: %s", exc)
-            return Refused(RefusalKind.CONFLICT,
-                           "Slack did not open the transfer dialog, try again")
+            return Refused(RefusalKind.CONFLICT, self._say("transfer_dialog_failed"))
         return None
 
     async def transfer(self, user: str, request: ui.TransferRequest) -> None:
         operator = await self._operators.operator_for(user)
         channel, thread_ts = request.channel or "", request.thread_ts
         if operator is None:
-            await self._ephemeral(channel, user, ui.NOT_AN_OPERATOR.format(user=user), thread_ts)
+            await self._ephemeral(channel, user, self._say("not_an_operator", user=user), thread_ts)
             return
         done: object
         pool = None
@@ -281,22 +278,23 @@ class SlackHandlers:
             if request.pool_kind is not None:
                 pool = PoolRef(kinds=(OperatorKind(request.pool_kind),))
         except ValueError:
-            done = Refused(RefusalKind.INVALID, f"unknown pool {request.pool_kind}")
+            done = Refused(RefusalKind.INVALID, self._say("unknown_pool", pool=request.pool_kind))
         else:
             done = await self._desk.transfer(
                 operator.id, request.conversation_id, to_operator_id=request.operator_id,
                 pool=pool, note=request.note,
             )
         if isinstance(done, Refused):
-            await self._ephemeral(channel, user, ui.NOT_DONE.format(action="Transfer",
-                                                                    reason=done.reason), thread_ts)
+            name = ui.action_name(ui.ACTION_TRANSFER, self._say)
+            await self._ephemeral(channel, user, self._say("not_done", action=name,
+                                                           reason=done.reason), thread_ts)
 
     async def command(self, command: dict[str, Any], respond: Callable[..., Awaitable[Any]]
                       ) -> None:
         user = str(command.get("user_id") or "")
         operator = await self._operators.operator_for(user)
         if operator is None:
-            await respond(text=ui.NOT_AN_OPERATOR.format(user=user), response_type="ephemeral")
+            await respond(text=self._say("not_an_operator", user=user), response_type="ephemeral")
             return
         await self._desk.seen(operator.id)
         word = (str(command.get("text") or "").strip().split() or ["help"])[0].lower()
@@ -306,11 +304,11 @@ class SlackHandlers:
                 operator = changed if isinstance(changed, OperatorRef) else operator
             text = ui.status_text(operator.name, operator.presence.value, operator.load,
                                   operator.max_concurrent, sorted(operator.assigned),
-                                  sorted(operator.offered))
+                                  sorted(operator.offered), self._say)
         elif word == "queue":
-            text = ui.queue_text(await self._queue())
+            text = ui.queue_text(await self._queue(), self._say)
         else:
-            text = ui.COMMAND_HELP.format(command=self._settings.command)
+            text = self._say("command_help", command=self._settings.command)
         await respond(text=text, response_type="ephemeral")
 
     async def _queue(self) -> list[tuple[int, int, str, str | None]]:
@@ -318,7 +316,8 @@ class SlackHandlers:
         rows = []
         for line in await self._desk.queue():
             seconds = line.waiting_seconds
-            waiting = f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
+            waiting = (self._say("minutes", minutes=seconds // 60) if seconds >= 60
+                       else self._say("seconds", seconds=seconds))
             rows.append((line.conversation_id, line.priority, waiting,
                          names.get(line.offered_to or 0)))
         return rows

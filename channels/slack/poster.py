@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.protocols import OperatorDesk
 from relevo.bot.store import messages as message_store
 from relevo.bot.store import outbox as outbox_store
@@ -42,11 +42,10 @@ from relevo.channels.slack.blocks import (
 )
 from relevo.channels.slack.config import SlackSettings
 from relevo.channels.slack.sync import DESTINATION
+from relevo.channels.slack.texts import SlackTexts
 from relevo.channels.slack.view import choose_channel, root_view
 
 log = logging.getLogger("relevo.channels.slack")
-
-Clock = Callable[[], datetime]
 
 
 class SlackPoster:
@@ -61,9 +60,11 @@ class SlackPoster:
         client: AsyncWebClient,
         settings: SlackSettings,
         *,
-        clock: Clock = lambda: datetime.now(UTC),
+        texts: SlackTexts,
+        clock: Clock = utc_now,
         limiter: RateLimiter | None = None,
     ) -> None:
+        self._say = texts
         self._db = database
         self._desk = desk
         self._client = client
@@ -102,8 +103,9 @@ class SlackPoster:
                 if found is None or found[3]:
                     return None  # gone, or written in this thread already
                 operator_id, kind, text, _ = found
-                author = self._desk.label(operator_id) or f"operator {operator_id}"
-                return note_line(author, kind, text)
+                author = self._desk.label(operator_id) or self._say("operator_number",
+                                                                     operator=operator_id)
+                return note_line(author, kind, text, self._say)
             message = await message_store.get(conn, ref_id)
             if message is None:
                 return None
@@ -111,14 +113,15 @@ class SlackPoster:
             if post.kind in ("shopper", "bot") and shown is not None and message.id <= shown:
                 return None  # the root message's transcript has it
             if post.kind == "shopper" and message.direction == Direction.INBOUND:
-                return shopper_line(message.author.name or "Shopper", message.text,
+                return shopper_line(message.author.name or self._say("shopper"), message.text,
                                     message.attachments)
             if post.kind == "reply":
                 if await slack_store.message_written_here(conn, message.id):
                     return None  # the operator wrote it in this thread
-                return operator_line(message.author.name or "Operator", message.text, "console")
+                return operator_line(message.author.name or self._say("operator"), message.text,
+                                     self._say("surface_console"), self._say)
             if post.kind == "bot":
-                return f"*Bot* → shopper: {message.text}"
+                return self._say("bot_line", text=message.text)
         return None
 
     async def _post_root(self, conversation_id: int) -> None:
@@ -128,14 +131,14 @@ class SlackPoster:
         async with self._db.read() as conn:
             view = await root_view(conn, self._desk, conversation_id,
                                    transcript_messages=self._settings.transcript_messages,
-                                   transcript_until=None)
+                                   transcript_until=None, say=self._say)
             last_id = await slack_store.last_message_id(conn, conversation_id)
         if view is None or view.state not in ("queued", "assigned"):
             return  # back with the bot or closed before Slack heard of it
         channel = choose_channel(self._settings, snapshot)
         if channel is None:
             raise PermanentDeliveryError("slack.channel is not set and no route matched")
-        text, blocks = root_message(view)
+        text, blocks = root_message(view, self._say)
         response = await self._call(channel, self._client.chat_postMessage, channel=channel,
                                     text=text, blocks=blocks, unfurl_links=False)
         async with self._db.write() as conn:
@@ -148,10 +151,10 @@ class SlackPoster:
             until = await slack_store.transcript_end(conn, conversation_id)
             view = await root_view(conn, self._desk, conversation_id,
                                    transcript_messages=self._settings.transcript_messages,
-                                   transcript_until=until)
+                                   transcript_until=until, say=self._say)
         if view is None:
             return
-        text, blocks = root_message(view)
+        text, blocks = root_message(view, self._say)
         await self._call(thread.channel, self._client.chat_update, channel=thread.channel,
                          ts=thread.ts, text=text, blocks=blocks)
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.protocols import OperatorDesk
 from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
@@ -36,12 +37,12 @@ from relevo.bot.types import (
     QueueChanged,
 )
 from relevo.channels.slack import store as slack_store
+from relevo.channels.slack.texts import SlackTexts
 from relevo.channels.slack.view import actor_operator
 
 log = logging.getLogger("relevo.channels.slack")
 
 DESTINATION = "slack"
-Clock = Callable[[], datetime]
 _Post = tuple[str, dict[str, Any]]  # kind, payload
 
 
@@ -65,7 +66,8 @@ class SlackSync:
     """The bus subscriber: turns events into Slack posts in the outbox."""
 
     def __init__(self, database: Database, desk: OperatorDesk, wake: Callable[[], None],
-                 clock: Clock = lambda: datetime.now(UTC)) -> None:
+                 texts: SlackTexts, clock: Clock = utc_now) -> None:
+        self._say = texts
         self._db = database
         self._desk = desk
         self._wake = wake
@@ -92,7 +94,7 @@ class SlackSync:
         if not followed:
             return []
         if isinstance(event, ConversationQueued):
-            return [_notice(f"Queued again: {event.reason}"), _UPDATE]
+            return [_notice(self._say("queued_again", reason=event.reason)), _UPDATE]
         if isinstance(event, ConversationStateChanged):
             text = self._change_text(event)
             return [_notice(text), _UPDATE] if text else [_UPDATE]
@@ -107,22 +109,22 @@ class SlackSync:
         if isinstance(event, NoteAdded):
             return [_ref("note", event.note_id)]
         if isinstance(event, OperatorReminded):
-            who = self._desk.label(event.operator_id) or "the operator"
-            return [_notice(f"The shopper has waited {int(event.waiting_seconds)} s for "
-                            f"{who}'s reply.")]
+            who = self._desk.label(event.operator_id) or self._say("the_operator")
+            return [_notice(self._say("reminded", seconds=int(event.waiting_seconds),
+                                      operator=who))]
         return []
 
     def _change_text(self, event: ConversationStateChanged) -> str | None:
-        who = self._desk.label(actor_operator(event.actor))
+        say, who = self._say, self._desk.label(actor_operator(event.actor))
         if isinstance(event, ConversationAssigned):
-            target = self._desk.label(event.operator_id) or "an operator"
+            target = self._desk.label(event.operator_id) or say("an_operator")
             if event.from_state == event.to_state:
-                return f"{who or 'Someone'} transferred the conversation to {target}."
-            return f"{target} took the conversation."
+                return say("transferred", who=who or say("someone"), target=target)
+            return say("took", target=target)
         if isinstance(event, ConversationResolved):
-            return f"Resolved by {who}." if who else "Resolved."
+            return say("resolved_by", who=who) if who else say("resolved")
         if isinstance(event, ConversationReturnedToBot):
-            return f"Returned to the bot by {who}." if who else "Returned to the bot."
+            return say("returned_by", who=who) if who else say("returned")
         return None
 
     async def _followed(self, conn: AsyncConnection, conversation_id: int) -> bool:

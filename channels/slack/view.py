@@ -10,14 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from relevo.bot.protocols import OperatorDesk
 from relevo.bot.store import messages as message_store
 from relevo.bot.store.schema import contacts, identities
+from relevo.bot.text import language_of
 from relevo.bot.types import AuthorKind, Direction, HandoffSnapshot, Refused
 from relevo.channels.slack.blocks import RootView
 from relevo.channels.slack.config import SlackRoute, SlackSettings
+from relevo.channels.slack.texts import SlackTexts
 
-_AUTHOR = {AuthorKind.BOT: "Bot", AuthorKind.SYSTEM: "relevo"}
+_AUTHOR = {AuthorKind.BOT: "bot", AuthorKind.SYSTEM: "system"}  # keys of slack.*
 
 
-async def contact_name(conn: AsyncConnection, contact_id: int) -> str:
+async def contact_name(conn: AsyncConnection, contact_id: int, say: SlackTexts) -> str:
     row = (
         await conn.execute(sa.select(contacts.c.display_name).where(contacts.c.id == contact_id))
     ).first()
@@ -31,7 +33,7 @@ async def contact_name(conn: AsyncConnection, contact_id: int) -> str:
             .limit(1)
         )
     ).scalar_one_or_none()
-    return str(named) if named else f"Shopper {contact_id}"
+    return str(named) if named else say("shopper_number", contact=contact_id)
 
 
 def actor_operator(actor: str) -> int | None:
@@ -47,6 +49,7 @@ async def root_view(
     *,
     transcript_messages: int,
     transcript_until: int | None,
+    say: SlackTexts,
 ) -> RootView | None:
     snapshot = await desk.snapshot(conversation_id)
     if isinstance(snapshot, Refused):
@@ -59,7 +62,7 @@ async def root_view(
         operator = desk.label(snapshot.last_actor_operator_id)
     return RootView(
         conversation_id=conversation_id,
-        contact=await contact_name(conn, snapshot.contact_id),
+        contact=await contact_name(conn, snapshot.contact_id, say),
         channel=snapshot.channel,
         locale=snapshot.locale,
         reason=snapshot.handoff_reason,
@@ -69,12 +72,13 @@ async def root_view(
         position=snapshot.position,
         offered_to=desk.label(snapshot.offered_to),
         operator=operator,
-        transcript=await transcript(conn, conversation_id, transcript_messages, transcript_until),
+        transcript=await transcript(conn, conversation_id, transcript_messages, transcript_until,
+                                    say),
     )
 
 
 async def transcript(
-    conn: AsyncConnection, conversation_id: int, count: int, until: int | None
+    conn: AsyncConnection, conversation_id: int, count: int, until: int | None, say: SlackTexts
 ) -> tuple[tuple[str, str], ...]:
     """The last `count` messages up to message `until` (what the bot saw before the
     thread existed; later messages are in the thread)."""
@@ -86,9 +90,9 @@ async def transcript(
     lines: list[tuple[str, str]] = []
     for message in history[-count:]:
         if message.direction == Direction.INBOUND:
-            label = message.author.name or "Shopper"
+            label = message.author.name or say("shopper")
         else:
-            label = message.author.name or _AUTHOR.get(message.author.kind, "relevo")
+            label = message.author.name or say(_AUTHOR.get(message.author.kind, "system"))
         lines.append((label, message.text))
     return tuple(lines)
 
@@ -109,9 +113,4 @@ def _matches(route: SlackRoute, kinds: set[str], skills: set[str], language: str
         return False
     if route.skills and not skills & {s.lower() for s in route.skills}:
         return False
-    return not route.languages or language in {_language(x) for x in route.languages}
-
-
-def _language(locale: str) -> str:
-    # TODO(issue 9, item 8): the core's one "language of a locale" once it exists.
-    return locale.replace("_", "-").split("-", 1)[0].lower()
+    return not route.languages or language in {language_of(x) for x in route.languages}

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from relevo.bot.text import language_of
 from relevo.bot.types import Attachment, InboundMessage
 from relevo.channels.media import MediaPolicy, refusal_note
 
@@ -230,7 +231,7 @@ def _optional(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 def _locale(sender: Mapping[str, Any]) -> str | None:
     code = sender.get("language_code")
-    return code.split("-")[0].lower() if isinstance(code, str) and code else None
+    return language_of(code) if isinstance(code, str) else None
 
 
 def _name(sender: Mapping[str, Any]) -> str | None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from relevo.channels.web.config import WebchatSettings
 from relevo.channels.web.hub import WebChatHub
+from relevo.channels.web.messages import message_json, stored_message_json
 from relevo.channels.web.parse import NAME, BadMessage, NewMessage, NewSession, parse_message
 from relevo.channels.web.routes import WebChatRoutes, webchat_router
-from relevo.channels.web.send import WebChannel, message_json
+from relevo.channels.web.send import WebChannel
 from relevo.channels.web.verify import VisitorSessions, bearer_token
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "bearer_token",
     "message_json",
     "parse_message",
+    "stored_message_json",
     "webchat_router",
 ]

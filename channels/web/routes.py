@@ -10,6 +10,8 @@ messages. The widget is served at `/widget.js` and a demo shop page at `/`.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import uuid
 from datetime import timedelta
 from importlib import resources
@@ -19,15 +21,16 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocketDisconnect
 
+from relevo.bot.catalog import Catalog
 from relevo.bot.inbox import OnVisitorMessage
 from relevo.bot.store import messages as message_store
 from relevo.bot.store.contacts import IdentityRef
 from relevo.bot.store.db import Database
-from relevo.bot.types import AuthorKind
+from relevo.bot.types import Author, AuthorKind
 from relevo.channels.web.config import WebchatSettings
 from relevo.channels.web.hub import WebChatHub
+from relevo.channels.web.messages import message_json, stored_message_json
 from relevo.channels.web.parse import BadMessage, NewMessage, NewSession, parse_message
-from relevo.channels.web.send import message_json
 from relevo.channels.web.verify import VisitorSessions, bearer_token
 
 
@@ -39,7 +42,9 @@ class WebChatRoutes:
         hub: WebChatHub,
         database: Database,
         settings: WebchatSettings,
+        catalog: Catalog,
     ) -> None:
+        self._catalog = catalog  # the widget's labels
         self._on_message = on_message
         self._sessions = sessions
         self._hub = hub
@@ -51,7 +56,8 @@ class WebChatRoutes:
         router.add_api_route("/webchat/sessions", self.create_session, methods=["POST"],
                              status_code=201)
         router.add_api_websocket_route("/webchat/ws", self.socket)
-        widget_js, demo_page = _static("widget.js"), _static("index.html")
+        widget_js = widget_script(self._catalog)
+        demo_page = _static("index.html")
 
         # The visitor is a dependency, so a missing token is a 401 before the body is
         # even validated.
@@ -106,10 +112,10 @@ class WebChatRoutes:
         except BadMessage as exc:
             raise HTTPException(422, str(exc)) from None
         accepted = await self._on_message(message, identity=identity)
-        if not accepted.duplicate:
+        if not accepted.duplicate and accepted.created_at is not None:
             self._hub.push(
                 identity.external_user_id,
-                message_json(accepted.message_id, AuthorKind.SHOPPER, None, message.text,
+                message_json(accepted.message_id, Author(AuthorKind.SHOPPER), message.text,
                              accepted.created_at),
             )
         return {"conversation_id": accepted.conversation_id, "message_id": accepted.message_id}
@@ -121,7 +127,7 @@ class WebChatRoutes:
             found = await message_store.for_contact(
                 conn, identity.contact_id, after=after, limit=self._settings.poll_page_size
             )
-        return {"messages": [m.public() for m in found]}
+        return {"messages": [stored_message_json(m) for m in found]}
 
     async def socket(self, websocket: WebSocket, token: str | None = None) -> None:
         identity = await self._sessions.identity(token)
@@ -150,11 +156,29 @@ class WebChatRoutes:
 
 
 def webchat_router(
-    database: Database, on_message: OnVisitorMessage, hub: WebChatHub, settings: WebchatSettings
+    database: Database, on_message: OnVisitorMessage, hub: WebChatHub, settings: WebchatSettings,
+    catalog: Catalog,
 ) -> APIRouter:
     """The web chat's routes, built with their dependencies."""
     sessions = VisitorSessions(database, timedelta(seconds=settings.session_ttl_seconds))
-    return WebChatRoutes(on_message, sessions, hub, database, settings).router()
+    return WebChatRoutes(on_message, sessions, hub, database, settings,
+                         catalog if catalog is not None else Catalog.load()).router()
+
+
+_LABELS = re.compile(rb"/\*relevo:widget-strings\*/.*?/\*end\*/", re.DOTALL)
+
+
+def widget_script(catalog: Catalog) -> bytes:
+    """The widget with the catalog's `widget.*` texts of every language written in, so a
+    shop adds a language (or rewords a label) by adding a file, not by editing the JS."""
+    widget_js = _static("widget.js")
+    labels = {language: catalog.section("widget", language) for language in catalog.languages}
+    # ASCII-only JSON is a valid JS literal whatever the texts hold (\u2028 included).
+    literal = json.dumps(labels, ensure_ascii=True, sort_keys=True).encode("ascii")
+    rendered, count = _LABELS.subn(lambda _: literal, widget_js)
+    if count != 1:
+        raise RuntimeError("widget.js lost its /*relevo:widget-strings*/ marker")
+    return rendered
 
 
 async def _wait_for_close(websocket: WebSocket) -> None:

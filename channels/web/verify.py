@@ -8,9 +8,9 @@ saves a database read on every request.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.store import contacts as contact_store
 from relevo.bot.store.contacts import IdentityRef
 from relevo.bot.store.db import Database
@@ -52,7 +52,7 @@ class VisitorSessions:
         database: Database,
         ttl: timedelta,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._db = database
         self._ttl = ttl

@@ -4,8 +4,8 @@ table (`channel_opt_outs`), never questions for the bot. Sending checks them."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
 from relevo.bot.store.messages import StoredMessage
@@ -20,7 +20,7 @@ class OptOuts:
         opt_out_keywords: tuple[str, ...],
         opt_in_keywords: tuple[str, ...],
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._db = database
         self._opt_out = opt_out_keywords

@@ -13,14 +13,14 @@ one httpx client (`http`), never blocking the event loop, within WhatsApp's rule
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+from relevo.bot.clock import Clock, utc_now
 from relevo.bot.store.db import Database
 from relevo.bot.types import (
     AuthorKind,
@@ -79,7 +79,7 @@ class WhatsAppChannel:
         http: TwilioHttp,
         *,
         status_callback: str | None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         if settings.whatsapp_from is None:
             raise ValueError("twilio.whatsapp_from is required")

@@ -24,18 +24,9 @@
   const WS_FAILURES_BEFORE_POLLING = 2;
   const POLL_MS = 4000;
 
-  const STRINGS = {
-    en: { title: "Customer support", subtitle: "We usually reply in a few minutes",
-      open: "Open chat", close: "Close chat", send: "Send message", placeholder: "Write a message…",
-      input: "Message", intro: "Hi! How can we help you today?", bot: "Virtual assistant",
-      you: "You", sending: "Sending…", failed: "Not sent.", retry: "Retry", log: "Conversation",
-      unread: (n) => `${n} unread`, rejected: "The message was not accepted." },
-    es: { title: "Atención al cliente", subtitle: "Solemos responder en pocos minutos",
-      open: "Abrir chat", close: "Cerrar chat", send: "Enviar mensaje", placeholder: "Escribe un mensaje…",
-      input: "Mensaje", intro: "¡Hola! ¿En qué podemos ayudarte?", bot: "Asistente virtual",
-      you: "Tú", sending: "Enviando…", failed: "No enviado.", retry: "Reintentar", log: "Conversación",
-      unread: (n) => `${n} sin leer`, rejected: "El mensaje no se ha aceptado." },
-  };
+  // Language → label → text: the catalog's widget.* texts (bot/locales/<language>.yml),
+  // written in by the server when it serves this file. English is always there.
+  const STRINGS = /*relevo:widget-strings*/{ en: {} }/*end*/;
   const T = STRINGS[LOCALE] || STRINGS.en;
 
   // localStorage throws in some privacy modes and sandboxed iframes: the chat must still work.
@@ -396,7 +387,7 @@
     unread = n;
     badge.hidden = n === 0;
     badge.textContent = n > 9 ? "9+" : String(n);
-    launcher.setAttribute("aria-label", n ? T.open + " (" + T.unread(n) + ")" : T.open);
+    launcher.setAttribute("aria-label", n ? T.open + " (" + T.unread.replace("{count}", String(n)) + ")" : T.open);
   }
   function scrollToEnd(force) {
     // Do not yank the shopper down while they are reading older messages.

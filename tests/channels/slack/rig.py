@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from relevo.app.migrations import PACKAGE_MIGRATIONS
 from relevo.bot.bus import InProcessBus
+from relevo.bot.catalog import Catalog
 from relevo.bot.config import OutboxSettings
 from relevo.bot.metrics import Metrics
 from relevo.bot.outbox import OutboxWorker
@@ -79,7 +80,8 @@ async def slack_rig(database_url: str, fake: FakeSlack, **options: Any) -> Async
     destinations: dict[str, Any] = {}
     outbox = OutboxWorker(database, {}, bus, Metrics(), OutboxSettings(),
                           destinations=destinations)
-    runtime = SlackRuntime(settings, database, desk, bus, make_client(settings), outbox.wake)
+    runtime = SlackRuntime(settings, database, desk, bus, make_client(settings), outbox.wake,
+                           Catalog.load())
     destinations[runtime.poster.name] = runtime.poster
     app = FastAPI()
     app.include_router(runtime.router())

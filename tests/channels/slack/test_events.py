@@ -156,3 +156,25 @@ async def test_an_event_id_is_handled_once(database_url: str, slack_api: FakeSla
         await rig.settle()
     assert [a.status_code for a in answers] == [200, 200]
     assert len(rig.desk.called("reply")) == 1
+
+
+async def test_a_spanish_team_reads_slack_in_spanish(
+    database_url: str, slack_api: FakeSlack
+) -> None:
+    async with slack_rig(database_url, slack_api, locale="es") as rig:
+        lucia = rig.desk.add(operator(7, "Lucía", presence=Presence.OFFLINE), slack_user=LUCIA)
+        rig.desk.add(operator(8, "Pablo"))
+        rig.desk.waiting = [QueueLine(12, 2, 125, offered_to=8), QueueLine(13, 0, 9)]
+        rig.desk.refuse("claim", Refused(RefusalKind.CONFLICT, "ya la tiene Pablo"))
+        await slash(rig.client, slack_api, "queue")
+        await slash(rig.client, slack_api, "on")
+        await press(rig.client, ACTION_CLAIM, 5, ROOT_TS)
+        await rig.settle()
+    assert rig.desk.called("set_presence") == [(lucia.id, Presence.ONLINE)]
+    assert [r["text"] for r in slack_api.responses] == [
+        "*2 esperando:*\n• #12 — esperando 2 min, prioridad 2, ofrecida a Pablo\n"
+        "• #13 — esperando 9 s",
+        "*Lucía* — en línea, 0/3 conversaciones\nTuyas: ninguna",
+    ]
+    [told] = slack_api.sent("chat.postEphemeral")
+    assert told["text"] == "Atender: rechazado (ya la tiene Pablo)."

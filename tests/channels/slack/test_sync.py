@@ -156,3 +156,28 @@ async def test_several_pending_updates_of_a_root_are_sent_as_one(
         [root] = slack_api.roots()
     assert len(slack_api.sent("chat.update")) == 1
     assert "Waiting in the queue (position 1)" in shown(root)
+
+
+async def test_a_spanish_team_gets_the_root_message_and_thread_lines_in_spanish(
+    database_url: str, slack_api: FakeSlack
+) -> None:
+    async with slack_rig(database_url, slack_api, locale="es") as rig:
+        conversation_id = await rig.conversation()
+        rig.desk.snapshots[conversation_id] = snapshot(
+            conversation_id, 1, ConversationState.QUEUED, position=1)
+        await rig.bus.publish(QueueChanged(conversation_id=conversation_id, at=NOW, position=1))
+        await rig.settle()
+        rig.desk.add(operator(7, "Lucía", OperatorKind.EXPERT))
+        rig.desk.snapshots[conversation_id] = snapshot(
+            conversation_id, 1, ConversationState.ASSIGNED, assigned_operator_id=7)
+        await rig.bus.publish(ConversationAssigned(
+            conversation_id=conversation_id, at=NOW, from_state=ConversationState.QUEUED,
+            to_state=ConversationState.ASSIGNED, actor="operator:7", reason="claimed",
+            operator_id=7))
+        await rig.settle()
+        [root] = slack_api.roots()
+        lines = [m["text"] for m in slack_api.thread(CHANNEL, root["ts"])]
+    assert "*Contacto*" in shown(root) and "*Motivo*" in shown(root)
+    assert "Atendida por *Lucía · expert*" in shown(root)
+    assert root["text"] == f"Conversación #{conversation_id} con Cliente 1: asignada"
+    assert lines == ["_Lucía · expert ha tomado la conversación._"]

@@ -204,3 +204,26 @@ def test_quick_replies_are_buttons_and_a_tap_answers(
     assert page.locator(SHOPPER).all_text_contents() == ["charger?", "Fast charging"]
     assert page.locator(".relevo-choice").count() == 0  # the buttons went once used
     assert page_errors == []
+
+
+def test_a_spanish_visitor_sees_the_catalogs_spanish_labels(
+    browser: Any, server_url: str, page_errors: list[str]
+) -> None:
+    context = browser.new_context(locale="es-ES")
+    page = context.new_page()
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    try:
+        page.goto(server_url + "/")
+        page.get_by_role("button", name="Abrir chat").click()
+        box = page.get_by_role("textbox", name="Mensaje")
+        assert box.get_attribute("placeholder") == "Escribe un mensaje…"
+        assert page.get_by_role("button", name="Enviar mensaje").is_visible()
+        assert page.get_by_role("dialog", name="Atención al cliente").is_visible()
+        box.fill("Hola, ¿dónde está mi pedido?")
+        box.press("Enter")
+        # The server's own reply follows the same language.
+        page.locator(REPLIES, has_text="persona").first.wait_for(timeout=REPLY_TIMEOUT_MS)
+        page.get_by_role("button", name="Cerrar chat").click()
+    finally:
+        context.close()
+    assert page_errors == []

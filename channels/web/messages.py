@@ -1,0 +1,42 @@
+"""The web chat's message JSON, built in one place: what `GET /webchat/messages`
+returns and what the socket pushes are the same object (ARCHITECTURE.md's web chat
+contract), whether the message comes from storage, the outbox or the shopper's post."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from relevo.bot.store.messages import StoredMessage
+from relevo.bot.types import Author, QuickReply
+
+
+def message_json(
+    message_id: int,
+    author: Author,
+    text: str,
+    created_at: datetime,
+    quick_replies: Iterable[QuickReply] = (),
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "id": message_id,
+        "author": {"kind": author.kind.value, "name": author.name},
+        "text": text,
+        "created_at": created_at.isoformat(),
+    }
+    choices = [{"title": q.title, "payload": q.payload} for q in quick_replies]
+    if choices:
+        # Optional: the choices the bot offered, for clients that show buttons.
+        payload["quick_replies"] = choices
+    return payload
+
+
+def stored_message_json(message: StoredMessage) -> dict[str, Any]:
+    return message_json(message.id, message.author, message.text, message.created_at,
+                        _quick_replies(message.meta))
+
+
+def _quick_replies(meta: Mapping[str, Any] | None) -> tuple[QuickReply, ...]:
+    offered = (meta or {}).get("quick_replies") or ()
+    return tuple(QuickReply(q["title"], q["payload"]) for q in offered)
