@@ -86,8 +86,7 @@ def _operator_routes(router: APIRouter, handoff: Handoff, desk: HandoffDesk) -> 
     @router.get("/operators/me")
     async def me(operator: Me) -> dict[str, Any]:
         async with handoff.database.read() as conn:
-            standing = await points.standing(conn, handoff.settings.points, operator.id,
-                                             operator.points)
+            standing = await points.standing(conn, handoff.settings.points, operator.id)
         return {"operator": {**operator.public(), **standing,
                              "assigned": sorted(operator.assigned),
                              "offered": sorted(operator.offered)}}
