@@ -76,7 +76,8 @@ async def test_concurrent_routes_and_claims_in_other_processes_respect_capacity(
             # Bob is offline: nobody offers him anything, but he may claim; four
             # processes each think he has two free slots.
             claims = await asyncio.gather(*(
-                _claim(p, bob.id, cid) for p, cid in zip(others[:len(waiting)], waiting, strict=True)
+                _claim(p, bob.id, cid)
+                for p, cid in zip(others[:len(waiting)], waiting, strict=True)
             ), return_exceptions=True)
         async with service(app).database.read() as conn:
             offers = (await conn.execute(
