@@ -7,9 +7,8 @@ queue and the shopper is told their position and estimated wait, or, when nobody
 who could take it is online, an honest after-hours message. Every decision is a row
 in `routing_decisions` with the rules that hit and why.
 
-An offer takes a slot of the operator, arbitrated by the database (`handoff.capacity`:
-two processes never offer one free slot twice); the operator claims it, or the SLA
-timers offer it to someone else. The in-memory view follows only after the commit.
+An offer takes an operator's slot, arbitrated by the database (`handoff.capacity`); the
+operator claims it, or the SLA timers offer it to someone else.
 """
 
 from __future__ import annotations
@@ -41,8 +40,7 @@ from relevo.handoff.state import HandoffState
 log = logging.getLogger("relevo.handoff.router")
 
 Clock = Callable[[], datetime]
-# Operators the view thought free but storage found full (another process took the
-# slot) before the conversation waits in the queue instead; the drain catches up.
+# Operators the view thought free but storage found full, before it waits in the queue.
 _RESERVE_ATTEMPTS = 3
 
 
@@ -235,38 +233,9 @@ class HandoffRouter:
             kind, position, shopper_text, explanation = self._verdict(
                 entry, outcome, trigger, reserved, now, was_told=was_told
             )
-            decision_id = await store.insert_decision(
-                conn,
-                conversation_id=entry.conversation_id,
-                at=now,
-                trigger=trigger,
-                facts=facts.public(),
-                hits=[h.public() for h in outcome.hits],
-                pool=pool_to_json(entry.pools[0]) if entry.pools else None,
-                priority=entry.priority,
-                operator_id=chosen.id if chosen else None,
-                outcome=kind,
-                explanation=explanation[:1000],
-            )
-            await store.save_handoff(
-                conn, entry.conversation_id, now=now, create=first,
-                priority=entry.priority,
-                pools=[pool_to_json(p) for p in entry.pools],
-                stage=entry.stage,
-                topic=facts.topic,
-                intent=facts.intent,
-                handoff_count=handoff_count + 1,
-                queued_at=entry.queued_at,
-                offered_to=entry.offered_to,
-                offered_at=entry.offered_at,
-                offers=sorted(entry.offers),
-                assigned_at=None,
-                waiting_since=None,
-                reminded_at=None,
-                told_position=entry.told_position,
-                told_wait_seconds=entry.told_wait_seconds,
-                after_hours=entry.after_hours,
-                last_decision_id=decision_id,
+            decision_id = await self._store_decision(
+                conn, entry, facts, outcome, trigger, handoff_count, now, first=first,
+                operator_id=chosen.id if chosen else None, kind=kind, explanation=explanation,
             )
             if shopper_text is not None:
                 await change.tell_shopper(
@@ -286,6 +255,47 @@ class HandoffRouter:
             await self._state.follow_load(self._db, refused)
         return RouteResult(entry.conversation_id, kind, chosen.id if chosen else None,
                            position, decision_id)
+
+    async def _store_decision(
+        self, conn: AsyncConnection, entry: QueueEntry, facts: Facts, outcome: Outcome,
+        trigger: str, handoff_count: int, now: datetime, *, first: bool,
+        operator_id: int | None, kind: str, explanation: str,
+    ) -> int:
+        """The decision row, and the conversation's handoff row as the decision left it."""
+        decision_id = await store.insert_decision(
+            conn,
+            conversation_id=entry.conversation_id,
+            at=now,
+            trigger=trigger,
+            facts=facts.public(),
+            hits=[h.public() for h in outcome.hits],
+            pool=pool_to_json(entry.pools[0]) if entry.pools else None,
+            priority=entry.priority,
+            operator_id=operator_id,
+            outcome=kind,
+            explanation=explanation[:1000],
+        )
+        await store.save_handoff(
+            conn, entry.conversation_id, now=now, create=first,
+            priority=entry.priority,
+            pools=[pool_to_json(p) for p in entry.pools],
+            stage=entry.stage,
+            topic=facts.topic,
+            intent=facts.intent,
+            handoff_count=handoff_count + 1,
+            queued_at=entry.queued_at,
+            offered_to=entry.offered_to,
+            offered_at=entry.offered_at,
+            offers=sorted(entry.offers),
+            assigned_at=None,
+            waiting_since=None,
+            reminded_at=None,
+            told_position=entry.told_position,
+            told_wait_seconds=entry.told_wait_seconds,
+            after_hours=entry.after_hours,
+            last_decision_id=decision_id,
+        )
+        return decision_id
 
     # --- draining ------------------------------------------------------------------------
 

@@ -116,48 +116,21 @@ class HandoffState:
         self._reset()
         self.operators.replace_all(await operator_store.all_active(conn))
         for found in await store.open_handoffs(conn):
-            handoff, locale, channel = found.handoff, found.locale, found.channel
-            operator_id, contact_id = found.operator_id, found.contact_id
-            pools = tuple(pool_from_json(p) for p in handoff.pools) or (
+            pools = tuple(pool_from_json(p) for p in found.handoff.pools) or (
                 self.settings.widest_pool,
             )
             if found.state == "queued":
-                entry = QueueEntry(
-                    conversation_id=handoff.conversation_id,
-                    priority=handoff.priority,
-                    queued_at=handoff.queued_at or handoff.assigned_at or _epoch(),
-                    pools=pools,
-                    stage=min(handoff.stage, len(pools) - 1),
-                    language=language_of(locale),
-                    locale=locale,
-                    channel=channel,
-                    contact_id=contact_id,
-                    offers=set(handoff.offers or ()),
-                    after_hours=handoff.after_hours,
-                    told_position=handoff.told_position,
-                    told_wait_seconds=handoff.told_wait_seconds,
-                )
-                offered = self.operators.get(handoff.offered_to or 0)
+                entry = _queue_entry(found, pools)
+                offered = self.operators.get(found.handoff.offered_to or 0)
                 if offered is not None:
-                    entry.offered_to, entry.offered_at = offered.id, handoff.offered_at
+                    entry.offered_to, entry.offered_at = offered.id, found.handoff.offered_at
                     offered.offered.add(entry.conversation_id)
                 self.queue.add(entry)
-            elif operator_id is not None:
-                self.assignments[handoff.conversation_id] = Assignment(
-                    conversation_id=handoff.conversation_id,
-                    operator_id=operator_id,
-                    assigned_at=handoff.assigned_at or _epoch(),
-                    contact_id=contact_id,
-                    channel=channel,
-                    locale=locale,
-                    pools=pools,
-                    priority=handoff.priority,
-                    waiting_since=handoff.waiting_since,
-                    reminded_at=handoff.reminded_at,
-                )
-                operator = self.operators.get(operator_id)
+            elif found.operator_id is not None:
+                self.assignments[found.handoff.conversation_id] = _assignment(found, pools)
+                operator = self.operators.get(found.operator_id)
                 if operator is not None:
-                    operator.assigned.add(handoff.conversation_id)
+                    operator.assigned.add(found.handoff.conversation_id)
         # Assigned conversations not routed by us (older data): still count as load.
         assigned = await conn.execute(
             sa.select(conversations.c.id, conversations.c.assigned_operator_id).where(
@@ -183,5 +156,36 @@ class HandoffState:
         )
 
 
-def _epoch() -> datetime:
-    return NEVER
+def _queue_entry(found: store.OpenHandoff, pools: tuple[Pool, ...]) -> QueueEntry:
+    handoff = found.handoff
+    return QueueEntry(
+        conversation_id=handoff.conversation_id,
+        priority=handoff.priority,
+        queued_at=handoff.queued_at or handoff.assigned_at or NEVER,
+        pools=pools,
+        stage=min(handoff.stage, len(pools) - 1),
+        language=language_of(found.locale),
+        locale=found.locale,
+        channel=found.channel,
+        contact_id=found.contact_id,
+        offers=set(handoff.offers or ()),
+        after_hours=handoff.after_hours,
+        told_position=handoff.told_position,
+        told_wait_seconds=handoff.told_wait_seconds,
+    )
+
+
+def _assignment(found: store.OpenHandoff, pools: tuple[Pool, ...]) -> Assignment:
+    handoff = found.handoff
+    return Assignment(
+        conversation_id=handoff.conversation_id,
+        operator_id=found.operator_id or 0,
+        assigned_at=handoff.assigned_at or NEVER,
+        contact_id=found.contact_id,
+        channel=found.channel,
+        locale=found.locale,
+        pools=pools,
+        priority=handoff.priority,
+        waiting_since=handoff.waiting_since,
+        reminded_at=handoff.reminded_at,
+    )
