@@ -27,7 +27,7 @@ from relevo.bot.types import (
     IllegalTransition,
     Origin,
 )
-from relevo.handoff import csat, points, store
+from relevo.handoff import capacity, csat, points, store
 from relevo.handoff.config import HandoffSettings, Pool
 from relevo.handoff.events import NoteAdded, PresenceChanged, QueueChanged
 from relevo.handoff.holding import (
@@ -74,6 +74,7 @@ class Actions:
     # --- claim ---------------------------------------------------------------------------
 
     async def claim(self, operator: OperatorState, conversation_id: int) -> dict[str, Any]:
+        await self._state.ready(self._db)
         async with self._state.locks.hold(conversation_id):
             now = self._clock()
             async with self._db.read() as conn:
@@ -83,15 +84,16 @@ class Actions:
             if conversation.state != S.QUEUED:
                 raise self._not_claimable(conversation, operator)
             entry = self._state.queue.get(conversation_id)
-            offered_to_me = entry is not None and entry.offered_to == operator.id
-            if not offered_to_me and not operator.has_room:
-                raise ActionError(
-                    409, f"you already have {operator.load} conversations "
-                         f"(your maximum is {operator.max_concurrent})"
-                )
             freed: list[OperatorState] = []
             try:
                 async with self._conversations.change(now) as change:
+                    # The conversation offered to them keeps its slot: not counted.
+                    slots = await capacity.take(change.conn, operator.id, conversation_id)
+                    if slots is not None and not slots.free:
+                        raise ActionError(
+                            409, f"you already have {slots.load} conversations "
+                                 f"(your maximum is {slots.max_concurrent})"
+                        )
                     await change.transition(
                         conversation_id, S.ASSIGNED, actor=f"operator:{operator.id}",
                         reason="claimed", expected_from=S.QUEUED, operator_id=operator.id,
@@ -222,6 +224,7 @@ class Actions:
         note: str | None = None,
     ) -> dict[str, Any]:
         note_text = clean(note) if note and note.strip() else None
+        await self._state.ready(self._db)
         if to_operator_id is not None and pool is None:
             return await self._transfers.to_operator(operator, conversation_id, to_operator_id,
                                                      note_text)
@@ -232,6 +235,7 @@ class Actions:
     # --- return to bot, resolve ------------------------------------------------------------
 
     async def return_to_bot(self, operator: OperatorState, conversation_id: int) -> dict[str, Any]:
+        await self._state.ready(self._db)
         async with self._state.locks.hold(conversation_id):
             released: list[Released] = []
             async with self._conversations.change(self._clock()) as change:
@@ -254,6 +258,7 @@ class Actions:
         return {"conversation_id": conversation_id, "state": S.BOT.value}
 
     async def resolve(self, operator: OperatorState, conversation_id: int) -> dict[str, Any]:
+        await self._state.ready(self._db)
         async with self._state.locks.hold(conversation_id):
             released: list[Released] = []
             awarded = 0
@@ -300,8 +305,6 @@ class Actions:
     ) -> Released:
         released = release(self._state, self._router, conversation.id, operator)
         assignment_started = self._state.assignments.pop(conversation.id, None)
-        if conversation.state == S.ASSIGNED:
-            self._state.csat_pending[conversation.contact_id] = conversation.id
         if assignment_started is not None:
             self._state.handle_times.add((now - assignment_started.assigned_at).total_seconds())
         operator.points += awarded
@@ -310,10 +313,13 @@ class Actions:
     # --- presence ------------------------------------------------------------------------
 
     async def set_presence(self, operator: OperatorState, presence: Presence) -> dict[str, Any]:
+        await self._state.ready(self._db)
         withdrawn: list[int] = []
         async with self._conversations.change(self._clock()) as change:
             now = change.now
             await operator_store.set_presence(change.conn, operator.id, presence.value, now=now)
+            if presence != Presence.ONLINE:
+                await store.withdraw_offers(change.conn, operator.id, now=now)
             change.on_commit(
                 lambda: withdrawn.extend(self._presence_set(operator, presence, now))
             )

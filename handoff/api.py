@@ -93,17 +93,10 @@ def _operator_routes(
     @router.get("/operators/me")
     async def me(operator: OperatorState = Depends(current)) -> dict[str, Any]:
         async with handoff.database.read() as conn:
-            standing = await points.standing(
-                conn, handoff.settings.points, operator.id, operator.points
-            )
-        return {
-            "operator": {
-                **operator.public(),
-                **standing,
-                "assigned": sorted(operator.assigned),
-                "offered": sorted(operator.offered),
-            }
-        }
+            standing = await points.standing(conn, handoff.settings.points, operator.id)
+        return {"operator": {**operator.public(), **standing,
+                             "assigned": sorted(operator.assigned),
+                             "offered": sorted(operator.offered)}}
 
     @router.post("/operators/me/presence")
     async def presence(

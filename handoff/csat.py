@@ -54,6 +54,35 @@ async def pending(conn: AsyncConnection, conversation_id: int) -> dict[str, Any]
     return dict(row._mapping) if row is not None else None
 
 
+async def pending_for_contact(
+    conn: AsyncConnection, contact_id: int, message_id: int = 0
+) -> dict[str, Any] | None:
+    """The contact's latest CSAT request still awaiting an answer, or the one answered
+    by `message_id` (offered again after a crash) — None: neither."""
+    row = (
+        await conn.execute(
+            sa.select(csat_responses)
+            .where(csat_responses.c.contact_id == contact_id,
+                   csat_responses.c.dismissed_at.is_(None),
+                   sa.or_(csat_responses.c.score.is_(None),
+                          csat_responses.c.message_id == message_id))
+            .order_by(csat_responses.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return dict(row._mapping) if row is not None else None
+
+
+async def dismiss(conn: AsyncConnection, conversation_id: int, *, now: datetime) -> None:
+    """No answer is awaited any more (the shopper wrote something else, or too late)."""
+    await conn.execute(
+        sa.update(csat_responses)
+        .where(csat_responses.c.conversation_id == conversation_id,
+               csat_responses.c.score.is_(None))
+        .values(dismissed_at=now)
+    )
+
+
 async def answer(
     conn: AsyncConnection, *, conversation_id: int, score: int, message_id: int, now: datetime
 ) -> bool:

@@ -265,6 +265,7 @@ class HandoffDesk:
     # --- what they see -------------------------------------------------------------------
 
     async def snapshot(self, conversation_id: int) -> HandoffSnapshot | Refused:
+        await self._handoff.state.ready(self._handoff.database)
         async with self._handoff.database.read() as conn:
             conversation = await conversation_store.get(conn, conversation_id)
             if conversation is None:
@@ -294,6 +295,7 @@ class HandoffDesk:
         )
 
     async def queue(self) -> tuple[QueueLine, ...]:
+        await self._handoff.state.ready(self._handoff.database)
         now = self._handoff.now()
         entries = sorted(self._handoff.state.queue.entries.values(), key=lambda e: e.key)
         return tuple(

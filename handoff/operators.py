@@ -9,7 +9,7 @@ later issue moves presence and load to Redis for several processes.)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -114,6 +114,9 @@ class OperatorState:
         )
 
 
+_STATE_FIELDS = tuple(f.name for f in fields(OperatorState) if f.name != "id")
+
+
 class OperatorIndex:
     """Every active operator, and the online ones by kind for fast eligibility scans."""
 
@@ -138,6 +141,29 @@ class OperatorIndex:
         self.by_id[row.id] = fresh
         self._reindex(fresh)
         return fresh
+
+    def replace_all(self, rows: Iterable[OperatorRow]) -> None:
+        """Become exactly these operators, with no load (a rebuild from storage). An
+        operator already known keeps its identity: callers may hold it."""
+        seen: set[int] = set()
+        for row in rows:
+            seen.add(row.id)
+            fresh = OperatorState.from_row(row)
+            old = self.by_id.get(row.id)
+            if old is None:
+                self.by_id[row.id] = fresh
+            else:
+                self._online[old.kind].pop(old.id, None)
+                for name in _STATE_FIELDS:
+                    setattr(old, name, getattr(fresh, name))
+                fresh = old
+            self._reindex(fresh)
+        for operator_id in set(self.by_id) - seen:
+            self.remove(operator_id)
+
+    def clear_load(self) -> None:
+        for state in self.by_id.values():
+            state.assigned, state.offered = set(), set()
 
     def remove(self, operator_id: int) -> OperatorState | None:
         state = self.by_id.pop(operator_id, None)

@@ -77,8 +77,12 @@ def badges_for(settings: PointsSettings, counts: Counter[str]) -> list[dict[str,
 
 
 async def standing(
-    conn: AsyncConnection, settings: PointsSettings, operator_id: int, points: int
+    conn: AsyncConnection, settings: PointsSettings, operator_id: int
 ) -> dict[str, Any]:
+    """The operator's points, level and badges, as stored."""
+    points = int((await conn.execute(
+        sa.select(operators.c.points).where(operators.c.id == operator_id)
+    )).scalar_one_or_none() or 0)
     counts = (await event_counts(conn, [operator_id]))[operator_id]
     return {
         "points": points,

@@ -105,9 +105,15 @@ class QueueIndex:
         return True
 
     def position(self, entry: QueueEntry) -> int:
-        """1 = next in line for its pools (offered conversations are not waiting)."""
+        """1 = next in line for its pools (offered conversations are not waiting). The
+        entry need not be in the index yet (a decision not committed): the indexed
+        entry of the same conversation, if any, is not counted ahead of it."""
         ahead = bisect.bisect_left(self._lanes.get(entry.lane, []), entry.key)
         offered_ahead = bisect.bisect_left(self._offered.get(entry.lane, []), entry.key)
+        current = self.entries.get(entry.conversation_id)
+        if current is not None and current is not entry and current.lane == entry.lane \
+                and current.key < entry.key and current.offered_to is None:
+            ahead -= 1
         return ahead - offered_ahead + 1
 
     def lane_of(self, entry: QueueEntry) -> Iterator[QueueEntry]:

@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from relevo.bot import replies
 from relevo.bot.clock import Clock, utc_now
@@ -117,38 +118,39 @@ class Handoff:
         points; a shopper message to an assigned conversation starts the reply timer."""
         if message.direction != Direction.INBOUND:
             return False
+        await self.state.ready(self.database)
         now = self.now()
         if conversation.state == ConversationState.ASSIGNED:
             await self._start_waiting(conversation.id, now)
-        await self._thanks(message, conversation, now)
-        return await self._csat_answer(message, conversation, now)
+        request = None
+        if conversation.state != ConversationState.ASSIGNED:
+            async with self.database.read() as conn:
+                request = await csat.pending_for_contact(conn, conversation.contact_id,
+                                                         message.id)
+        await self._thanks(message, conversation, request, now)
+        return await self._csat_answer(message, conversation, request, now)
 
     async def _start_waiting(self, conversation_id: int, now: datetime) -> None:
         assignment = self.state.assignments.get(conversation_id)
         if assignment is None or assignment.waiting_since is not None:
             return
-        assignment.waiting_since = now
         async with self.database.write() as conn:
             await store.save_handoff(conn, conversation_id, now=now, waiting_since=now)
+        assignment.waiting_since = now
 
     async def _thanks(
-        self, message: StoredMessage, conversation: ConversationRow, now: datetime
+        self, message: StoredMessage, conversation: ConversationRow,
+        request: dict[str, Any] | None, now: datetime,
     ) -> None:
         if not _THANKS.search(fold(message.text)):
             return
         operator_id: int | None = None
         thanked_conversation = conversation.id
-        assignment = self.state.assignments.get(conversation.id)
-        if assignment is not None:
-            operator_id = assignment.operator_id
-        else:
+        if conversation.state == ConversationState.ASSIGNED:
+            operator_id = conversation.assigned_operator_id
+        elif request is not None and request["score"] is None:
             # Thanks right after the operator closed: credit that conversation.
-            pending = self.state.csat_pending.get(conversation.contact_id)
-            if pending is not None:
-                async with self.database.read() as conn:
-                    found = await csat.pending(conn, pending)
-                if found is not None:
-                    operator_id, thanked_conversation = found["operator_id"], pending
+            operator_id, thanked_conversation = request["operator_id"], request["conversation_id"]
         operator = self.state.operators.get(operator_id or 0)
         if operator is None:
             return
@@ -157,27 +159,34 @@ class Handoff:
                 conn, self.settings.points, operator_id=operator.id, kind=operator.kind,
                 conversation_id=thanked_conversation, event="thanks", now=now,
             )
-        operator.points += awarded
+        operator.points += awarded  # the view's copy; storage has the truth
 
     async def _csat_answer(
-        self, message: StoredMessage, conversation: ConversationRow, now: datetime
+        self, message: StoredMessage, conversation: ConversationRow,
+        request: dict[str, Any] | None, now: datetime,
     ) -> bool:
-        pending = self.state.csat_pending.get(conversation.contact_id)
-        if pending is None or pending == conversation.id:
+        if request is None or request["conversation_id"] == conversation.id:
             return False
         if conversation.state != ConversationState.BOT:
             return False
+        if request["message_id"] == message.id:
+            return True  # handled before a crash: the engine offers it again
+        pending = int(request["conversation_id"])
         score = csat.parse_score(message.text)
-        async with self.database.read() as conn:
-            request = await csat.pending(conn, pending)
-        expired = request is None or now - request["requested_at"] > timedelta(
+        expired = now - request["requested_at"] > timedelta(
             seconds=self.settings.csat_answer_seconds
         )
-        if request is not None and request["message_id"] == message.id:
-            return True  # handled before a crash: the engine offers it again
-        if score is None or expired or request is None or request["score"] is not None:
-            self.state.csat_pending.pop(conversation.contact_id, None)
+        if score is None or expired:
+            async with self.database.write() as conn:
+                await csat.dismiss(conn, pending, now=now)
             return False
+        return await self._rate(message, conversation, request, score, now)
+
+    async def _rate(
+        self, message: StoredMessage, conversation: ConversationRow, request: dict[str, Any],
+        score: int, now: datetime,
+    ) -> bool:
+        pending = int(request["conversation_id"])
         operator = self.state.operators.get(request["operator_id"])
         async with self.conversations.change(now) as change:
             if not await csat.answer(change.conn, conversation_id=pending, score=score,
@@ -202,19 +211,16 @@ class Handoff:
                 conversation.id, ConversationState.RESOLVED, actor="csat",
                 reason=f"CSAT answer for conversation {pending}",
             )
-            change.on_commit(lambda: self._rated(conversation.contact_id, operator, awarded))
+            if operator is not None:  # the view's copy of the points follows the commit
+                change.on_commit(lambda: _add_points(operator, awarded))
         return True
-
-    def _rated(self, contact_id: int, operator: OperatorState | None, awarded: int) -> None:
-        self.state.csat_pending.pop(contact_id, None)
-        if operator is not None:
-            operator.points += awarded
 
     # --- operator activity ------------------------------------------------------------
 
     async def authenticate(self, token: str | None, cookie: str | None) -> OperatorState | None:
         """The operator behind an API token or a console session id (None: nobody, or
         an operator since removed)."""
+        await self.state.ready(self.database)
         operator_id: int | None = None
         if token:
             operator_id = self._tokens.get(token)
@@ -252,3 +258,7 @@ class Handoff:
                 change.emit(PresenceChanged(conversation_id=0, at=now, operator_id=operator.id,
                                             presence=Presence.ONLINE.value))
             await self.router.drain([operator.id])
+
+
+def _add_points(operator: OperatorState, awarded: int) -> None:
+    operator.points += awarded

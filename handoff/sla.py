@@ -76,6 +76,7 @@ class SlaTimers:
     async def tick(self) -> dict[str, int]:
         """One round of every timer; returns how many of each action it took."""
         counts = {"reoffered": 0, "widened": 0, "reminded": 0, "rerouted": 0, "away": 0}
+        await self._state.ready(self._db)
         now = self._clock()
         for entry in list(self._state.queue.entries.values()):
             await self._check_queued(entry, now, counts)
@@ -187,6 +188,7 @@ class SlaTimers:
             for operator in idle:
                 await operator_store.set_presence(change.conn, operator.id, Presence.AWAY.value,
                                                   now=operator.last_seen_at)
+                await store.withdraw_offers(change.conn, operator.id, now=now)
                 change.emit(PresenceChanged(conversation_id=0, at=now, operator_id=operator.id,
                                             presence=Presence.AWAY.value))
             change.on_commit(lambda: self._made_away(idle))

@@ -324,3 +324,25 @@ async def contact_history(
     ]
     out.reverse()
     return out
+
+
+async def load_sets(conn: AsyncConnection, operator_id: int) -> tuple[set[int], set[int]]:
+    """The conversations assigned to an operator, and the queued ones offered to them."""
+    assigned = await conn.execute(
+        sa.select(conversations.c.id).where(conversations.c.assigned_operator_id == operator_id,
+                                            conversations.c.state == "assigned")
+    )
+    offered = await conn.execute(
+        sa.select(handoffs.c.conversation_id)
+        .join(conversations, conversations.c.id == handoffs.c.conversation_id)
+        .where(handoffs.c.offered_to == operator_id, conversations.c.state == "queued")
+    )
+    return {r.id for r in assigned}, {r.conversation_id for r in offered}
+
+
+async def withdraw_offers(conn: AsyncConnection, operator_id: int, *, now: datetime) -> None:
+    """The operator left: their pending offers go back to the queue (their slots free)."""
+    await conn.execute(
+        sa.update(handoffs).where(handoffs.c.offered_to == operator_id)
+        .values(offered_to=None, offered_at=None, updated_at=now)
+    )

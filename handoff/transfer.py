@@ -13,7 +13,7 @@ from relevo.bot.clock import Clock
 from relevo.bot.conversations import Change, Conversations
 from relevo.bot.store import operators as operator_store
 from relevo.bot.types import ConversationState
-from relevo.handoff import store
+from relevo.handoff import capacity, store
 from relevo.handoff.config import Pool
 from relevo.handoff.events import NoteAdded
 from relevo.handoff.holding import ActionError, mine, release, tell_joined
@@ -44,6 +44,11 @@ class Transfers:
         async with self._state.locks.hold(conversation_id):
             async with self._conversations.change(self._clock()) as change:
                 now = change.now
+                slots = await capacity.take(change.conn, target.id, conversation_id)
+                if slots is None or not slots.free:
+                    load = slots.load if slots is not None else target.load
+                    raise ActionError(409, f"{target.name} has no room ({load}/"
+                                           f"{target.max_concurrent} conversations)")
                 conversation = await mine(change.conn, operator, conversation_id, "transfer")
                 reason = f"transferred by {operator.name} to {target.name}"
                 await change.transition(
@@ -78,9 +83,6 @@ class Transfers:
             raise ActionError(422, "you cannot transfer a conversation to yourself")
         if target.presence == Presence.OFFLINE:
             raise ActionError(409, f"{target.name} is offline: transfer to a pool instead")
-        if not target.has_room:
-            raise ActionError(409, f"{target.name} has no room ({target.load}/"
-                                   f"{target.max_concurrent} conversations)")
         return target
 
     def _moved(

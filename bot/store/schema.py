@@ -133,6 +133,8 @@ conversations = sa.Table(
         postgresql_where=sa.text("state != 'resolved'"),
     ),
     sa.Index("ix_conversations_state_updated", "state", "updated_at"),
+    # An operator's load is counted here when a slot is taken (handoff.capacity).
+    sa.Index("ix_conversations_operator_state", "assigned_operator_id", "state"),
 )
 
 conversation_transitions = sa.Table(
@@ -242,6 +244,7 @@ handoffs = sa.Table(
     sa.Column("after_hours", sa.Boolean, nullable=False, default=False),
     sa.Column("last_decision_id", Id),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_handoffs_offered_to", "offered_to"),
 )
 
 # Every routing decision: the facts, the rules that hit and why, the outcome.
@@ -292,6 +295,8 @@ csat_responses = sa.Table(
     sa.Column("score", sa.Integer),
     sa.Column("answered_at", UTCDateTime),
     sa.Column("message_id", Id, sa.ForeignKey("messages.id")),
+    # Closed without a score: the shopper wrote something else, or answered too late.
+    sa.Column("dismissed_at", UTCDateTime),
     sa.CheckConstraint("score IS NULL OR (score >= 1 AND score <= 5)", name="score_range"),
 )
 

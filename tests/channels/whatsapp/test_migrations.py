@@ -52,7 +52,7 @@ async def test_a_database_at_the_old_core_head_keeps_its_opt_outs(database_url: 
     database = Database(database_url)
     try:
         await upgrade(database)  # as relevo made it before the channel had a branch
-        assert await _revisions(database) == {"0005"}  # the core alone
+        assert await _revisions(database) == {"0006"}  # the core alone
         async with database.write() as conn:
             await store.set_opt_out(conn, ADDRESS, keyword="BAJA", now=datetime.now(UTC))
         await upgrade(database, locations=PACKAGE_MIGRATIONS)
