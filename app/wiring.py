@@ -36,6 +36,7 @@ from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
 from relevo.channels.slack.channel import SlackRuntime
 from relevo.channels.web import WebChatHub
+from relevo.channels.whatsapp.parse import identity_for_phone as whatsapp_identity_for_phone
 from relevo.handoff.api import operator_api
 from relevo.handoff.console import console_router
 from relevo.handoff.desk import HandoffDesk
@@ -107,7 +108,10 @@ def build(
         nlu=lambda: models.current.nlu,
     )
     desk = HandoffDesk(handoff)
-    linker = Linker(database, bus, outbox.wake, catalog)
+    # Shoppers are known by phone number on WhatsApp, whether or not it is configured
+    # here: a contact who wrote from it before can still be sent a link code there.
+    linker = Linker(database, bus, outbox.wake, catalog,
+                    phone_identities=(whatsapp_identity_for_phone,))
     if telegram is not None:
         add_telegram_welcome(assembly, conversations, catalog)
     engine = Engine(

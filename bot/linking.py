@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -68,10 +68,14 @@ class Linker:
         wake: Callable[[], None],
         catalog: Catalog,
         *,
+        phone_identities: Sequence[links.PhoneIdentity] = (),
         clock: Clock = utc_now,
     ) -> None:
+        """`phone_identities`: for each channel whose users are phone numbers (WhatsApp),
+        its identity for a number, so a code can be sent to whoever the number reaches."""
         self._clock = clock
         self._catalog = catalog
+        self._phone_identities = tuple(phone_identities)
         # Every conversation the linker changes or message it sends goes through here.
         self.conversations = Conversations(database, bus, wake=wake, clock=clock)
         # (contact, channel, phone) recorded by this process: WhatsApp vouches for the
@@ -97,7 +101,7 @@ class Linker:
         """Send a code to whoever `phone` reaches (not the asker). True when sent; the
         caller tells the shopper the same either way."""
         conn, now = change.conn, change.now
-        target = await links.find_by_phone(conn, phone)
+        target = await links.find_by_phone(conn, phone, self._phone_identities)
         if target is None or target.contact_id == contact_id:
             return False
         if await links.codes_sent_since(conn, identity_id, now - timedelta(hours=1)) >= (

@@ -10,7 +10,7 @@ or note with an `Origin` already stored returns what that origin wrote first.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -145,12 +145,21 @@ class HandoffDesk:
         except ActionError as exc:
             return _refused(exc)
 
-    async def claim(self, operator_id: int, conversation_id: int) -> Assignment | Refused:
+    async def _assign(
+        self, operator_id: int,
+        action: Callable[[OperatorState], Awaitable[dict[str, Any]]],
+    ) -> Assignment | Refused:
+        """Run an action that moves a conversation as `operator_id`, as an Assignment."""
         operator = await self._acting(operator_id)
         if isinstance(operator, Refused):
             return operator
-        done = await self._do(self._handoff.actions.claim(operator, conversation_id))
+        done = await self._do(action(operator))
         return done if isinstance(done, Refused) else _assignment(done)
+
+    async def claim(self, operator_id: int, conversation_id: int) -> Assignment | Refused:
+        return await self._assign(
+            operator_id, lambda operator: self._handoff.actions.claim(operator, conversation_id)
+        )
 
     async def reply(
         self, operator_id: int, conversation_id: int, text: str, origin: Origin
@@ -232,28 +241,21 @@ class HandoffDesk:
         pool: PoolRef | None = None,
         note: str | None = None,
     ) -> Assignment | Refused:
-        operator = await self._acting(operator_id)
-        if isinstance(operator, Refused):
-            return operator
         target = Pool(kinds=pool.kinds, skills=pool.skills) if pool is not None else None
-        done = await self._do(self._handoff.actions.transfer(
+        return await self._assign(operator_id, lambda operator: self._handoff.actions.transfer(
             operator, conversation_id, to_operator_id=to_operator_id, pool=target, note=note,
         ))
-        return done if isinstance(done, Refused) else _assignment(done)
 
     async def return_to_bot(self, operator_id: int, conversation_id: int) -> Assignment | Refused:
-        operator = await self._acting(operator_id)
-        if isinstance(operator, Refused):
-            return operator
-        done = await self._do(self._handoff.actions.return_to_bot(operator, conversation_id))
-        return done if isinstance(done, Refused) else _assignment(done)
+        return await self._assign(
+            operator_id,
+            lambda operator: self._handoff.actions.return_to_bot(operator, conversation_id),
+        )
 
     async def resolve(self, operator_id: int, conversation_id: int) -> Assignment | Refused:
-        operator = await self._acting(operator_id)
-        if isinstance(operator, Refused):
-            return operator
-        done = await self._do(self._handoff.actions.resolve(operator, conversation_id))
-        return done if isinstance(done, Refused) else _assignment(done)
+        return await self._assign(
+            operator_id, lambda operator: self._handoff.actions.resolve(operator, conversation_id)
+        )
 
     async def set_presence(self, operator_id: int, presence: Presence) -> OperatorRef | Refused:
         operator = await self._acting(operator_id)

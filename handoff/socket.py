@@ -12,8 +12,8 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import JSONResponse
-from starlette.websockets import WebSocketDisconnect
 
+from relevo.bot.sockets import forward
 from relevo.bot.types import Refused, Surface
 from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.http import SESSION_COOKIE
@@ -47,17 +47,7 @@ def socket_route(router: APIRouter, handoff: Handoff, desk: HandoffDesk) -> None
         await websocket.send_json({"type": "hello", "operator": operator.public()})
         receiver = asyncio.create_task(_receive(websocket, handoff, desk, operator, queue))
         try:
-            while True:
-                getter = asyncio.create_task(queue.get())
-                done, _ = await asyncio.wait(
-                    {getter, receiver}, return_when=asyncio.FIRST_COMPLETED
-                )
-                if receiver in done:
-                    getter.cancel()
-                    break
-                await websocket.send_json(getter.result())
-        except (WebSocketDisconnect, RuntimeError):
-            pass
+            await forward(websocket, queue, receiver)
         finally:
             receiver.cancel()
             handoff.hub.close_socket(operator.id, queue)

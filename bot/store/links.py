@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +21,10 @@ from relevo.bot.store.schema import (
 )
 
 OPEN_STATE_RANK = {"bot": 0, "queued": 1, "assigned": 2}
+
+
+# A phone number → (channel, external_user_id) of that channel's identity for it.
+PhoneIdentity = Callable[[str], tuple[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,18 +53,24 @@ async def identity_of(conn: AsyncConnection, contact_id: int, channel: str) -> t
     return row.id, row.external_user_id
 
 
-async def find_by_phone(conn: AsyncConnection, phone: str) -> Reachable | None:
-    """Who is known by `phone`: a WhatsApp sender, or a number a provider vouched for."""
-    row = (
-        await conn.execute(
-            sa.select(identities.c.contact_id, identities.c.external_user_id).where(
-                identities.c.channel == "whatsapp",
-                identities.c.external_user_id == f"whatsapp:{phone}",
+async def find_by_phone(
+    conn: AsyncConnection, phone: str, identities_for: Sequence[PhoneIdentity] = ()
+) -> Reachable | None:
+    """Who is known by `phone`: a sender on a channel whose users are phone numbers
+    (each of `identities_for` names that channel's identity for a number), or a number
+    a provider vouched for."""
+    for identity_for in identities_for:
+        channel, external_user_id = identity_for(phone)
+        row = (
+            await conn.execute(
+                sa.select(identities.c.contact_id, identities.c.external_user_id).where(
+                    identities.c.channel == channel,
+                    identities.c.external_user_id == external_user_id,
+                )
             )
-        )
-    ).first()
-    if row is not None:
-        return Reachable(row.contact_id, "whatsapp", row.external_user_id)
+        ).first()
+        if row is not None:
+            return Reachable(row.contact_id, channel, row.external_user_id)
     row = (
         await conn.execute(
             sa.select(verified_addresses.c.contact_id, verified_addresses.c.source)

@@ -19,10 +19,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.websockets import WebSocketDisconnect
 
 from relevo.bot.catalog import Catalog
 from relevo.bot.inbox import OnVisitorMessage
+from relevo.bot.sockets import forward
 from relevo.bot.store import messages as message_store
 from relevo.bot.store.contacts import IdentityRef
 from relevo.bot.store.db import Database
@@ -139,17 +139,7 @@ class WebChatRoutes:
         queue = self._hub.open(identity.external_user_id)
         receiver = asyncio.create_task(_wait_for_close(websocket))
         try:
-            while True:
-                getter = asyncio.create_task(queue.get())
-                done, _ = await asyncio.wait(
-                    {getter, receiver}, return_when=asyncio.FIRST_COMPLETED
-                )
-                if receiver in done:
-                    getter.cancel()
-                    break
-                await websocket.send_json(getter.result())
-        except (WebSocketDisconnect, RuntimeError):
-            pass
+            await forward(websocket, queue, receiver)
         finally:
             receiver.cancel()
             self._hub.close(identity.external_user_id, queue)

@@ -65,6 +65,11 @@ class ParsedStatus:
     error_code: str | None
 
 
+def identity_for_phone(phone: str) -> tuple[str, str]:
+    """This channel's identity of the shopper with number `phone` (E.164)."""
+    return NAME, f"whatsapp:{phone}"
+
+
 def parse_inbound(form: Mapping[str, str]) -> ParsedInbound:
     sid = _required(form, "MessageSid")
     if not _SID.match(sid):

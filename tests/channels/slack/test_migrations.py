@@ -20,9 +20,9 @@ from relevo.bot.store.migrate import alembic_config, upgrade
 from relevo.channels.slack.migrations import MIGRATIONS_DIR
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-# Alembic stores only the heads no other applied revision depends on: slack_0002
-# depends on core 0005, so it stands for both (WhatsApp's branch has a head of its own).
-APPLIED = ["slack_0002", "whatsapp_0001"]
+# Alembic stores only the heads no other applied revision depends on: the core's 0006,
+# slack_0002 (which stands for the 0004 it follows) and WhatsApp's branch.
+APPLIED = ["0006", "slack_0002", "whatsapp_0001"]
 
 
 def old_layout(folder: Path) -> Path:

@@ -33,9 +33,8 @@ async def _opt_out_round_trip(database: Database) -> tuple[bool, bool]:
         return stopped, await store.opted_out(conn, ADDRESS)
 
 
-# Alembic records the heads no applied revision depends on (slack_0002 stands for the
-# core's 0005 too).
-HEADS = {"slack_0002", "whatsapp_0001"}
+# Alembic records the heads no applied revision depends on.
+HEADS = {"0006", "slack_0002", "whatsapp_0001"}
 
 
 async def test_a_fresh_database_gets_the_core_and_the_whatsapp_branch(database_url: str) -> None:
