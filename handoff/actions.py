@@ -285,6 +285,7 @@ class Actions:
         await csat.request(change.conn, conversation_id=conversation.id,
                            contact_id=conversation.contact_id, operator_id=operator.id,
                            operator_kind=operator.kind, now=change.now)
+        change.on_commit(lambda: self._state.asked_contacts.add(conversation.contact_id))
         awarded = await points.award(
             change.conn, self._settings.points, operator_id=operator.id, kind=operator.kind,
             conversation_id=conversation.id, event="resolved", now=change.now,

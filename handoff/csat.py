@@ -54,6 +54,12 @@ async def pending(conn: AsyncConnection, conversation_id: int) -> dict[str, Any]
     return dict(row._mapping) if row is not None else None
 
 
+async def contacts_asked(conn: AsyncConnection) -> set[int]:
+    """Every contact ever asked for a rating: the only ones whose messages may answer one."""
+    found = await conn.execute(sa.select(csat_responses.c.contact_id).distinct())
+    return {int(contact_id) for contact_id in found.scalars()}
+
+
 async def pending_for_contact(
     conn: AsyncConnection, contact_id: int, message_id: int = 0
 ) -> dict[str, Any] | None:

@@ -123,7 +123,8 @@ class Handoff:
         if conversation.state == ConversationState.ASSIGNED:
             await self._start_waiting(conversation.id, now)
         request = None
-        if conversation.state != ConversationState.ASSIGNED:
+        asked = conversation.contact_id in self.state.asked_contacts
+        if asked and conversation.state != ConversationState.ASSIGNED:
             async with self.database.read() as conn:
                 request = await csat.pending_for_contact(conn, conversation.contact_id,
                                                          message.id)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from relevo.bot.store import operators as operator_store
 from relevo.bot.store.db import Database
 from relevo.bot.store.schema import conversations, handoffs
-from relevo.handoff import store
+from relevo.handoff import csat, store
 from relevo.handoff.config import HandoffSettings, Pool
 from relevo.handoff.operators import NEVER, OperatorIndex, language_of
 from relevo.handoff.queue import HandleTimes, QueueEntry, QueueIndex
@@ -81,6 +81,10 @@ class HandoffState:
         self.stale = False
         self.queue = QueueIndex()
         self.assignments: dict[int, Assignment] = {}
+        # Contacts ever asked for a rating (a filter, not a truth): only their messages
+        # are checked against storage for a CSAT answer, so every other message costs
+        # no query. Grows on each request's commit; rebuilt on load.
+        self.asked_contacts: set[int] = set()
         self.handle_times = HandleTimes(
             settings.queue.handle_time_samples, settings.queue.default_handle_seconds
         )
@@ -115,6 +119,7 @@ class HandoffState:
         """Rebuild every index from the database (start-up, or after `drop()`)."""
         self._reset()
         self.operators.replace_all(await operator_store.all_active(conn))
+        self.asked_contacts = await csat.contacts_asked(conn)
         for found in await store.open_handoffs(conn):
             pools = tuple(pool_from_json(p) for p in found.handoff.pools) or (
                 self.settings.widest_pool,
