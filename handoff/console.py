@@ -12,10 +12,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from relevo.bot.console import asset
 from relevo.bot.store import operators as operator_store
 from relevo.bot.types import OperatorRef, Surface
 from relevo.handoff.auth import create_session, dummy_verify, end_session, verify_password
+from relevo.handoff.console_static import asset
 from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.http import SESSION_COOKIE
 from relevo.handoff.service import Handoff

@@ -1,5 +1,5 @@
 """The operator console's static files: one HTML page, one vanilla JS file, one
-stylesheet; no build step. The routes that serve them are added by the handoff plugin."""
+stylesheet; no build step. `handoff/console.py` serves them."""
 
 from __future__ import annotations
 
@@ -7,4 +7,4 @@ from importlib import resources
 
 
 def asset(name: str) -> bytes:
-    return resources.files("relevo.bot.console").joinpath(name).read_bytes()
+    return resources.files("relevo.handoff.console_static").joinpath(name).read_bytes()
