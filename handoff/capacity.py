@@ -29,17 +29,39 @@ class Slots:
         return self.load < self.max_concurrent
 
 
+# Built once: these run for every offer and claim.
+_LOCK = (
+    sa.select(operators.c.max_concurrent)
+    .where(operators.c.id == sa.bindparam("operator_id"), operators.c.active == sa.true())
+    .with_for_update()
+)
+_ASSIGNED = (
+    sa.select(sa.func.count())
+    .select_from(conversations)
+    .where(conversations.c.assigned_operator_id == sa.bindparam("operator_id"),
+           conversations.c.state == "assigned",
+           conversations.c.id != sa.bindparam("leaving_out"))
+    .scalar_subquery()
+)
+_OFFERED = (
+    sa.select(sa.func.count())
+    .select_from(handoffs)
+    .join(conversations, conversations.c.id == handoffs.c.conversation_id)
+    .where(handoffs.c.offered_to == sa.bindparam("operator_id"),
+           conversations.c.state == "queued",
+           handoffs.c.conversation_id != sa.bindparam("leaving_out"))
+    .scalar_subquery()
+)
+_LOAD = sa.select(_ASSIGNED + _OFFERED)
+
+
 async def take(conn: AsyncConnection, operator_id: int, conversation_id: int) -> Slots | None:
     """Lock the operator for this transaction and count their load, leaving out
     `conversation_id` (already theirs or offered to them: it keeps its slot).
     None: no such active operator. Call inside the write transaction that then
     stores the offer or the assignment."""
     max_concurrent = (
-        await conn.execute(
-            sa.select(operators.c.max_concurrent)
-            .where(operators.c.id == operator_id, operators.c.active == sa.true())
-            .with_for_update()
-        )
+        await conn.execute(_LOCK, {"operator_id": operator_id})
     ).scalar_one_or_none()
     if max_concurrent is None:
         return None
@@ -49,19 +71,5 @@ async def take(conn: AsyncConnection, operator_id: int, conversation_id: int) ->
 
 
 async def load_of(conn: AsyncConnection, operator_id: int, leaving_out: int = 0) -> int:
-    assigned = (
-        sa.select(sa.func.count())
-        .select_from(conversations)
-        .where(conversations.c.assigned_operator_id == operator_id,
-               conversations.c.state == "assigned", conversations.c.id != leaving_out)
-        .scalar_subquery()
-    )
-    offered = (
-        sa.select(sa.func.count())
-        .select_from(handoffs)
-        .join(conversations, conversations.c.id == handoffs.c.conversation_id)
-        .where(handoffs.c.offered_to == operator_id, conversations.c.state == "queued",
-               handoffs.c.conversation_id != leaving_out)
-        .scalar_subquery()
-    )
-    return int((await conn.execute(sa.select(assigned + offered))).scalar_one())
+    found = await conn.execute(_LOAD, {"operator_id": operator_id, "leaving_out": leaving_out})
+    return int(found.scalar_one())
