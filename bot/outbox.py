@@ -168,30 +168,39 @@ class OutboxWorker(RoundWorker):
         result: Exception | None,
         now: datetime,
     ) -> None:
-        channel = row.message.channel
+        message_id, channel = row.message.message_id, row.message.channel
+        retry_in, failed = await self._retry_or_fail(conn, row.outbox_id, row.attempts,
+                                                     result, now)
+        if retry_in is not None:
+            self._metrics.inc("relevo_delivery_retries_total", channel=channel)
+            log.info("delivery of message %s retried in %.2fs: %s", message_id, retry_in,
+                     getattr(result, "reason", ""))
+        elif failed is not None:
+            await message_store.set_delivery(conn, message_id, DeliveryStatus.FAILED,
+                                             error=failed)
+            self._metrics.inc("relevo_delivery_failures_total", channel=channel)
+            log.warning("delivery of message %s failed: %s", message_id, failed)
+
+    async def _retry_or_fail(
+        self, conn: AsyncConnection, outbox_id: int, attempts: int, result: Exception | None,
+        now: datetime,
+    ) -> tuple[float | None, str | None]:
+        """One unsent outbox row (a message or a post): released when it was not
+        attempted this round (an earlier row to the same destination is backing off),
+        retried later after a transient error with attempts left, else failed for good.
+        Returns (seconds until the retry, the failure's reason); both None: released."""
         if result is None:
-            # Not attempted this round (an earlier message to the same destination is
-            # backing off): make it due again right away, without counting an attempt.
-            await outbox_store.release(conn, row.outbox_id, now=now)
-            return
-        attempts = row.attempts + 1
+            await outbox_store.release(conn, outbox_id, now=now)
+            return None, None
+        attempts += 1
         if isinstance(result, TransientDeliveryError) and attempts < self._settings.max_attempts:
             delay = self.backoff(attempts, result.retry_after)
-            await outbox_store.retry_later(
-                conn, row.outbox_id, at=now + timedelta(seconds=delay),
-                error=result.reason[:500], now=now,
-            )
-            self._metrics.inc("relevo_delivery_retries_total", channel=channel)
-            log.info("delivery of message %s retried in %.2fs: %s",
-                     row.message.message_id, delay, result.reason)
-            return
+            await outbox_store.retry_later(conn, outbox_id, at=now + timedelta(seconds=delay),
+                                           error=result.reason[:500], now=now)
+            return delay, None
         reason = getattr(result, "reason", str(result))[:500]
-        await outbox_store.fail(conn, row.outbox_id, error=reason, now=now)
-        await message_store.set_delivery(
-            conn, row.message.message_id, DeliveryStatus.FAILED, error=reason
-        )
-        self._metrics.inc("relevo_delivery_failures_total", channel=channel)
-        log.warning("delivery of message %s failed: %s", row.message.message_id, reason)
+        await outbox_store.fail(conn, outbox_id, error=reason, now=now)
+        return None, reason
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
         """Seconds before the next try: the provider's word when it gave one,
@@ -256,20 +265,11 @@ class OutboxWorker(RoundWorker):
         self, conn: AsyncConnection, post: OutboundPost, result: Exception | None,
         now: datetime,
     ) -> None:
-        if result is None:
-            await outbox_store.release(conn, post.post_id, now=now)
-            return
-        attempts = post.attempts + 1
-        if isinstance(result, TransientDeliveryError) and attempts < self._settings.max_attempts:
-            delay = self.backoff(attempts, result.retry_after)
-            await outbox_store.retry_later(
-                conn, post.post_id, at=now + timedelta(seconds=delay),
-                error=result.reason[:500], now=now,
-            )
-            log.info("%s post %s retried in %.2fs: %s", post.destination, post.post_id, delay,
-                     result.reason)
-            return
-        reason = getattr(result, "reason", str(result))[:500]
-        await outbox_store.fail(conn, post.post_id, error=reason, now=now)
-        log.warning("%s post %s (%s) failed: %s", post.destination, post.post_id, post.kind,
-                    reason)
+        retry_in, failed = await self._retry_or_fail(conn, post.post_id, post.attempts,
+                                                     result, now)
+        if retry_in is not None:
+            log.info("%s post %s retried in %.2fs: %s", post.destination, post.post_id,
+                     retry_in, getattr(result, "reason", ""))
+        elif failed is not None:
+            log.warning("%s post %s (%s) failed: %s", post.destination, post.post_id,
+                        post.kind, failed)

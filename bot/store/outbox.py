@@ -5,7 +5,7 @@ message: a `kind` and a `payload`) for a `PostDestination` such as Slack."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,6 +56,20 @@ class Claimed:
     message: OutboundMessage
 
 
+def _due_in_order(rows: Sequence[Any], now: datetime) -> Iterator[Any]:
+    """The pending rows (oldest first) that may go now: a destination whose oldest row
+    is not due yet (backing off) gets nothing, so a retry is never overtaken."""
+    blocked: set[tuple[str, str]] = set()
+    for row in rows:
+        destination = (row.channel, row.recipient)
+        if destination in blocked:
+            continue
+        if row.next_attempt_at > now:
+            blocked.add(destination)
+            continue
+        yield row
+
+
 async def claim_due(
     conn: AsyncConnection, *, now: datetime, lease: timedelta, limit: int, is_postgres: bool
 ) -> list[Claimed]:
@@ -66,15 +80,8 @@ async def claim_due(
     """
     query = _CLAIM_FOR_UPDATE if is_postgres else _CLAIM
     rows = (await conn.execute(query, {"limit": limit})).all()
-    blocked: set[tuple[str, str]] = set()
     claimed: list[Claimed] = []
-    for row in rows:
-        destination = (row.channel, row.recipient)
-        if destination in blocked:
-            continue
-        if row.next_attempt_at > now:
-            blocked.add(destination)
-            continue
+    for row in _due_in_order(rows, now):
         meta = row.meta or {}
         claimed.append(
             Claimed(
@@ -200,15 +207,8 @@ async def claim_due_posts(
     order exactly as `claim_due` does for messages."""
     query = _CLAIM_POSTS_FOR_UPDATE if is_postgres else _CLAIM_POSTS
     rows = (await conn.execute(query, {"limit": limit})).all()
-    blocked: set[tuple[str, str]] = set()
     claimed: list[OutboundPost] = []
-    for row in rows:
-        destination = (row.channel, row.recipient)
-        if destination in blocked:
-            continue
-        if row.next_attempt_at > now:
-            blocked.add(destination)
-            continue
+    for row in _due_in_order(rows, now):
         claimed.append(OutboundPost(
             post_id=row.id, destination=row.channel, recipient=row.recipient,
             kind=row.kind or "", payload=dict(row.payload or {}), attempts=row.attempts,

@@ -151,24 +151,27 @@ def webchat_router(
 ) -> APIRouter:
     """The web chat's routes, built with their dependencies."""
     sessions = VisitorSessions(database, timedelta(seconds=settings.session_ttl_seconds))
-    return WebChatRoutes(on_message, sessions, hub, database, settings,
-                         catalog if catalog is not None else Catalog.load()).router()
+    return WebChatRoutes(on_message, sessions, hub, database, settings, catalog).router()
 
 
 _LABELS = re.compile(rb"/\*relevo:widget-strings\*/.*?/\*end\*/", re.DOTALL)
+_STYLES = re.compile(rb"/\*relevo:widget-css\*/.*?/\*end\*/", re.DOTALL)
 
 
 def widget_script(catalog: Catalog) -> bytes:
-    """The widget with the catalog's `widget.*` texts of every language written in, so a
-    shop adds a language (or rewords a label) by adding a file, not by editing the JS."""
-    widget_js = _static("widget.js")
+    """The widget with its stylesheet (`widget.css`) and the catalog's `widget.*` texts
+    of every language written in, so a shop adds a language (or rewords a label) by
+    adding a file, not by editing the JS."""
     labels = {language: catalog.section("widget", language) for language in catalog.languages}
-    # ASCII-only JSON is a valid JS literal whatever the texts hold (\u2028 included).
-    literal = json.dumps(labels, ensure_ascii=True, sort_keys=True).encode("ascii")
-    rendered, count = _LABELS.subn(lambda _: literal, widget_js)
-    if count != 1:
-        raise RuntimeError("widget.js lost its /*relevo:widget-strings*/ marker")
-    return rendered
+    styles = _static("widget.css").decode("utf-8")
+    script = _static("widget.js")
+    for marker, value in ((_LABELS, labels), (_STYLES, styles)):
+        # ASCII-only JSON is a valid JS literal whatever the texts hold (\u2028 included).
+        literal = json.dumps(value, ensure_ascii=True, sort_keys=True).encode("ascii")
+        script, count = marker.subn(literal.replace(b"\\", b"\\\\"), script)
+        if count != 1:
+            raise RuntimeError(f"widget.js lost its {marker.pattern!r} marker")
+    return script
 
 
 async def _wait_for_close(websocket: WebSocket) -> None:

@@ -312,51 +312,7 @@
 
   // Every selector is under .relevo-root with relevo- class names, and the basics are reset there,
   // so neither the shop's CSS nor ours leaks across.
-  const CSS = `
-.relevo-root,.relevo-root *{box-sizing:border-box;margin:0;padding:0;font:inherit;letter-spacing:normal;text-transform:none}
-.relevo-root{--relevo-accent:#1f5fd6;position:fixed;right:20px;bottom:20px;z-index:2147483000;font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c1f24}
-.relevo-root button{cursor:pointer;border:0;background:none;color:inherit}
-.relevo-root :focus-visible{outline:3px solid #f5a524;outline-offset:2px}
-.relevo-launcher{position:relative;width:60px;height:60px;border-radius:50%;background:var(--relevo-accent)!important;color:#fff!important;display:flex;align-items:center;justify-content:center;box-shadow:0 6px 20px rgba(0,0,0,.25)}
-.relevo-badge{position:absolute;top:-2px;right:-2px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#d93025;color:#fff;font-size:12px;font-weight:700;line-height:22px;text-align:center}
-.relevo-badge[hidden],.relevo-panel[hidden]{display:none}
-.relevo-panel{position:absolute;right:0;bottom:76px;width:370px;height:min(600px,calc(100vh - 120px));display:flex;flex-direction:column;background:#fff;border-radius:16px;overflow:hidden;box-shadow:0 12px 40px rgba(0,0,0,.28)}
-.relevo-header{display:flex;align-items:center;gap:12px;padding:14px 12px 14px 18px;background:var(--relevo-accent);color:#fff}
-.relevo-heading{flex:1;min-width:0}
-.relevo-title{font-weight:700;font-size:16px}
-.relevo-subtitle{font-size:12.5px;opacity:.85}
-.relevo-close{width:36px;height:36px;border-radius:50%;display:flex;align-items:center;justify-content:center;color:#fff!important}
-.relevo-close:hover{background:rgba(255,255,255,.18)}
-.relevo-log{flex:1;overflow-y:auto;padding:16px 14px;background:#f4f6f9;display:flex;flex-direction:column;gap:10px}
-.relevo-intro{align-self:center;text-align:center;color:#5b6370;font-size:13.5px;padding:4px 12px 8px}
-.relevo-msg{display:flex;flex-direction:column;align-items:flex-start;max-width:82%}
-.relevo-msg--shopper{align-self:flex-end;align-items:flex-end}
-.relevo-msg--system{align-self:center;align-items:center;max-width:90%}
-.relevo-author{font-size:12px;color:#5b6370;margin:0 4px 3px;font-weight:600}
-.relevo-msg--bot .relevo-author::before{content:"";display:inline-block;width:7px;height:7px;border-radius:50%;background:#1e9e5a;margin-right:6px;vertical-align:1px}
-.relevo-bubble{padding:9px 13px;border-radius:16px;background:#fff;border:1px solid #e1e5eb;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word}
-.relevo-msg--bot .relevo-bubble,.relevo-msg--operator .relevo-bubble{border-bottom-left-radius:4px}
-.relevo-msg--operator .relevo-bubble{border-color:#b9d0f5;background:#eef4ff}
-.relevo-choices{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}
-.relevo-choice{font:inherit;font-size:13px;padding:6px 12px;border-radius:14px;border:1px solid var(--relevo-accent);background:#fff;color:var(--relevo-accent);cursor:pointer}
-.relevo-msg--shopper .relevo-bubble{background:var(--relevo-accent);border-color:transparent;color:#fff;border-bottom-right-radius:4px}
-.relevo-msg--system .relevo-bubble{background:transparent;border:0;padding:2px 8px;color:#5b6370;font-size:13px;text-align:center}
-.relevo-msg[data-state=sending] .relevo-bubble{opacity:.6}
-.relevo-msg[data-state=failed] .relevo-bubble,.relevo-msg[data-state=rejected] .relevo-bubble{background:#fff;color:#1c1f24;border:1px solid #d93025}
-.relevo-status{font-size:12px;color:#5b6370;margin:3px 4px 0}
-.relevo-msg[data-state=failed] .relevo-status,.relevo-msg[data-state=rejected] .relevo-status{color:#b3261e}
-.relevo-retry{text-decoration:underline;font-weight:600;color:#b3261e!important}
-.relevo-form{display:flex;align-items:flex-end;gap:8px;padding:10px;border-top:1px solid #e1e5eb;background:#fff}
-.relevo-input:focus{outline:2px solid var(--relevo-accent);outline-offset:0}
-.relevo-input{flex:1;resize:none;border:1px solid #c9ced6!important;border-radius:12px;padding:9px 12px;max-height:120px;font-size:15px;background:#fff;color:#1c1f24}
-.relevo-send{width:42px;height:42px;border-radius:50%;display:flex;align-items:center;justify-content:center;background:var(--relevo-accent)!important;color:#fff!important}
-@media (max-width:480px){
-.relevo-root{right:14px;bottom:14px}
-.relevo-root[data-open=true] .relevo-launcher{display:none}
-.relevo-panel{position:fixed;inset:0;width:100%;height:100%;height:100dvh;border-radius:0}
-.relevo-input{font-size:16px}}
-@media (prefers-reduced-motion:no-preference){.relevo-panel{animation:relevo-in .16s ease-out}
-@keyframes relevo-in{from{opacity:0;transform:translateY(12px)}}}`;
+  const CSS = /*relevo:widget-css*/""/*end*/; // channels/web/static/widget.css
 
   const root = h("div", "relevo-root", { "data-open": "false", lang: LOCALE });
   const panelId = "relevo-panel-" + Math.random().toString(36).slice(2, 8);
