@@ -110,8 +110,7 @@ def build(
     desk = HandoffDesk(handoff)
     # Shoppers are known by phone number on WhatsApp, whether or not it is configured
     # here: a contact who wrote from it before can still be sent a link code there.
-    linker = Linker(database, bus, outbox.wake, catalog,
-                    phone_identities=(whatsapp_identity_for_phone,))
+    linker = Linker(conversations, catalog, phone_identities=(whatsapp_identity_for_phone,))
     if telegram is not None:
         add_telegram_welcome(assembly, conversations, catalog)
     engine = Engine(
@@ -126,9 +125,7 @@ def build(
     add_inbound(assembly, settings, database, inbox, linker, web_hub, telegram, whatsapp,
                 catalog)
     _operators(assembly, handoff, desk, slack)
-    assembly.routers.append(
-        linking_router(database, linker, bus, outbox.wake)
-    )
+    assembly.routers.append(linking_router(database, linker))
     assembly.routers.append(parse_router(lambda: models.current.nlu))
     return Relevo(
         settings=settings, database=database, bus=bus, metrics=metrics, catalog=catalog,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -34,7 +34,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from relevo.bot.catalog import Catalog
 from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Change, Conversations
-from relevo.bot.protocols import Bus
 from relevo.bot.store import contacts as contact_store
 from relevo.bot.store import conversations as conversation_store
 from relevo.bot.store import links
@@ -63,9 +62,7 @@ def normalise_phone(value: str) -> str | None:
 class Linker:
     def __init__(
         self,
-        database: Database,
-        bus: Bus,
-        wake: Callable[[], None],
+        conversations: Conversations,
         catalog: Catalog,
         *,
         phone_identities: Sequence[links.PhoneIdentity] = (),
@@ -77,7 +74,7 @@ class Linker:
         self._catalog = catalog
         self._phone_identities = tuple(phone_identities)
         # Every conversation the linker changes or message it sends goes through here.
-        self.conversations = Conversations(database, bus, wake=wake, clock=clock)
+        self.conversations = conversations
         # (contact, channel, phone) recorded by this process: WhatsApp vouches for the
         # sender on every message, one write is enough.
         self._vouched: set[tuple[int, str, str]] = set()
@@ -248,10 +245,8 @@ class LinkConfirm(BaseModel):
     code: str = Field(pattern=r"^[0-9]{6}$")
 
 
-def linking_router(database: Database, linker: Linker, bus: Bus,
-                   wake: Callable[[], None]) -> APIRouter:
-    """The web chat's linking endpoints. Events and the outbox's wake-up go through
-    the linker's conversations (`bus` and `wake` are what it was built with)."""
+def linking_router(database: Database, linker: Linker) -> APIRouter:
+    """The web chat's linking endpoints (every change goes through the linker)."""
     router = APIRouter()
 
     async def visitor(authorization: str | None) -> contact_store.IdentityRef:

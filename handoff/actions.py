@@ -25,11 +25,13 @@ from relevo.bot.types import (
     AuthorKind,
     ConversationState,
     IllegalTransition,
+    NoteAdded,
     Origin,
+    PresenceChanged,
+    QueueChanged,
 )
 from relevo.handoff import capacity, csat, points, store
 from relevo.handoff.config import HandoffSettings, Pool
-from relevo.handoff.events import NoteAdded, PresenceChanged, QueueChanged
 from relevo.handoff.holding import (
     ActionError,
     Released,

@@ -21,6 +21,7 @@ from relevo.bot.store import conversations as conversation_store
 from relevo.bot.store import messages as message_store
 from relevo.bot.store import origins
 from relevo.bot.store.schema import operator_notes, operators
+from relevo.bot.text import language_of
 from relevo.bot.types import (
     Assignment,
     ConversationState,
@@ -39,7 +40,7 @@ from relevo.bot.types import (
 from relevo.handoff import store
 from relevo.handoff.actions import ActionError
 from relevo.handoff.config import Pool
-from relevo.handoff.operators import OperatorState, language_of, signed_name
+from relevo.handoff.operators import OperatorState, signed_name
 from relevo.handoff.rules import pool_from_json
 from relevo.handoff.service import Handoff
 

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from relevo.bot.intents import FALLBACK_INTENTS
 from relevo.bot.protocols import KnowledgeBase
 from relevo.bot.store.conversations import ConversationRow
+from relevo.bot.text import language_of
 from relevo.bot.types import AuthorKind
 from relevo.handoff import store
-from relevo.handoff.operators import language_of
 from relevo.handoff.rules import Facts
 
 log = logging.getLogger("relevo.handoff.router")

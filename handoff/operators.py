@@ -15,7 +15,7 @@ from typing import Any
 
 from relevo.bot import replies
 from relevo.bot.store.operators import OperatorRow
-from relevo.bot.text import language_of as language_of  # re-exported for handoff's users
+from relevo.bot.text import language_of
 from relevo.bot.types import OperatorKind
 from relevo.bot.types import Presence as Presence  # re-exported while callers move to bot.types
 from relevo.handoff.config import Pool

@@ -26,12 +26,11 @@ from relevo.bot.conversations import Change, Conversations
 from relevo.bot.protocols import KnowledgeBase
 from relevo.bot.store import conversations as conversation_store
 from relevo.bot.store.db import Database
-from relevo.bot.types import ConversationState
+from relevo.bot.types import ConversationOffered, ConversationState, QueueChanged
 from relevo.handoff import capacity, positions, store
 from relevo.handoff.availability import Availability
 from relevo.handoff.capacity import Slots
 from relevo.handoff.config import HandoffSettings, Pool
-from relevo.handoff.events import ConversationOffered, QueueChanged
 from relevo.handoff.facts import gather_facts
 from relevo.handoff.operators import OperatorState
 from relevo.handoff.queue import QueueEntry, estimate_wait, minutes

@@ -21,19 +21,19 @@ from relevo.bot.store import operators as operator_store
 from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
 from relevo.bot.store.messages import StoredMessage
-from relevo.bot.text import fold
+from relevo.bot.text import fold, language_of
 from relevo.bot.types import (
     ConversationState,
     Direction,
     OperatorKind,
+    PresenceChanged,
 )
 from relevo.handoff import csat, points, store
 from relevo.handoff.actions import Actions
 from relevo.handoff.auth import session_operator
 from relevo.handoff.config import HandoffSettings
-from relevo.handoff.events import PresenceChanged
 from relevo.handoff.hub import ConsoleHub
-from relevo.handoff.operators import OperatorState, Presence, language_of
+from relevo.handoff.operators import OperatorState, Presence
 from relevo.handoff.router import HandoffRouter
 from relevo.handoff.sla import SlaTimers
 from relevo.handoff.state import HandoffState

@@ -20,10 +20,9 @@ from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Conversations
 from relevo.bot.store import operators as operator_store
 from relevo.bot.store.db import Database
-from relevo.bot.types import ConversationState, IllegalTransition
+from relevo.bot.types import ConversationState, IllegalTransition, OperatorReminded, PresenceChanged
 from relevo.handoff import store
 from relevo.handoff.config import HandoffSettings
-from relevo.handoff.events import OperatorReminded, PresenceChanged
 from relevo.handoff.operators import OperatorState, Presence
 from relevo.handoff.queue import QueueEntry
 from relevo.handoff.router import HandoffRouter

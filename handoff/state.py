@@ -24,9 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from relevo.bot.store import operators as operator_store
 from relevo.bot.store.db import Database
 from relevo.bot.store.schema import conversations, handoffs
+from relevo.bot.text import language_of
 from relevo.handoff import csat, store
 from relevo.handoff.config import HandoffSettings, Pool
-from relevo.handoff.operators import NEVER, OperatorIndex, language_of
+from relevo.handoff.operators import NEVER, OperatorIndex
 from relevo.handoff.queue import HandleTimes, QueueEntry, QueueIndex
 from relevo.handoff.rules import pool_from_json
 

@@ -12,10 +12,9 @@ from typing import Any
 from relevo.bot.clock import Clock
 from relevo.bot.conversations import Change, Conversations
 from relevo.bot.store import operators as operator_store
-from relevo.bot.types import ConversationState
+from relevo.bot.types import ConversationState, NoteAdded
 from relevo.handoff import capacity, store
 from relevo.handoff.config import Pool
-from relevo.handoff.events import NoteAdded
 from relevo.handoff.holding import ActionError, mine, release, tell_joined
 from relevo.handoff.operators import OperatorState, Presence
 from relevo.handoff.router import HandoffRouter
