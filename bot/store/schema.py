@@ -356,3 +356,23 @@ link_codes = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("used_at", UTCDateTime),
 )
+
+# --- audit log (issue #10): append-only, who did what, from where, before and after ----
+# Rows are only ever inserted: a trigger on both backends refuses UPDATE and DELETE
+# (migration 0007). Values never hold secrets (`relevo.bot.audit` drops them) nor
+# shopper text: a contact is named by its id.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False, index=True),
+    sa.Column("actor_kind", sa.String(16), nullable=False),  # operator | cli | system
+    sa.Column("actor_id", Id, nullable=True),
+    sa.Column("actor_label", sa.String(200), nullable=False),
+    sa.Column("source", sa.String(64), nullable=True),  # client IP, or "cli"
+    sa.Column("action", sa.String(64), nullable=False, index=True),
+    sa.Column("target_kind", sa.String(32), nullable=True),
+    sa.Column("target_id", sa.String(64), nullable=True),
+    sa.Column("before", sa.JSON, nullable=True),
+    sa.Column("after", sa.JSON, nullable=True),
+)
