@@ -46,6 +46,17 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class Role(enum.StrEnum):
+    """What a person may do besides handling the conversations routed to them (the
+    scopes of each role are in `relevo.handoff.roles`)."""
+
+    ADMIN = "admin"
+    MANAGER = "manager"
+    EDITOR = "editor"
+    REVIEWER = "reviewer"
+    OPERATOR = "operator"
+
+
 class OperatorKind(enum.StrEnum):
     INTERNAL = "internal"
     OUTSOURCED = "outsourced"

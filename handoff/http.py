@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
-from fastapi import Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 
 from relevo.bot.types import OperatorRef, RefusalKind, Refused, Surface
 from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.operators import OperatorState
+from relevo.handoff.roles import Scope, has_scope
 from relevo.handoff.service import Handoff
 
 T = TypeVar("T")
@@ -69,3 +70,18 @@ def operator_dependency(desk: HandoffDesk, handoff: Handoff) -> CurrentOperator:
         return operator
 
     return current_operator
+
+
+def requires(current: CurrentOperator, scope: Scope) -> CurrentOperator:
+    """A dependency like `current`, that also refuses (403) an operator whose role lacks
+    `scope`: `operator: OperatorState = Depends(requires(current, Scope.AUDIT_READ))`."""
+
+    async def scoped_operator(
+        operator: Annotated[OperatorState, Depends(current)],
+    ) -> OperatorState:
+        if not has_scope(operator.role, scope):
+            raise HTTPException(403, f"your role ({operator.role.value}) may not do this: "
+                                     f"it needs {scope.value}")
+        return operator
+
+    return scoped_operator

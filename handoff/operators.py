@@ -16,7 +16,7 @@ from typing import Any
 from relevo.bot import replies
 from relevo.bot.store.operators import OperatorRow
 from relevo.bot.text import language_of
-from relevo.bot.types import OperatorKind
+from relevo.bot.types import OperatorKind, Role
 from relevo.bot.types import Presence as Presence  # re-exported while callers move to bot.types
 from relevo.handoff.config import Pool
 from relevo.handoff.schedule import WeeklyHours, parse_schedule, parse_zone
@@ -56,6 +56,7 @@ class OperatorState:
     last_seen_at: datetime = NEVER
     last_assigned_at: datetime = NEVER
     points: int = 0
+    role: Role = Role.OPERATOR
     assigned: set[int] = field(default_factory=set)
     offered: set[int] = field(default_factory=set)
 
@@ -84,6 +85,7 @@ class OperatorState:
             "name": self.name,
             "signature": self.signature,
             "kind": self.kind.value,
+            "role": self.role.value,
             "languages": sorted(self.languages),
             "skills": sorted(self.skills),
             "max_concurrent": self.max_concurrent,
@@ -111,6 +113,7 @@ class OperatorState:
             last_seen_at=row.last_seen_at or NEVER,
             last_assigned_at=row.last_assigned_at or NEVER,
             points=row.points,
+            role=row.role,
         )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relevo.bot.store.contacts import hash_token
 from relevo.bot.store.schema import operators
-from relevo.bot.types import OperatorKind
+from relevo.bot.types import OperatorKind, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +32,14 @@ class OperatorRow:
     points: int = 0
     last_seen_at: datetime | None = None
     last_assigned_at: datetime | None = None
+    role: Role = Role.OPERATOR
 
     def public(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,
             "kind": self.kind.value,
+            "role": self.role.value,
             "email": self.email,
             "languages": list(self.languages),
             "skills": list(self.skills),
@@ -59,6 +61,7 @@ _COLUMNS = (
     operators.c.languages, operators.c.skills, operators.c.max_concurrent,
     operators.c.presence, operators.c.signature, operators.c.timezone, operators.c.schedule,
     operators.c.points, operators.c.last_seen_at, operators.c.last_assigned_at,
+    operators.c.role,
 )
 
 
@@ -78,6 +81,7 @@ def _row(row: Any) -> OperatorRow:  # an sa.Row of _COLUMNS
         points=row.points,
         last_seen_at=row.last_seen_at,
         last_assigned_at=row.last_assigned_at,
+        role=Role(row.role),
     )
 
 
@@ -91,6 +95,7 @@ async def add(
     skills: list[str],
     max_concurrent: int,
     now: datetime,
+    role: Role = Role.OPERATOR,
 ) -> tuple[OperatorRow, str]:
     """Create an operator; returns it and its API token (shown once, stored hashed)."""
     token = "rlv_" + secrets.token_urlsafe(32)
@@ -100,7 +105,7 @@ async def add(
                 await conn.execute(
                     sa.insert(operators)
                     .values(
-                        name=name, kind=kind.value, email=email, signature=name,
+                        name=name, kind=kind.value, role=role.value, email=email, signature=name,
                         languages=languages, skills=skills, max_concurrent=max_concurrent,
                         timezone="UTC", presence="offline", token_hash=hash_token(token),
                         points=0, active=True, created_at=now,
@@ -112,7 +117,7 @@ async def add(
         raise OperatorExists(f"an operator with email {email} already exists") from None
     row = OperatorRow(
         operator_id, name, kind, email, tuple(languages), tuple(skills), max_concurrent,
-        "offline", signature=name,
+        "offline", signature=name, role=role,
     )
     return row, token
 
@@ -138,7 +143,7 @@ async def by_token(conn: AsyncConnection, token: str) -> OperatorRow | None:
 # --- edits (handoff: CLI `operators edit|remove|set-password`, the operators API) -------
 
 EDITABLE = frozenset(
-    {"name", "kind", "email", "signature", "languages", "skills", "max_concurrent",
+    {"name", "kind", "role", "email", "signature", "languages", "skills", "max_concurrent",
      "timezone", "schedule", "slack_user_id"}
 )
 
@@ -161,6 +166,8 @@ async def update(conn: AsyncConnection, operator_id: int, **values: Any) -> Oper
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
     if "kind" in values:
         values["kind"] = OperatorKind(values["kind"]).value
+    if "role" in values:
+        values["role"] = Role(values["role"]).value
     if values:
         try:
             async with conn.begin_nested():

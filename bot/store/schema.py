@@ -87,6 +87,7 @@ operators = sa.Table(
     sa.Column("id", Id, primary_key=True, autoincrement=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False, default="operator"),
     sa.Column("email", sa.String(320), unique=True),
     sa.Column("signature", sa.String(200)),
     sa.Column("languages", sa.JSON, nullable=False, default=list),
