@@ -14,9 +14,9 @@ import typer
 from relevo.app.migrations import PACKAGE_MIGRATIONS
 from relevo.app.settings import Settings, load_settings
 from relevo.bot.config import ConfigError
+from relevo.bot.nlu_types import TrainingExample
 from relevo.bot.store.db import Database
 from relevo.bot.store.migrate import upgrade
-from relevo.bot.types import TrainingExample
 from relevo.channels.telegram.config import TelegramSettings
 from relevo.knowledge_base.config import KnowledgeBaseSettings
 from relevo.knowledge_base.training import examples_from_dir

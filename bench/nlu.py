@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from relevo.bot.types import TrainingExample  # noqa: E402
+from relevo.bot.nlu_types import TrainingExample  # noqa: E402
 from relevo.nlu.config import NLUSettings, RasaSettings  # noqa: E402
 from relevo.nlu.embedded import EmbeddedNLU  # noqa: E402
 from relevo.nlu.evaluate import (  # noqa: E402

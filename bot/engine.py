@@ -21,6 +21,7 @@ from relevo.bot.conversations import Change, Conversations
 from relevo.bot.intents import FALLBACK_INTENTS, HANDOFF_INTENT, OUT_OF_SCOPE_INTENT
 from relevo.bot.metrics import Metrics
 from relevo.bot.models import LiveModels
+from relevo.bot.nlu_types import IntentPrediction, ParseResult
 from relevo.bot.protocols import KnowledgeBase, Router
 from relevo.bot.serial import KeyedSerializer
 from relevo.bot.store import conversations as conversation_store
@@ -29,14 +30,7 @@ from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
 from relevo.bot.store.messages import StoredMessage
 from relevo.bot.text import fold
-from relevo.bot.types import (
-    Author,
-    AuthorKind,
-    ConversationState,
-    IntentPrediction,
-    ParseResult,
-    QuickReply,
-)
+from relevo.bot.types import Author, AuthorKind, ConversationState, QuickReply
 
 log = logging.getLogger("relevo.engine")
 

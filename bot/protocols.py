@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, runtime_checkable
 
+from relevo.bot.nlu_types import ParseResult, TrainingExample
 from relevo.bot.types import (
     Assignment,
     Event,
@@ -15,14 +16,12 @@ from relevo.bot.types import (
     Origin,
     OutboundMessage,
     OutboundPost,
-    ParseResult,
     PoolRef,
     Presence,
     QueueLine,
     Refused,
     SendResult,
     Surface,
-    TrainingExample,
 )
 
 

@@ -126,67 +126,6 @@ class SendResult:
     status: DeliveryStatus = DeliveryStatus.SENT
 
 
-# --- NLU ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class IntentPrediction:
-    name: str
-    confidence: float
-
-
-@dataclass(frozen=True, slots=True)
-class Entity:
-    entity: str
-    value: str
-    start: int
-    end: int
-    confidence: float = 1.0
-    extractor: str = "relevo"
-
-
-@dataclass(frozen=True, slots=True)
-class ParseResult:
-    """Rasa's parse schema (`text`, `intent`, `intent_ranking`, `entities`) plus the locale."""
-
-    text: str
-    intent: IntentPrediction
-    intent_ranking: tuple[IntentPrediction, ...] = ()
-    entities: tuple[Entity, ...] = ()
-    locale: str | None = None
-    # The engine recognised the message as off-topic for this bot (not merely unsure):
-    # the conversation goes to a person at once instead of "could you rephrase?".
-    out_of_scope: bool = False
-
-    def to_rasa(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "intent": {"name": self.intent.name, "confidence": self.intent.confidence},
-            "intent_ranking": [
-                {"name": p.name, "confidence": p.confidence} for p in self.intent_ranking
-            ],
-            "entities": [
-                {
-                    "entity": e.entity,
-                    "value": e.value,
-                    "start": e.start,
-                    "end": e.end,
-                    "confidence_entity": e.confidence,
-                    "extractor": e.extractor,
-                }
-                for e in self.entities
-            ],
-            "locale": self.locale,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class TrainingExample:
-    text: str
-    intent: str
-    locale: str | None = None
-
-
 # --- events on the bus ----------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from relevo.bot.types import TrainingExample
+from relevo.bot.nlu_types import TrainingExample
 from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, Article, load_dir
 
 

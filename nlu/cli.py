@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from relevo.bot.types import TrainingExample
+from relevo.bot.nlu_types import TrainingExample
 from relevo.nlu.config import NLUSettings
 from relevo.nlu.evaluate import EvalReport, evaluate_sync
 from relevo.nlu.yaml_io import NLUDataError, load_rasa_yaml

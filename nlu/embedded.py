@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from relevo.bot.intents import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT
-from relevo.bot.types import IntentPrediction, ParseResult, TrainingExample
+from relevo.bot.nlu_types import IntentPrediction, ParseResult, TrainingExample
 from relevo.nlu.background import background_sentences, background_weights, unclaimed
 from relevo.nlu.calibration import (
     TrainingData,

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from relevo.bot.intents import FALLBACK_INTENT, FALLBACK_INTENTS
 from relevo.bot.intents import OUT_OF_SCOPE_INTENT as OOS
-from relevo.bot.types import ParseResult, TrainingExample
+from relevo.bot.nlu_types import ParseResult, TrainingExample
 
 ProgressHook = Callable[[int, int], None]
 

@@ -11,8 +11,8 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+from relevo.bot.nlu_types import TrainingExample
 from relevo.bot.text import language_of
-from relevo.bot.types import TrainingExample
 from relevo.nlu.text import tokens
 
 _BUILTIN: dict[str, str] = {

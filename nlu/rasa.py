@@ -17,8 +17,8 @@ import httpx
 
 from relevo.bot.intents import FALLBACK_INTENT
 from relevo.bot.metrics import Metrics
+from relevo.bot.nlu_types import Entity, IntentPrediction, ParseResult, TrainingExample
 from relevo.bot.protocols import NLU
-from relevo.bot.types import Entity, IntentPrediction, ParseResult, TrainingExample
 from relevo.nlu.config import RasaSettings
 
 logger = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
+from relevo.bot.nlu_types import Entity
 from relevo.bot.text import fold
-from relevo.bot.types import Entity
 
 # Bound the work per message: the intent of a long message is almost always stated early,
 # and featurising 100 kB would break the latency budget.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from relevo.bot.types import TrainingExample
+from relevo.bot.nlu_types import TrainingExample
 
 logger = logging.getLogger(__name__)
 

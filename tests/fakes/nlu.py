@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from relevo.bot.types import IntentPrediction, ParseResult, TrainingExample
+from relevo.bot.nlu_types import IntentPrediction, ParseResult, TrainingExample
 
 
 class KeywordNLU:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relevo.bot.types import TrainingExample
+from relevo.bot.nlu_types import TrainingExample
 from relevo.nlu.embedded import EmbeddedNLU
 
 SHOP_DATA: dict[str, dict[str, list[str]]] = {

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relevo.bot.types import TrainingExample
+from relevo.bot.nlu_types import TrainingExample
 from relevo.nlu.background import background_sentences, background_weights
 from relevo.nlu.embedded import EmbeddedNLU
 from relevo.nlu.features import Vectorizer

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from relevo.bot.nlu_types import TrainingExample
 from relevo.bot.protocols import NLU
-from relevo.bot.types import TrainingExample
 from relevo.nlu.config import NLUSettings
 from relevo.nlu.embedded import EmbeddedNLU, NLUNotTrained, NLUTrainingError
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from relevo.bot.types import TrainingExample
+from relevo.bot.nlu_types import TrainingExample
 from relevo.nlu.yaml_io import (
     NLUDataError,
     dump_rasa_yaml,
