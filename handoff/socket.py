@@ -1,7 +1,8 @@
 """The operator WebSocket (`WS /api/ws`): live updates for the console.
 
 Server → client: what the console hub queues for this operator. Client → server:
-`{"type": "ping"}` (activity) and `{"type": "watch", "conversation_id": N | null}`.
+`{"type": "ping"}` (activity) and `{"type": "watch", "conversation_id": N | null}` (a
+conversation out of the operator's reach is not watched).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.http import SESSION_COOKIE
 from relevo.handoff.operators import OperatorState
 from relevo.handoff.service import Handoff
+from relevo.handoff.visibility import may_see, whereabouts
 
 
 def socket_route(router: APIRouter, handoff: Handoff, desk: HandoffDesk) -> None:
@@ -75,4 +77,13 @@ async def _receive(
         await desk.seen(operator.id)
         if data.get("type") == "watch":
             target = data.get("conversation_id")
-            handoff.hub.watch(queue, target if isinstance(target, int) else None)
+            watched = (target if isinstance(target, int)
+                       and await _may_watch(handoff, operator, target) else None)
+            handoff.hub.watch(queue, watched)
+
+
+async def _may_watch(handoff: Handoff, operator: OperatorState, conversation_id: int) -> bool:
+    """Only a conversation the operator may open (`relevo.handoff.visibility`)."""
+    async with handoff.database.read() as conn:
+        where = await whereabouts(conn, conversation_id)
+    return where is not None and may_see(operator, where)
