@@ -1,13 +1,15 @@
 """The operator WebSocket (`WS /api/ws`): live updates for the console.
 
 Server → client: what the console hub queues for this operator. Client → server:
-`{"type": "ping"}` (activity) and `{"type": "watch", "conversation_id": N | null}` (a
-conversation out of the operator's reach is not watched).
+`{"type": "ping"}` (activity) and `{"type": "watch", "conversation_id": N | null}`,
+answered with `{"type": "watching", "watching": N | null}` (null: none, or a
+conversation out of the operator's reach, which is not watched).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -80,6 +82,9 @@ async def _receive(
             watched = (target if isinstance(target, int)
                        and await _may_watch(handoff, operator, target) else None)
             handoff.hub.watch(queue, watched)
+            # Through the socket's queue: one task writes to the socket.
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait({"type": "watching", "watching": watched})
 
 
 async def _may_watch(handoff: Handoff, operator: OperatorState, conversation_id: int) -> bool:

@@ -127,6 +127,7 @@
   setInterval(() => { if (ws && ws.readyState === 1) ws.send(JSON.stringify({ type: "ping" })); }, 30000);
 
   function onNotice(notice) {
+    if (notice.type === "watching") return;  // the answer to our "watch"
     if (notice.type === "presence") {
       me.presence = notice.presence;
       renderMe();
