@@ -105,7 +105,7 @@ async def answer(
 async def summary(conn: AsyncConnection, *, operator_id: int | None = None) -> dict[str, Any]:
     """Average score and count per operator kind and per operator; with `operator_id`,
     of that operator's ratings alone (what an operator may read of their own)."""
-    rated = csat_responses.c.score.is_not(None)
+    rated: sa.ColumnElement[bool] = csat_responses.c.score.is_not(None)
     if operator_id is not None:
         rated = sa.and_(rated, csat_responses.c.operator_id == operator_id)
     by_kind = await conn.execute(

@@ -143,7 +143,8 @@ class ConsoleHub:
 
     def _everyone(self, notice: Notice) -> int:
         conversation_id = notice["conversation_id"]
-        told, untold = set(), set()
+        told: set[asyncio.Queue[Notice]] = set()
+        untold: set[asyncio.Queue[Notice]] = set()
         for operator_id, queues in self._sockets.items():
             (told if self.may_know(operator_id, conversation_id) else untold).update(queues)
         # Out of reach: that something changed, not what (the lists refresh).
