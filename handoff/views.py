@@ -66,9 +66,6 @@ async def conversation_view(
             intent=handoff_row.intent,
             handoff_count=handoff_row.handoff_count,
         )
-    shows_rating = rating is not None and (
-        rating["operator_id"] == operator.id or sees_ratings_of_others(operator)
-    )
     return {
         "conversation": view,
         "contact": contact,
@@ -79,12 +76,18 @@ async def conversation_view(
             {**t, "at": t["at"].isoformat() if isinstance(t["at"], datetime) else t["at"]}
             for t in transitions
         ],
-        "csat": {
-            "score": rating["score"],
-            "operator_id": rating["operator_id"],
-            "operator_kind": rating["operator_kind"],
-        } if rating is not None and shows_rating else None,
+        "csat": _rating(rating, operator),
     }
+
+
+def _rating(rating: dict[str, Any] | None, viewer: OperatorState) -> dict[str, Any] | None:
+    """The conversation's CSAT, for its operator and roles that read others' ratings."""
+    if rating is None or not (
+        rating["operator_id"] == viewer.id or sees_ratings_of_others(viewer)
+    ):
+        return None
+    return {"score": rating["score"], "operator_id": rating["operator_id"],
+            "operator_kind": rating["operator_kind"]}
 
 
 def message_json(sent: MessageRef) -> dict[str, Any]:

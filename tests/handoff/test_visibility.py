@@ -75,6 +75,29 @@ async def test_an_ambassador_reaches_only_what_is_offered_to_her(
     assert claimed.status_code == 200 and after_claim.status_code == 200
 
 
+async def test_an_outsourced_operator_sees_this_conversation_not_the_contacts_earlier_ones(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = build_app(make_settings, rules=ANYONE)
+    async with started(app) as client:
+        hal = await add_operator(app, "Hal", OperatorKind.INTERNAL)
+        olga = await add_operator(app, "Olga", OperatorKind.OUTSOURCED)
+        await go_online(client, hal)
+        shopper = await new_shopper(client)
+        earlier = await say(app, client, shopper, "I want a person")
+        for action in ("claim", "resolve"):
+            await client.post(f"/api/conversations/{earlier}/{action}", headers=hal.headers)
+        await go_online(client, hal, "offline")
+        await say(app, client, shopper, "shipping?")  # a new conversation, with the bot
+        await go_online(client, olga)
+        later = await say(app, client, shopper, "I want a person")
+        assert later != earlier and offered_to(app, later) == olga.id
+        history = {op.id: {m["conversation_id"] for m in (await client.get(
+            f"/api/conversations/{later}", headers=op.headers)).json()["messages"]}
+            for op in (olga, hal)}
+    assert history == {olga.id: {later}, hal.id: {earlier, later}}
+
+
 async def _give_contact_details(app: FastAPI, conversation_id: int) -> None:
     async with service(app).database.write() as conn:
         conversation = await conversation_store.get(conn, conversation_id)
