@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,9 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from relevo.app.cli_support import ConfigOption, fail, run_with_database, settings_from
+from relevo.bot.audit import Actor
 from relevo.bot.clock import utc_now
 from relevo.bot.store.db import Database
-from relevo.bot.types import OperatorKind
+from relevo.bot.types import OperatorKind, Role
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,8 +24,19 @@ operators_app = typer.Typer(
 )
 
 
+ROLE_HELP = "admin, manager, editor, reviewer or operator (see README: Roles)."
+
+
 def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _actor() -> Actor:
+    """Who ran the command, for the audit log: the OS user."""
+    try:
+        return Actor.cli(getpass.getuser())
+    except (KeyError, OSError):  # no user name for this uid (containers)
+        return Actor.cli("cli")
 
 
 @operators_app.command("add")
@@ -34,10 +47,12 @@ def operators_add(
     languages: Annotated[str, typer.Option(help="Comma-separated, e.g. es,en.")] = "en",
     skills: Annotated[str | None, typer.Option(help="Comma-separated topics/tags.")] = None,
     max_concurrent: Annotated[int, typer.Option(min=1, max=100)] = 3,
+    role: Annotated[Role, typer.Option(help=ROLE_HELP)] = Role.OPERATOR,
     config: ConfigOption = None,
 ) -> None:
     """Add an operator and print their API token (shown only once)."""
     from relevo.bot.store import operators as operator_store
+    from relevo.handoff import operator_audit
 
     settings = settings_from(config)
     if not name.strip():
@@ -45,7 +60,7 @@ def operators_add(
 
     async def go(database: Database) -> str:
         async with database.write() as conn:
-            _, token = await operator_store.add(
+            row, token = await operator_store.add(
                 conn,
                 name=name.strip(),
                 kind=kind,
@@ -54,7 +69,9 @@ def operators_add(
                 skills=_split(skills),
                 max_concurrent=max_concurrent,
                 now=utc_now(),
+                role=role,
             )
+            await operator_audit.created(conn, _actor(), row, utc_now())
         return token
 
     try:
@@ -76,10 +93,12 @@ def operators_list(config: ConfigOption = None) -> None:
             return await operator_store.all_active(conn)
 
     rows = run_with_database(settings, go)
-    table = Table("id", "name", "kind", "email", "languages", "skills", "max", "presence")
+    table = Table("id", "name", "kind", "role", "email", "languages", "skills", "max",
+                  "presence")
     for row in rows:
         table.add_row(
-            str(row.id), row.name, row.kind.value, row.email or "", ",".join(row.languages),
+            str(row.id), row.name, row.kind.value, row.role.value, row.email or "",
+            ",".join(row.languages),
             ",".join(row.skills), str(row.max_concurrent), row.presence,
         )
     Console().print(table)
@@ -101,8 +120,8 @@ async def _find_operator(conn: AsyncConnection, ref: str) -> int | None:
 
 
 def _changes(
-    *, kind: OperatorKind | None, languages: str | None, skills: str | None,
-    schedule: str | None, **plain: str | int | None,
+    *, kind: OperatorKind | None, role: Role | None, languages: str | None,
+    skills: str | None, schedule: str | None, **plain: str | int | None,
 ) -> dict[str, object]:
     """The fields `relevo operators edit` was given, parsed."""
     import json
@@ -113,6 +132,8 @@ def _changes(
     }
     if kind is not None:
         values["kind"] = kind
+    if role is not None:
+        values["role"] = role
     if languages is not None:
         values["languages"] = _split(languages)
     if skills is not None:
@@ -132,6 +153,7 @@ def operators_edit(
     kind: Annotated[
         OperatorKind | None, typer.Option(help="internal, outsourced, expert or ambassador.")
     ] = None,
+    role: Annotated[Role | None, typer.Option(help=ROLE_HELP)] = None,
     email: Annotated[str | None, typer.Option(help="Login e-mail (unique).")] = None,
     signature: Annotated[str | None, typer.Option(help="Name shown to shoppers.")] = None,
     languages: Annotated[str | None, typer.Option(help="Comma-separated, e.g. es,en.")] = None,
@@ -145,10 +167,11 @@ def operators_edit(
 ) -> None:
     """Change an operator's details (only the options given)."""
     from relevo.bot.store import operators as operator_store
+    from relevo.handoff import operator_audit
     from relevo.handoff.operator_admin import check_fields
 
     values = _changes(name=name, signature=signature, email=email,
-                      max_concurrent=max_concurrent, timezone=timezone, kind=kind,
+                      max_concurrent=max_concurrent, timezone=timezone, kind=kind, role=role,
                       languages=languages, skills=skills, schedule=schedule)
     if not values:
         fail("nothing to change: give at least one option", code=2)
@@ -167,7 +190,10 @@ def operators_edit(
             except ValueError as exc:
                 return str(exc)
             row = await operator_store.update(conn, operator_id, **values)
-            return row if row is not None else f"no operator {operator}"
+            if row is None or current is None:
+                return f"no operator {operator}"
+            await operator_audit.changed(conn, _actor(), current, row, utc_now())
+            return row
 
     try:
         result = run_with_database(settings, go)
@@ -188,6 +214,7 @@ def operators_remove(
 
     from relevo.bot.store import operators as operator_store
     from relevo.bot.store.schema import conversations
+    from relevo.handoff import operator_audit
 
     settings = settings_from(config)
 
@@ -205,7 +232,9 @@ def operators_remove(
             if open_count:
                 return (f"operator {operator} still has {open_count} open conversations: "
                         "transfer or resolve them first")
-            await operator_store.deactivate(conn, operator_id)
+            row = await operator_store.get(conn, operator_id)
+            if row is not None and await operator_store.deactivate(conn, operator_id):
+                await operator_audit.removed(conn, _actor(), row, utc_now())
             return None
 
     problem = run_with_database(settings, go)

@@ -216,6 +216,11 @@ class HandoffSettings(_Model):
     csat_answer_seconds: float = Field(86_400.0, gt=0)
     # Console login sessions (cookie) last this long.
     console_session_hours: float = Field(12.0, gt=0, le=24 * 30)
+    # Operators of these kinds work for someone else (a contractor, the community): the
+    # phone numbers, e-mails, names and channel ids of shoppers are masked for them.
+    external_kinds: tuple[OperatorKind, ...] = (
+        OperatorKind.OUTSOURCED, OperatorKind.EXPERT, OperatorKind.AMBASSADOR,
+    )
 
     @field_validator("timezone")
     @classmethod

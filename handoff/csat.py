@@ -102,20 +102,24 @@ async def answer(
     return bool(result.rowcount == 1)
 
 
-async def summary(conn: AsyncConnection) -> dict[str, Any]:
-    """Average score and count per operator kind and per operator."""
+async def summary(conn: AsyncConnection, *, operator_id: int | None = None) -> dict[str, Any]:
+    """Average score and count per operator kind and per operator; with `operator_id`,
+    of that operator's ratings alone (what an operator may read of their own)."""
+    rated: sa.ColumnElement[bool] = csat_responses.c.score.is_not(None)
+    if operator_id is not None:
+        rated = sa.and_(rated, csat_responses.c.operator_id == operator_id)
     by_kind = await conn.execute(
         sa.select(
             csat_responses.c.operator_kind, sa.func.count(), sa.func.avg(csat_responses.c.score)
         )
-        .where(csat_responses.c.score.is_not(None))
+        .where(rated)
         .group_by(csat_responses.c.operator_kind)
     )
     by_operator = await conn.execute(
         sa.select(csat_responses.c.operator_id, operators.c.name, csat_responses.c.operator_kind,
                   sa.func.count(), sa.func.avg(csat_responses.c.score))
         .join(operators, operators.c.id == csat_responses.c.operator_id)
-        .where(csat_responses.c.score.is_not(None))
+        .where(rated)
         .group_by(csat_responses.c.operator_id, operators.c.name, csat_responses.c.operator_kind)
         .order_by(csat_responses.c.operator_id)
     )

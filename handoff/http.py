@@ -1,5 +1,6 @@
-"""What every operator route shares: who is asking (`Me`), and the one place where a
-desk's `Refused` becomes an HTTP status (`{"detail": reason}` like every 4xx).
+"""What every operator route shares: who is asking (`Me`), what their role and kind let
+them reach (`requires`, `conversation_guard`), and the one place where a desk's `Refused`
+becomes an HTTP status (`{"detail": reason}` like every 4xx).
 
 Authentication: `Authorization: Bearer <operator API token>`, or the console's session
 cookie (then unsafe methods also need the `X-Relevo-Console: 1` header, which a
@@ -13,11 +14,13 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Request
 
+from relevo.bot.audit import Actor
 from relevo.bot.types import OperatorRef, RefusalKind, Refused, Surface
 from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.operators import OperatorState
 from relevo.handoff.roles import Scope, has_scope
 from relevo.handoff.service import Handoff
+from relevo.handoff.visibility import may_note, may_see, whereabouts
 
 T = TypeVar("T")
 
@@ -76,12 +79,42 @@ def requires(current: CurrentOperator, scope: Scope) -> CurrentOperator:
     """A dependency like `current`, that also refuses (403) an operator whose role lacks
     `scope`: `operator: OperatorState = Depends(requires(current, Scope.AUDIT_READ))`."""
 
-    async def scoped_operator(
-        operator: Annotated[OperatorState, Depends(current)],
-    ) -> OperatorState:
+    # `= Depends(current)`, not `Annotated[…]`: with postponed annotations the closure's
+    # `current` could not be resolved from the string.
+    async def scoped_operator(operator: OperatorState = Depends(current)) -> OperatorState:
         if not has_scope(operator.role, scope):
             raise HTTPException(403, f"your role ({operator.role.value}) may not do this: "
                                      f"it needs {scope.value}")
         return operator
 
     return scoped_operator
+
+
+def conversation_guard(
+    current: CurrentOperator, handoff: Handoff, *, to_note: bool = False
+) -> CurrentOperator:
+    """A dependency like `current` for the routes under `/conversations/{conversation_id}`:
+    404 for a conversation out of the operator's reach (`relevo.handoff.visibility`), in
+    the words used for one that does not exist; with `to_note`, 403 for one they may see
+    but not annotate."""
+
+    async def guarded(
+        conversation_id: int, operator: OperatorState = Depends(current)
+    ) -> OperatorState:
+        async with handoff.database.read() as conn:
+            where = await whereabouts(conn, conversation_id)
+        if where is None or not may_see(operator, where):
+            raise HTTPException(404, f"conversation {conversation_id} does not exist")
+        if to_note and not may_note(operator, where):
+            raise HTTPException(
+                403, f"conversation {conversation_id} is not assigned to you: only its "
+                     "operator (or a manager) adds notes to it")
+        return operator
+
+    return guarded
+
+
+def operator_actor(operator: OperatorState, request: Request) -> Actor:
+    """Who did it, for the audit log: the operator, from the client's address."""
+    return Actor("operator", operator.name, operator.id,
+                 source=request.client.host if request.client else None)

@@ -4,6 +4,12 @@ Small JSON notices (`{"type": "queue" | "offered" | "assigned" | "message" | …
 "conversation_id": …}`); the console fetches what changed over the REST API, so a
 missed notice costs a refresh, never data. Queue-wide notices go to every operator;
 messages go to the conversation's operator and to whoever has it open.
+
+What a notice names follows `relevo.handoff.visibility`: an operator told of a
+conversation out of their reach gets the notice without its ids (`{"type": "queue"}`:
+refresh your lists), so an ambassador's socket never learns the ids of conversations
+offered to others. A closed conversation is out of reach for kinds that see only their
+own; for the others its ids may still come (what they may read is the API's to decide).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from relevo.bot.types import (
     QueueChanged,
 )
 from relevo.handoff.state import HandoffState
+from relevo.handoff.visibility import Reach, may_see, reach, whereabouts_in_memory
 
 log = logging.getLogger("relevo.handoff.hub")
 
@@ -40,6 +47,7 @@ class ConsoleHub:
         self._state = state
         self._sockets: dict[int, set[asyncio.Queue[Notice]]] = defaultdict(set)
         self._watching: dict[int, set[asyncio.Queue[Notice]]] = defaultdict(set)
+        self._owner: dict[asyncio.Queue[Notice], int] = {}  # socket → its operator
         self._subscription: Subscription | None = None
 
     def subscribe(self, bus: Bus) -> None:
@@ -52,12 +60,14 @@ class ConsoleHub:
     def open(self, operator_id: int) -> asyncio.Queue[Notice]:
         queue: asyncio.Queue[Notice] = asyncio.Queue(maxsize=500)
         self._sockets[operator_id].add(queue)
+        self._owner[queue] = operator_id
         return queue
 
     def close_socket(self, operator_id: int, queue: asyncio.Queue[Notice]) -> None:
         self._sockets[operator_id].discard(queue)
         if not self._sockets[operator_id]:
             del self._sockets[operator_id]
+        self._owner.pop(queue, None)
         self.watch(queue, None)
 
     def watch(self, queue: asyncio.Queue[Notice], conversation_id: int | None) -> None:
@@ -107,8 +117,19 @@ class ConsoleHub:
                                                 "presence": event.presence})
         return 0
 
+    def may_know(self, operator_id: int, conversation_id: int) -> bool:
+        """May this operator's socket be told this conversation's id?"""
+        operator = self._state.operators.get(operator_id)
+        if operator is None:
+            return False
+        where = whereabouts_in_memory(self._state, conversation_id)
+        if where is None:  # closed or with the bot
+            return reach(operator) != Reach.OFFERED_OR_ASSIGNED
+        return may_see(operator, where)
+
     def _about(self, conversation_id: int, notice: Notice) -> int:
-        targets = set(self._watching.get(conversation_id, ()))
+        targets = {q for q in self._watching.get(conversation_id, ())
+                   if self.may_know(self._owner.get(q, 0), conversation_id)}
         assignment = self._state.assignments.get(conversation_id)
         if assignment is not None:
             targets |= self._sockets.get(assignment.operator_id, set())
@@ -121,7 +142,13 @@ class ConsoleHub:
         return self._push(self._sockets.get(operator_id, set()), notice)
 
     def _everyone(self, notice: Notice) -> int:
-        return self._push({q for qs in self._sockets.values() for q in qs}, notice)
+        conversation_id = notice["conversation_id"]
+        told: set[asyncio.Queue[Notice]] = set()
+        untold: set[asyncio.Queue[Notice]] = set()
+        for operator_id, queues in self._sockets.items():
+            (told if self.may_know(operator_id, conversation_id) else untold).update(queues)
+        # Out of reach: that something changed, not what (the lists refresh).
+        return self._push(told, notice) + self._push(untold, {"type": notice["type"]})
 
     @staticmethod
     def _push(queues: set[asyncio.Queue[Notice]], notice: Notice) -> int:

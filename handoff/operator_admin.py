@@ -1,24 +1,40 @@
-"""Managing operators over the API (in-house `internal` operators only) and the checks
-shared with the CLI: schedules and time zones are validated before anything is saved."""
+"""Managing operators over the API and the checks shared with the CLI: schedules and
+time zones are validated before anything is saved.
+
+Creating, editing and removing others, and giving any role or kind, needs
+`operators:manage` (admin). Anyone may edit a few of their own fields (signature,
+languages, skills, time zone, schedule, password); nobody changes their own role. Every
+change is in the audit log (`relevo.handoff.operator_audit`), in its own transaction.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from relevo.bot.audit import Actor
 from relevo.bot.store import operators as operator_store
-from relevo.bot.types import OperatorKind
+from relevo.bot.types import OperatorKind, Role
+from relevo.handoff import operator_audit
 from relevo.handoff.auth import hash_password
-from relevo.handoff.http import CurrentOperator
+from relevo.handoff.http import CurrentOperator, operator_actor, requires
 from relevo.handoff.operators import OperatorState, validate_schedule
+from relevo.handoff.roles import Scope, has_scope
 from relevo.handoff.service import Handoff
+
+# Fields that always have a value (an explicit null is refused, not stored).
+NOT_NULL = ("name", "kind", "role", "signature", "languages", "skills", "max_concurrent",
+            "timezone")
+# What an operator may change of their own without operators:manage.
+SELF_EDITABLE = frozenset({"signature", "languages", "skills", "timezone", "schedule"})
 
 
 class OperatorFields(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     kind: OperatorKind | None = None
+    role: Role | None = None
     email: str | None = Field(None, max_length=320)
     signature: str | None = Field(None, min_length=1, max_length=200)
     languages: list[str] | None = None
@@ -31,6 +47,9 @@ class OperatorFields(BaseModel):
 
 def check_fields(values: dict[str, Any], current_timezone: str = "UTC") -> None:
     """Raises ValueError with a readable reason (bad schedule, zone, empty lists…)."""
+    for key in NOT_NULL:
+        if key in values and values[key] is None:
+            raise ValueError(f"{key}: must not be null")
     if "languages" in values and not values["languages"]:
         raise ValueError("languages: give at least one language")
     if "schedule" in values or "timezone" in values:
@@ -41,28 +60,28 @@ def check_fields(values: dict[str, Any], current_timezone: str = "UTC") -> None:
 
 
 def operator_admin_routes(router: APIRouter, current: CurrentOperator, handoff: Handoff) -> None:
+    manager_of_operators = requires(current, Scope.OPERATORS_MANAGE)
+
     @router.post("/operators", status_code=201)
     async def create(
-        body: OperatorFields, operator: OperatorState = Depends(current)
+        body: OperatorFields, request: Request,
+        operator: OperatorState = Depends(manager_of_operators),
     ) -> dict[str, Any]:
-        return await _create(handoff, body, operator)
+        return await _create(handoff, body, operator_actor(operator, request))
 
     @router.patch("/operators/{operator_id}")
     async def edit(
-        operator_id: int, body: OperatorFields, operator: OperatorState = Depends(current)
+        operator_id: int, body: OperatorFields, request: Request,
+        operator: OperatorState = Depends(current),
     ) -> dict[str, Any]:
-        return await _edit(handoff, operator_id, body, operator)
+        return await _edit(handoff, operator_id, body, operator, request)
 
     @router.delete("/operators/{operator_id}")
     async def remove(
-        operator_id: int, operator: OperatorState = Depends(current)
+        operator_id: int, request: Request,
+        operator: OperatorState = Depends(manager_of_operators),
     ) -> dict[str, Any]:
-        return await _remove(handoff, operator_id, operator)
-
-
-def _admin(operator: OperatorState) -> None:
-    if operator.kind != OperatorKind.INTERNAL:
-        raise HTTPException(403, "only in-house (internal) operators manage operators")
+        return await _remove(handoff, operator_id, operator_actor(operator, request))
 
 
 async def _refresh(handoff: Handoff, operator_id: int) -> OperatorState:
@@ -73,10 +92,7 @@ async def _refresh(handoff: Handoff, operator_id: int) -> OperatorState:
     return handoff.state.operators.upsert(row)
 
 
-async def _create(
-    handoff: Handoff, body: OperatorFields, operator: OperatorState
-) -> dict[str, Any]:
-    _admin(operator)
+async def _create(handoff: Handoff, body: OperatorFields, actor: Actor) -> dict[str, Any]:
     if body.name is None or body.kind is None:
         raise HTTPException(422, "name and kind are required")
     values = body.model_dump(exclude_unset=True)
@@ -91,32 +107,44 @@ async def _create(
                 conn, name=body.name.strip(), kind=body.kind, email=body.email,
                 languages=body.languages or ["en"], skills=body.skills or [],
                 max_concurrent=body.max_concurrent or 3, now=handoff.now(),
+                role=body.role or Role.OPERATOR,
             )
             extra = {k: values[k] for k in ("signature", "timezone", "schedule") if k in values}
             if extra:
-                await operator_store.update(conn, row.id, **extra)
+                row = await operator_store.update(conn, row.id, **extra) or row
             if password_hash:
                 await operator_store.set_password_hash(conn, row.id, password_hash)
+            await operator_audit.created(conn, actor, row, handoff.now())
     except operator_store.OperatorExists as exc:
         raise HTTPException(409, str(exc)) from None
     state = await _refresh(handoff, row.id)
     return {"operator": state.public(), "token": token}
 
 
-async def _edit(
-    handoff: Handoff, operator_id: int, body: OperatorFields, operator: OperatorState
-) -> dict[str, Any]:
+def _check_allowed(operator: OperatorState, operator_id: int, values: dict[str, Any]) -> None:
+    """403 unless `operator` may make these changes to `operator_id`."""
+    manages = has_scope(operator.role, Scope.OPERATORS_MANAGE)
     if operator_id != operator.id:
-        _admin(operator)
+        if not manages:
+            raise HTTPException(403, f"your role ({operator.role.value}) may not edit other "
+                                     f"operators: it needs {Scope.OPERATORS_MANAGE.value}")
+        return
+    if values.get("role", operator.role) != operator.role:
+        raise HTTPException(403, "you may not change your own role: ask an admin")
+    refused = sorted(set(values) - SELF_EDITABLE - {"password"})
+    if refused and not manages:
+        raise HTTPException(403, f"you may not change your own {refused[0]}")
+
+
+async def _edit(
+    handoff: Handoff, operator_id: int, body: OperatorFields, operator: OperatorState,
+    request: Request,
+) -> dict[str, Any]:
+    values = body.model_dump(exclude_unset=True)
+    _check_allowed(operator, operator_id, values)
     if handoff.state.operators.get(operator_id) is None:
         raise HTTPException(404, f"operator {operator_id} does not exist")
-    values = body.model_dump(exclude_unset=True)
     password = values.pop("password", None)
-    if operator_id == operator.id and operator.kind != OperatorKind.INTERNAL:
-        allowed = {"signature", "languages", "skills", "timezone", "schedule"}
-        refused = sorted(set(values) - allowed)
-        if refused:
-            raise HTTPException(403, f"you may not change your own {refused[0]}")
     try:
         async with handoff.database.read() as conn:
             row = await operator_store.get(conn, operator_id)
@@ -126,9 +154,14 @@ async def _edit(
         raise HTTPException(422, str(exc)) from None
     try:
         async with handoff.database.write() as conn:
-            await operator_store.update(conn, operator_id, **values)
+            before = await operator_store.get(conn, operator_id)
+            after = await operator_store.update(conn, operator_id, **values)
+            if before is None or after is None:
+                raise HTTPException(404, f"operator {operator_id} does not exist")
             if password_hash:
                 await operator_store.set_password_hash(conn, operator_id, password_hash)
+            await operator_audit.changed(conn, operator_actor(operator, request), before, after,
+                                         handoff.now(), password=bool(password_hash))
     except operator_store.OperatorExists as exc:
         raise HTTPException(409, str(exc)) from None
     state = await _refresh(handoff, operator_id)
@@ -136,8 +169,7 @@ async def _edit(
     return {"operator": state.public()}
 
 
-async def _remove(handoff: Handoff, operator_id: int, operator: OperatorState) -> dict[str, Any]:
-    _admin(operator)
+async def _remove(handoff: Handoff, operator_id: int, actor: Actor) -> dict[str, Any]:
     target = handoff.state.operators.get(operator_id)
     if target is None:
         raise HTTPException(404, f"operator {operator_id} does not exist")
@@ -148,7 +180,9 @@ async def _remove(handoff: Handoff, operator_id: int, operator: OperatorState) -
             "transfer or resolve them first",
         )
     async with handoff.database.write() as conn:
-        await operator_store.deactivate(conn, operator_id)
+        row = await operator_store.get(conn, operator_id)
+        if row is not None and await operator_store.deactivate(conn, operator_id):
+            await operator_audit.removed(conn, actor, row, handoff.now())
     for conversation_id in list(target.offered):
         entry = handoff.state.queue.get(conversation_id)
         if entry is not None:

@@ -2,7 +2,7 @@
 
 Everyone in the operators table can handle the conversations routed to them; a role
 adds powers on top. What an operator may *read* of conversations also depends on their
-kind (see `relevo.handoff.visibility`, to come): roles say what, kinds say how far.
+kind (see `relevo.handoff.visibility`): roles say what, kinds say how far.
 """
 
 from __future__ import annotations

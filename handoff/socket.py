@@ -1,12 +1,15 @@
 """The operator WebSocket (`WS /api/ws`): live updates for the console.
 
 Server → client: what the console hub queues for this operator. Client → server:
-`{"type": "ping"}` (activity) and `{"type": "watch", "conversation_id": N | null}`.
+`{"type": "ping"}` (activity) and `{"type": "watch", "conversation_id": N | null}`,
+answered with `{"type": "watching", "watching": N | null}` (null: none, or a
+conversation out of the operator's reach, which is not watched).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -19,6 +22,7 @@ from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.http import SESSION_COOKIE
 from relevo.handoff.operators import OperatorState
 from relevo.handoff.service import Handoff
+from relevo.handoff.visibility import may_see, whereabouts
 
 
 def socket_route(router: APIRouter, handoff: Handoff, desk: HandoffDesk) -> None:
@@ -75,4 +79,16 @@ async def _receive(
         await desk.seen(operator.id)
         if data.get("type") == "watch":
             target = data.get("conversation_id")
-            handoff.hub.watch(queue, target if isinstance(target, int) else None)
+            watched = (target if isinstance(target, int)
+                       and await _may_watch(handoff, operator, target) else None)
+            handoff.hub.watch(queue, watched)
+            # Through the socket's queue: one task writes to the socket.
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait({"type": "watching", "watching": watched})
+
+
+async def _may_watch(handoff: Handoff, operator: OperatorState, conversation_id: int) -> bool:
+    """Only a conversation the operator may open (`relevo.handoff.visibility`)."""
+    async with handoff.database.read() as conn:
+        where = await whereabouts(conn, conversation_id)
+    return where is not None and may_see(operator, where)

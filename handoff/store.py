@@ -256,8 +256,10 @@ async def recent_meta(
 
 async def conversation_summaries(
     conn: AsyncConnection, *, states: tuple[str, ...], operator_id: int | None = None,
-    limit: int = 200,
+    visible: sa.ColumnElement[bool] | None = None, limit: int = 200,
 ) -> list[dict[str, Any]]:
+    """Conversations in `states` (assigned to `operator_id`, and only those `visible`
+    to the viewer: `relevo.handoff.visibility.list_filter`), latest first."""
     query = (
         sa.select(
             conversations.c.id, conversations.c.state, conversations.c.channel,
@@ -273,6 +275,8 @@ async def conversation_summaries(
     )
     if operator_id is not None:
         query = query.where(conversations.c.assigned_operator_id == operator_id)
+    if visible is not None:
+        query = query.where(visible)
     rows = await conn.execute(query)
     return [dict(r._mapping) for r in rows]
 

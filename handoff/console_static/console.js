@@ -76,9 +76,15 @@
     await refreshLists();
   }
 
+  // What the role allows (GET /api/operators/me lists the scopes); the server checks anyway.
+  function can(scope) {
+    return Boolean(me && Array.isArray(me.scopes) && me.scopes.includes(scope));
+  }
+
   function renderMe() {
     $("me-name").textContent = me.name;
-    $("me-kind").textContent = KIND_LABEL[me.kind] || me.kind;
+    $("me-kind").textContent = (KIND_LABEL[me.kind] || me.kind) +
+      (me.role && me.role !== "operator" ? " · " + me.role : "");
     $("me-load").textContent = me.load + "/" + me.max_concurrent + " · " + (me.points || 0) + " pts" +
       (me.level ? " · " + me.level : "");
     $("presence").value = me.presence;
@@ -121,6 +127,7 @@
   setInterval(() => { if (ws && ws.readyState === 1) ws.send(JSON.stringify({ type: "ping" })); }, 30000);
 
   function onNotice(notice) {
+    if (notice.type === "watching") return;  // the answer to our "watch"
     if (notice.type === "presence") {
       me.presence = notice.presence;
       renderMe();
@@ -222,6 +229,8 @@
     $("return").disabled = !(c.mine || c.state === "queued");
     $("reply-form").hidden = !c.mine;
     $("transfer-form").hidden = !c.mine;
+    // Notes go on your own conversations (managers and admins: on any).
+    $("note-form").hidden = !(c.mine || can("conversations:all"));
     renderMessages(view.messages, id);
     renderContext(view);
   }

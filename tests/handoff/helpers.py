@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from relevo.app import create_app
 from relevo.app.settings import Settings
 from relevo.bot.store import operators as operator_store
-from relevo.bot.types import OperatorKind
+from relevo.bot.types import OperatorKind, Role
 from relevo.handoff.service import Handoff
 from tests.fakes.nlu import shop_kb, shop_nlu
 from tests.settle import settle
@@ -66,12 +66,14 @@ async def add_operator(
     skills: tuple[str, ...] = (),
     max_concurrent: int = 3,
     email: str | None = None,
+    role: Role | str = Role.OPERATOR,
 ) -> Op:
     handoff = service(app)
     async with handoff.database.write() as conn:
         row, token = await operator_store.add(
             conn, name=name, kind=OperatorKind(kind), email=email, languages=list(languages),
             skills=list(skills), max_concurrent=max_concurrent, now=handoff.now(),
+            role=Role(role),
         )
     handoff.state.operators.upsert(row)
     return Op(row.id, token, {"Authorization": f"Bearer {token}"})

@@ -101,7 +101,10 @@ async def test_refusals_are_clear_and_change_nothing(
         assert (await client.post(f"/api/conversations/{cid}/resolve",
                                   headers=ana.headers)).status_code == 200
         cases["claim resolved"] = await client.post(f"/api/conversations/{cid}/claim",
-                                                    headers=bob.headers)
+                                                    headers=ana.headers)
+        # Resolved by someone else: out of Bob's reach, as if it did not exist.
+        cases["claim resolved by another"] = await client.post(
+            f"/api/conversations/{cid}/claim", headers=bob.headers)
         cases["reply resolved"] = await client.post(
             f"/api/conversations/{cid}/messages", json={"text": "hi"}, headers=ana.headers)
         await settle(app)
@@ -112,12 +115,16 @@ async def test_refusals_are_clear_and_change_nothing(
         "empty reply": 422, "unknown operator": 404, "empty pool": 422, "bad pool": 422,
         "both targets": 422, "offline target": 409, "unknown conversation": 404,
         "no token": 401, "bad token": 401, "bad presence": 422, "claim resolved": 409,
-        "reply resolved": 409,
+        "claim resolved by another": 404, "reply resolved": 409,
     }
     for response in cases.values():
         assert isinstance(response.json()["detail"], str) and response.json()["detail"]
     assert "claimed by Ana" in cases["claim claimed"].json()["detail"]
     assert "resolved" in cases["claim resolved"].json()["detail"]
+    # The same words as for an id never used: the 404 does not tell that it exists.
+    assert cases["claim resolved by another"].json() == {
+        "detail": f"conversation {cid} does not exist"}
+    assert cases["unknown conversation"].json() == {"detail": "conversation 999 does not exist"}
     assert "ambassador" in cases["empty pool"].json()["detail"]
     # Only the CSAT question was added, by the resolve.
     assert len(after) == len(before) + 1
@@ -149,6 +156,9 @@ async def test_transfer_to_an_operator_and_to_a_pool_with_notes(
                                     headers=second.headers)
         assert to_pool.status_code == 200, to_pool.text
         assert to_pool.json()["operator_id"] == carl.id
+        # Notes are for the conversation's operator: Carl takes it first.
+        claimed = await client.post(f"/api/conversations/{cid}/claim", headers=carl.headers)
+        assert claimed.status_code == 200, claimed.text
         note = await client.post(f"/api/conversations/{cid}/notes", json={"text": "private"},
                                  headers=carl.headers)
         assert note.status_code == 201

@@ -44,7 +44,8 @@ async def served_and_rated(
 async def test_csat_is_stored_per_operator_kind(make_settings: Callable[..., Settings]) -> None:
     app = build_app(make_settings, rules=[{"name": "anyone", "pool": {}}])
     async with started(app) as client:
-        ana = await add_operator(app, "Ana", OperatorKind.INTERNAL)
+        # A manager: reading other operators' ratings needs ratings:read.
+        ana = await add_operator(app, "Ana", OperatorKind.INTERNAL, role="manager")
         eva = await add_operator(app, "Eva", OperatorKind.EXPERT)
         for op in (ana, eva):
             await go_online(client, op)
@@ -97,9 +98,10 @@ async def test_points_are_paid_once_per_event_and_levels_and_badges_follow(
         ana = await add_operator(app, "Ana", OperatorKind.INTERNAL)
         await go_online(client, eva)
         cid = await served_and_rated(app, client, eva, "5", thanks=True)
-        # Resolving or rating again pays nothing more.
+        # Resolving or rating again pays nothing more (an ambassador cannot even reach a
+        # conversation no longer assigned to her: 404).
         again = await client.post(f"/api/conversations/{cid}/resolve", headers=eva.headers)
-        assert again.status_code == 409
+        assert again.status_code == 404
         handoff = service(app)
         async with handoff.database.write() as conn:
             repeat = await points.award(

@@ -32,7 +32,7 @@ async def test_admin_routes_and_the_openapi_document_work(
 ) -> None:
     app = build_app(make_settings)
     async with started(app) as client:
-        admin = await add_operator(app, "Admin")
+        admin = await add_operator(app, "Admin", role="admin")
         spec = await client.get("/openapi.json")
         created = await client.post("/api/operators", json={"name": "Eva", "kind": "expert"},
                                     headers=admin.headers)

@@ -12,12 +12,12 @@ from tests.conftest import started
 from tests.handoff.helpers import add_operator, build_app
 
 
-async def test_an_internal_operator_adds_edits_and_removes_an_operator(
+async def test_an_admin_adds_edits_and_removes_an_operator(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = build_app(make_settings)
     async with started(app) as client:
-        admin = await add_operator(app, "Ana")
+        admin = await add_operator(app, "Ana", role="admin")
         created = await client.post(
             "/api/operators", headers=admin.headers,
             json={"name": "Bea", "kind": "outsourced", "languages": ["es"],
@@ -46,12 +46,12 @@ async def test_an_internal_operator_adds_edits_and_removes_an_operator(
     assert row.active is False or row.active == 0
 
 
-async def test_only_internal_operators_manage_others_and_bad_fields_are_refused(
+async def test_only_admins_manage_others_and_bad_fields_are_refused(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = build_app(make_settings)
     async with started(app) as client:
-        admin = await add_operator(app, "Ana")
+        admin = await add_operator(app, "Ana", role="admin")
         outsider = await add_operator(app, "Olga", "outsourced")
         forbidden = await client.post("/api/operators", headers=outsider.headers,
                                       json={"name": "Eve", "kind": "internal"})

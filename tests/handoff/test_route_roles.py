@@ -1,0 +1,228 @@
+"""Every HTTP route of the app × every role (and no credentials) → the status expected.
+
+The table below is the contract of least privilege (README: Roles and scopes). A route
+the app serves without a row here, or a row for a route it does not serve, fails
+`test_the_table_covers_every_route`, so a new route cannot ship unchecked. Public routes
+(shoppers, providers, the console's log-in page, operations) are listed in `PUBLIC`.
+
+The scene: operators of each role (all in-house, `internal`, so kind rules stay out of
+the way; `test_visibility.py` covers kinds) and one conversation resolved by someone
+else, which only roles with `conversations:all` (manager, admin) may reach: the others
+get 404 on every route under it, as for an id that was never used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from fastapi import FastAPI
+
+from relevo.app import create_app
+from relevo.app.settings import Settings, load_settings
+from relevo.bot.types import Role
+from tests.conftest import started
+from tests.handoff.helpers import Op, add_operator, build_app, go_online, new_shopper, say
+from tests.serve import serving
+
+NOBODY = "none"
+PRINCIPALS = (*(role.value for role in Role), NOBODY)
+ADMIN, MANAGER = Role.ADMIN.value, Role.MANAGER.value
+
+
+def everyone(status: int) -> dict[str, int]:
+    """Every role gets `status`; no credentials, 401."""
+    return {**{role.value: status for role in Role}, NOBODY: 401}
+
+
+def only(allowed: dict[str, int], others: int) -> dict[str, int]:
+    """The roles named get their status, the other roles `others`; no credentials, 401."""
+    return {**everyone(others), **allowed}
+
+
+# Routes under /conversations/{id} for a conversation resolved by another operator.
+def reaching(status: int) -> dict[str, int]:
+    return only({ADMIN: status, MANAGER: status}, 404)
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str  # GET, POST, …, or WS for a WebSocket
+    route: str  # as the app declares it
+    expect: dict[str, int]
+    url: str = ""  # the request, `{name}` filled from the scene (default: `route`)
+    body: Any = None
+    # A route another branch of issue #10 adds (GDPR export/erase, the audit API): its
+    # row is skipped while the app does not serve it yet. Remove the flag at the merge.
+    pending_merge: bool = field(default=False)
+
+
+C = "/api/conversations/{conversation_id}"
+ROWS = (
+    Row("GET", "/api/operators/me", everyone(200)),
+    Row("POST", "/api/operators/me/presence", everyone(200), body={"status": "offline"}),
+    Row("GET", "/api/operators", everyone(200)),
+    Row("GET", "/api/leaderboard", everyone(200)),
+    Row("GET", "/api/csat", everyone(200)),  # others' ratings only with ratings:read
+    Row("GET", "/api/conversations", everyone(200)),  # filtered by reach
+    Row("GET", C, reaching(200)),
+    Row("GET", C + "/suggestions", reaching(200)),
+    Row("POST", C + "/claim", reaching(409)),  # in reach, but resolved
+    Row("POST", C + "/messages", reaching(409), body={"text": "hello"}),
+    Row("POST", C + "/notes", reaching(201), body={"text": "for the record"}),
+    Row("POST", C + "/resolve", reaching(409)),
+    Row("POST", C + "/return-to-bot", reaching(409)),
+    Row("POST", C + "/transfer", reaching(409), body={"pool": {"kinds": ["internal"]}}),
+    Row("POST", "/api/operators", only({ADMIN: 201}, 403),
+        body={"name": "Newcomer", "kind": "expert"}),
+    Row("PATCH", "/api/operators/{operator_id}", only({ADMIN: 200}, 403),
+        url="/api/operators/{edited_id}", body={"max_concurrent": 4, "role": "reviewer"}),
+    Row("DELETE", "/api/operators/{operator_id}", only({ADMIN: 200}, 403),
+        url="/api/operators/{removed_id}"),
+    Row("WS", "/api/ws", everyone(101)),
+    # GDPR and the audit log (another branch): admins only.
+    Row("GET", "/api/contacts/{contact_id}/export", only({ADMIN: 200}, 403),
+        pending_merge=True),
+    Row("POST", "/api/contacts/{contact_id}/erase", only({ADMIN: 200}, 403),
+        url="/api/contacts/{erased_contact_id}/erase", pending_merge=True),
+    Row("GET", "/api/audit", only({ADMIN: 200}, 403), pending_merge=True),
+)
+
+# Routes without operator credentials: shoppers, providers (signed), log-in, operations.
+PUBLIC = {
+    ("GET", "/"), ("GET", "/widget.js"),
+    ("POST", "/webchat/sessions"), ("POST", "/webchat/messages"),
+    ("GET", "/webchat/messages"), ("WS", "/webchat/ws"),
+    ("POST", "/webchat/link"), ("POST", "/webchat/link/confirm"),
+    ("POST", "/webhooks/telegram"), ("POST", "/webhooks/twilio/whatsapp"),
+    ("POST", "/webhooks/twilio/whatsapp/status"), ("POST", "/slack/events"),
+    ("GET", "/console"), ("GET", "/console/console.js"), ("GET", "/console/console.css"),
+    ("POST", "/console/session"), ("DELETE", "/console/session"),
+    ("POST", "/model/parse"), ("GET", "/healthz"), ("GET", "/metrics"),
+    ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/redoc"),
+}
+
+
+def served_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves; WebSockets as `WS`."""
+    from fastapi import routing
+
+    contexts: Iterator[Any] = (
+        routing.iter_route_contexts(app.routes) if hasattr(routing, "iter_route_contexts")
+        else iter(app.routes)  # FastAPI before included routers were kept whole
+    )
+    served = set()
+    for route in contexts:
+        methods = set(route.methods or ()) - {"HEAD"} if route.methods else {"WS"}
+        served |= {(method, str(route.path)) for method in methods}
+    return served
+
+
+def every_channel_app(tmp_path: Path) -> FastAPI:
+    """The app with every optional channel configured: all its routes (never started)."""
+    nowhere = "http://127.0.0.1:9"
+    settings = load_settings(
+        os.devnull, database_url=f"sqlite+aiosqlite:///{tmp_path / 'routes.db'}",
+        nlu={"backend": "none"},
+        telegram={"api_base_url": nowhere, "bot_token": "7000000001:AAFakeTokenForRelevoTests",
+                  "webhook_secret": "a-webhook-secret"},
+        twilio={"api_base_url": nowhere, "account_sid": "AC" + "0" * 32,
+                "auth_token": "f" * 32, "whatsapp_from": "whatsapp:+14155238886",
+                "public_base_url": "https://shop.example.com",
+                "media_dir": str(tmp_path / "media")},
+        slack={"api_base_url": nowhere + "/api/", "bot_token": "xoxb-1-2-fake",
+               "signing_secret": "a-signing-secret", "channel": "C0SUPPORT01"},
+    )
+    return create_app(settings)
+
+
+def test_the_table_covers_every_route(tmp_path: Path) -> None:
+    served = served_routes(every_channel_app(tmp_path))
+    table = {(row.method, row.route) for row in ROWS}
+    not_yet = {(r.method, r.route) for r in ROWS if r.pending_merge} - served
+    assert sorted(served - PUBLIC - table) == [], "routes without a row in ROWS"
+    assert sorted(table - not_yet - served) == [], "rows for routes the app does not serve"
+    assert sorted(PUBLIC - served) == [], "PUBLIC names routes the app does not serve"
+    assert not PUBLIC & table
+
+
+@dataclass
+class Scene:
+    principals: dict[str, Op | None]
+    values: dict[str, int]
+
+
+async def _scene(app: FastAPI, client: httpx.AsyncClient) -> Scene:
+    staff = {role.value: await add_operator(app, role.value.title(), role=role) for role in Role}
+    principals: dict[str, Op | None] = {**staff, NOBODY: None}
+    holder = await add_operator(app, "Hal")
+    await go_online(client, holder)
+    cid = await say(app, client, await new_shopper(client), "I want a person")
+    for action in ("claim", "resolve"):
+        done = await client.post(f"/api/conversations/{cid}/{action}", headers=holder.headers)
+        assert done.status_code == 200, done.text
+    await go_online(client, holder, "offline")
+    other = await say(app, client, await new_shopper(client), "hello")
+    detail = await client.get(f"/api/conversations/{cid}", headers=staff[ADMIN].headers)
+    erased = await client.get(f"/api/conversations/{other}", headers=staff[ADMIN].headers)
+    return Scene(principals, {
+        "conversation_id": cid,
+        "contact_id": detail.json()["contact"]["id"],
+        "erased_contact_id": erased.json()["contact"]["id"],
+        "edited_id": (await add_operator(app, "Edith")).id,
+        "removed_id": (await add_operator(app, "Remy")).id,
+    })
+
+
+async def _socket_status(address: str, op: Op | None) -> int:
+    query = f"?token={op.token}" if op is not None else ""
+    try:
+        async with websockets.connect(f"ws://{address}/api/ws{query}") as socket:
+            hello = json.loads(await socket.recv())
+            return 101 if hello.get("type") == "hello" else 0
+    except websockets.exceptions.InvalidStatus as refused:
+        return int(refused.response.status_code)
+
+
+async def _status(
+    client: httpx.AsyncClient, address: str, row: Row, scene: Scene, principal: str
+) -> int:
+    op = scene.principals[principal]
+    if row.method == "WS":
+        return await _socket_status(address, op)
+    url = (row.url or row.route).format(**scene.values)
+    headers = op.headers if op is not None else {}
+    response = await client.request(row.method, url, headers=headers, json=row.body)
+    return response.status_code
+
+
+async def test_every_route_answers_every_role_as_the_table_says(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = build_app(make_settings)
+    served = served_routes(app)
+    rows = [r for r in ROWS if not r.pending_merge or (r.method, r.route) in served]
+    async with started(app) as client:
+        scene = await _scene(app, client)
+        async with serving(app, lifespan=False) as address:
+            wrong = [
+                f"{principal:>8} {row.method} {row.route}: {status}, expected {expected}"
+                for row in rows
+                for principal in PRINCIPALS
+                if (status := await _status(client, address, row, scene, principal))
+                != (expected := row.expect[principal])
+            ]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: f"{row.method} {row.route}")
+def test_every_row_names_every_principal(row: Row) -> None:
+    assert set(row.expect) == set(PRINCIPALS)
