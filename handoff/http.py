@@ -76,9 +76,9 @@ def requires(current: CurrentOperator, scope: Scope) -> CurrentOperator:
     """A dependency like `current`, that also refuses (403) an operator whose role lacks
     `scope`: `operator: OperatorState = Depends(requires(current, Scope.AUDIT_READ))`."""
 
-    async def scoped_operator(
-        operator: Annotated[OperatorState, Depends(current)],
-    ) -> OperatorState:
+    # A default, not `Annotated[..., Depends(current)]`: with postponed annotations the
+    # string would name `current`, a local FastAPI cannot resolve.
+    async def scoped_operator(operator: OperatorState = Depends(current)) -> OperatorState:
         if not has_scope(operator.role, scope):
             raise HTTPException(403, f"your role ({operator.role.value}) may not do this: "
                                      f"it needs {scope.value}")
