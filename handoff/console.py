@@ -42,6 +42,7 @@ class Login(BaseModel):
 def console_router(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     page, script, styles = asset("index.html"), asset("console.js"), asset("console.css")
+    audit_script = asset("audit.js")
 
     @router.get("/console")
     async def console_page() -> Response:
@@ -50,6 +51,11 @@ def console_router(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
     @router.get("/console/console.js")
     async def console_script() -> Response:
         return Response(script, media_type="application/javascript; charset=utf-8",
+                        headers=SECURITY_HEADERS)
+
+    @router.get("/console/audit.js")
+    async def console_audit_script() -> Response:
+        return Response(audit_script, media_type="application/javascript; charset=utf-8",
                         headers=SECURITY_HEADERS)
 
     @router.get("/console/console.css")
