@@ -144,10 +144,14 @@ class Privacy:
                 return tuple(await personal_store.idle_conversations(
                     conn, channel, cutoff, limit=1_000_000))
         erased: list[int] = []
+        seen: set[int] = set()
         while True:
             async with self._conversations.change(self._clock()) as change:
-                batch = await personal_store.idle_conversations(
+                found = await personal_store.idle_conversations(
                     change.conn, channel, cutoff, limit=RETENTION_BATCH)
+                # Erased ones are never found again; this guard only keeps a bug in that
+                # from turning into a loop without end.
+                batch = [cid for cid in found if cid not in seen]
                 if not batch:
                     break
                 done = await self._erase(change, Subject((), tuple(batch), whole_contact=False))
@@ -158,6 +162,7 @@ class Privacy:
                 )
             await _after_commit(done)
             erased.extend(batch)
+            seen.update(batch)
         if erased:
             log.info("retention: %d %s conversations erased", len(erased), channel)
         return tuple(erased)

@@ -22,9 +22,11 @@ class RetentionTimer:
         self._days = dict(days)
         self._interval = interval_seconds
         self._task: asyncio.Task[None] | None = None
+        self.last_round: RetentionRun | None = None  # what the latest round did
 
     async def tick(self) -> RetentionRun:
-        return await self._privacy.retention(self._days, ACTOR)
+        self.last_round = await self._privacy.retention(self._days, ACTOR)
+        return self.last_round
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="relevo-retention")
