@@ -104,7 +104,8 @@ class Privacy:
             subject = await personal_store.subject_of(change.conn, contact_id)
             if subject is None:
                 raise ContactNotFound(contact_id)
-            done = await self._erase(change, subject)
+            async with self._db.scrubbing(change.conn):
+                done = await self._erase(change, subject)
             result = await personal_store.kept(change.conn, subject)
             await audit.record(
                 change.conn, actor=actor, action="contact.erase", at=change.now,
@@ -114,6 +115,7 @@ class Privacy:
                        "removed": _total(done)},
             )
         await _after_commit(done)
+        await self._db.scrub()
         return {"contact_id": contact_id, "contacts": list(subject.contact_ids), **result}
 
     async def _erase(self, change: Change, subject: Subject) -> list[Erased]:
@@ -154,7 +156,9 @@ class Privacy:
                 batch = [cid for cid in found if cid not in seen]
                 if not batch:
                     break
-                done = await self._erase(change, Subject((), tuple(batch), whole_contact=False))
+                async with self._db.scrubbing(change.conn):
+                    done = await self._erase(change, Subject((), tuple(batch),
+                                                             whole_contact=False))
                 await audit.record(
                     change.conn, actor=actor, action="retention.erase", at=change.now,
                     target=("channel", channel),
@@ -164,6 +168,7 @@ class Privacy:
             erased.extend(batch)
             seen.update(batch)
         if erased:
+            await self._db.scrub()
             log.info("retention: %d %s conversations erased", len(erased), channel)
         return tuple(erased)
 

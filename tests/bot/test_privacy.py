@@ -7,6 +7,7 @@ PostgreSQL alike."""
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 from relevo.bot.types import Role
 from tests.bot.privacy_support import (
@@ -72,6 +73,7 @@ async def test_erasure_leaves_no_personal_data_and_keeps_the_counts(shop: Shop) 
         assert list(shop.media_dir.iterdir())
         first = await client.post(f"/api/contacts/{contact_id}/erase", headers=admin)
         await settle(app)
+        files = _sqlite_files(app)
         after = await _counts(app)
         everything = await dump(app)
         again = await client.post(f"/api/contacts/{contact_id}/erase", headers=admin)
@@ -80,6 +82,8 @@ async def test_erasure_leaves_no_personal_data_and_keeps_the_counts(shop: Shop) 
     assert first.status_code == 200, first.text
     assert personal_in(everything) == []
     assert list(shop.media_dir.iterdir()) == []
+    # On SQLite, not even the file's free pages or its write-ahead log keep them.
+    assert [word for word in PERSONAL if word.encode() in files] == []
     assert after == before  # conversations, messages by direction, ratings: still counted
     assert again.status_code == 200
     assert again.json() == first.json()
@@ -158,3 +162,12 @@ async def _counts(app: object) -> dict[str, object]:
         "messages": total[0].n,
     }
 
+
+
+def _sqlite_files(app: object) -> bytes:
+    """The bytes of the SQLite database and its write-ahead log (PostgreSQL: none)."""
+    url = app.state.relevo.settings.database_url  # type: ignore[attr-defined]
+    if not url.startswith("sqlite"):
+        return b""
+    path = Path(url.split("///", 1)[1])
+    return b"".join(part.read_bytes() for part in sorted(path.parent.glob(path.name + "*")))
