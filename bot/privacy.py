@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from relevo.bot import audit
 from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Change, Conversations
@@ -34,6 +36,7 @@ log = logging.getLogger("relevo.privacy")
 ERASE_REASON = "personal data erased"
 # Conversations blanked per transaction by retention: short write locks on SQLite.
 RETENTION_BATCH = 200
+_RETENTION_LOCK = 0x726574656E74  # "retent": PostgreSQL advisory lock key
 
 
 class ContactNotFound(LookupError):
@@ -149,6 +152,7 @@ class Privacy:
         seen: set[int] = set()
         while True:
             async with self._conversations.change(self._clock()) as change:
+                await _one_round_at_a_time(change)
                 found = await personal_store.idle_conversations(
                     change.conn, channel, cutoff, limit=RETENTION_BATCH)
                 # Erased ones are never found again; this guard only keeps a bug in that
@@ -171,6 +175,13 @@ class Privacy:
             await self._db.scrub()
             log.info("retention: %d %s conversations erased", len(erased), channel)
         return tuple(erased)
+
+
+async def _one_round_at_a_time(change: Change) -> None:
+    """Processes sharing PostgreSQL each run retention: one batch at a time, so the
+    next finds the conversations the first erased gone (SQLite: one writer anyway)."""
+    if change.conn.dialect.name == "postgresql":
+        await change.conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_RETENTION_LOCK)))
 
 
 async def _close_open(change: Change, conversation_ids: Sequence[int]) -> None:
