@@ -76,8 +76,8 @@ def requires(current: CurrentOperator, scope: Scope) -> CurrentOperator:
     """A dependency like `current`, that also refuses (403) an operator whose role lacks
     `scope`: `operator: OperatorState = Depends(requires(current, Scope.AUDIT_READ))`."""
 
-    # A default, not `Annotated[..., Depends(current)]`: with postponed annotations the
-    # string would name `current`, a local FastAPI cannot resolve.
+    # `= Depends(current)`, not `Annotated[…]`: with postponed annotations the closure's
+    # `current` could not be resolved from the string.
     async def scoped_operator(operator: OperatorState = Depends(current)) -> OperatorState:
         if not has_scope(operator.role, scope):
             raise HTTPException(403, f"your role ({operator.role.value}) may not do this: "
