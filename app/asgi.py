@@ -1,7 +1,8 @@
 """The ASGI app: serves a built `Relevo` and runs its lifecycle.
 
 Start-up: migrations (core + every package's branch), the models (knowledge base and
-NLU, trained here, not at import), every part's `start` in order, the outbox, then the
+NLU, trained here, not at import), the audit log's record of changed settings and
+published articles, every part's `start` in order, the outbox, then the
 messages a crash left stored but unanswered. Shutdown: the reverse.
 """
 
@@ -20,7 +21,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from relevo.app.migrations import PACKAGE_MIGRATIONS
 from relevo.app.models import load_models
 from relevo.app.settings import Settings
+from relevo.app.startup_audit import record_startup
 from relevo.app.wiring import Relevo, build
+from relevo.bot.clock import utc_now
 from relevo.bot.logs import RequestLogMiddleware
 from relevo.bot.protocols import NLU, Channel, KnowledgeBase
 from relevo.bot.store.migrate import upgrade
@@ -71,6 +74,9 @@ async def _start(relevo: Relevo, load_defaults: bool) -> None:
         relevo.models.publish(
             await load_models(relevo.settings, relevo.models.current, relevo.metrics)
         )
+    served = getattr(relevo.knowledge_base, "articles", None)
+    await record_startup(relevo.database, relevo.settings,
+                         served() if callable(served) else None, utc_now())
     for part in relevo.assembly.lifecycles:
         await part.start()
     await relevo.outbox.start()

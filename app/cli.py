@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from relevo.app.cli_contacts import contacts_app
 from relevo.app.cli_operators import operators_app
 from relevo.app.cli_support import (
     ConfigOption,
@@ -35,6 +36,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(operators_app, name="operators")
+app.add_typer(contacts_app, name="contacts")
 
 
 @app.command()

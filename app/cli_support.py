@@ -4,15 +4,17 @@ database opened (and migrated) for the length of one command."""
 from __future__ import annotations
 
 import asyncio
+import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from relevo.app.migrations import PACKAGE_MIGRATIONS
 from relevo.app.settings import Settings, load_settings
+from relevo.bot.audit import Actor
 from relevo.bot.config import ConfigError
 from relevo.bot.nlu_types import TrainingExample
 from relevo.bot.store.db import Database
@@ -71,3 +73,23 @@ class PackageCommands:
 
     def telegram_settings(self, config: Path | None) -> TelegramSettings:
         return settings_from(config).telegram
+
+    def record_kb_publish(self, config: Path | None, target: Path, after: dict[str, Any]) -> None:
+        """`relevo kb import` wrote articles to `target`: who did, in the audit log."""
+        from relevo.bot.audit import record
+        from relevo.bot.clock import utc_now
+
+        async def go(database: Database) -> None:
+            async with database.write() as conn:
+                await record(conn, actor=cli_actor(), action="kb.publish", at=utc_now(),
+                                   target=("knowledge_base", str(target)[:64]), after=after)
+
+        run_with_database(settings_from(config), go)
+
+
+def cli_actor() -> Actor:
+    """The OS user running this command, as the audit log names them."""
+    try:
+        return Actor.cli(getpass.getuser())
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return Actor.cli("cli")

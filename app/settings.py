@@ -25,7 +25,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from relevo.bot.config import ConfigError, OutboxSettings
+from relevo.bot.config import ConfigError, OutboxSettings, Section
 from relevo.channels.slack.config import SlackSettings
 from relevo.channels.telegram.config import TelegramSettings
 from relevo.channels.web.config import WebchatSettings
@@ -50,6 +50,22 @@ SECRET_KEYS = frozenset(
         "slack.app_token",
     }
 )
+
+
+class RetentionSettings(Section):
+    """Days each channel keeps a conversation after its last activity; 0 keeps it for
+    ever (the default). Older ones are erased (`relevo contacts retention`) every
+    `interval_seconds` while relevo runs."""
+
+    web: int = Field(0, ge=0, le=36_500)
+    telegram: int = Field(0, ge=0, le=36_500)
+    whatsapp: int = Field(0, ge=0, le=36_500)
+    interval_seconds: float = Field(3600.0, ge=1.0, le=7 * 86_400.0)
+
+    def days(self) -> dict[str, int]:
+        """Channel → days, for the channels with a retention period."""
+        kept = {"web": self.web, "telegram": self.telegram, "whatsapp": self.whatsapp}
+        return {channel: days for channel, days in kept.items() if days > 0}
 
 
 class Settings(BaseSettings):
@@ -78,6 +94,7 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = TwilioSettings()
     slack: SlackSettings = SlackSettings()
     handoff: HandoffSettings = HandoffSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -21,6 +21,7 @@ from relevo.app.channel_wiring import (
     slack_parts,
 )
 from relevo.app.parts import Assembly, Lifecycle
+from relevo.app.privacy_wiring import add_retention, build_privacy
 from relevo.app.settings import Settings
 from relevo.bot.bus import InProcessBus
 from relevo.bot.catalog import Catalog
@@ -31,7 +32,9 @@ from relevo.bot.linking import Linker, linking_router
 from relevo.bot.metrics import Metrics
 from relevo.bot.models import LiveModels, Models
 from relevo.bot.outbox import OutboxWorker
+from relevo.bot.privacy import Privacy
 from relevo.bot.protocols import NLU, Channel, KnowledgeBase
+from relevo.bot.retention import RetentionTimer
 from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
 from relevo.channels.slack.channel import SlackRuntime
@@ -40,6 +43,7 @@ from relevo.channels.whatsapp.parse import identity_for_phone as whatsapp_identi
 from relevo.handoff.api import operator_api
 from relevo.handoff.console import console_router
 from relevo.handoff.desk import HandoffDesk
+from relevo.handoff.privacy_api import privacy_api
 from relevo.handoff.service import Handoff
 from relevo.nlu.http import parse_router
 
@@ -63,6 +67,8 @@ class Relevo:
     inbox: Inbox
     web_hub: WebChatHub
     slack: SlackRuntime | None
+    privacy: Privacy
+    retention: RetentionTimer | None
     assembly: Assembly
 
     @property
@@ -127,11 +133,14 @@ def build(
     _operators(assembly, handoff, desk, slack)
     assembly.routers.append(linking_router(database, linker))
     assembly.routers.append(parse_router(lambda: models.current.nlu))
+    privacy = build_privacy(settings, database, conversations, handoff)
+    assembly.routers.append(privacy_api(handoff, desk, privacy))
+    retention = add_retention(assembly, settings, privacy)
     return Relevo(
         settings=settings, database=database, bus=bus, metrics=metrics, catalog=catalog,
         models=models, conversations=conversations, outbox=outbox, handoff=handoff,
         desk=desk, linker=linker, engine=engine, inbox=inbox, web_hub=web_hub, slack=slack,
-        assembly=assembly,
+        privacy=privacy, retention=retention, assembly=assembly,
     )
 
 

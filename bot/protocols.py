@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from relevo.bot.nlu_types import ParseResult, TrainingExample
+from relevo.bot.personal import Erased, Subject
 from relevo.bot.types import (
     Assignment,
     Event,
@@ -23,6 +25,9 @@ from relevo.bot.types import (
     SendResult,
     Surface,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 @runtime_checkable
@@ -146,3 +151,19 @@ class OperatorDesk(Protocol):
     async def snapshot(self, conversation_id: int) -> HandoffSnapshot | Refused: ...
 
     async def queue(self) -> tuple[QueueLine, ...]: ...
+
+
+class ContactData(Protocol):
+    """A package's share of what relevo stores about a shopper (its own tables, its
+    files). Both calls run inside the transaction of the export or erasure.
+
+    `export` returns named lists of JSON-able records (`{"slack_threads": [...]}`);
+    `erase` removes or blanks the personal part and says what it did. An erasure runs
+    the contributions before the core's own tables, so they still see the messages
+    and identities as they were."""
+
+    async def export(self, conn: AsyncConnection, subject: Subject) -> Mapping[str, list[Any]]:
+        ...
+
+    async def erase(self, conn: AsyncConnection, subject: Subject, now: datetime) -> Erased:
+        ...

@@ -6,6 +6,7 @@ an operator API token, and sets an HttpOnly, SameSite=Strict session cookie.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, Request
@@ -39,22 +40,35 @@ class Login(BaseModel):
     token: str | None = Field(None, max_length=200)
 
 
-def console_router(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-    page, script, styles = asset("index.html"), asset("console.js"), asset("console.css")
+_ASSETS = {  # served under /console/, the page's script and styles
+    "console.js": "application/javascript; charset=utf-8",
+    "audit.js": "application/javascript; charset=utf-8",
+    "console.css": "text/css; charset=utf-8",
+}
+
+
+def _pages(router: APIRouter) -> None:
+    page = asset("index.html")
 
     @router.get("/console")
     async def console_page() -> Response:
         return Response(page, media_type="text/html; charset=utf-8", headers=SECURITY_HEADERS)
 
-    @router.get("/console/console.js")
-    async def console_script() -> Response:
-        return Response(script, media_type="application/javascript; charset=utf-8",
-                        headers=SECURITY_HEADERS)
+    for name, media_type in _ASSETS.items():
+        router.add_api_route(f"/console/{name}", _static(asset(name), media_type),
+                             methods=["GET"], name=f"console_{name}")
 
-    @router.get("/console/console.css")
-    async def console_styles() -> Response:
-        return Response(styles, media_type="text/css; charset=utf-8", headers=SECURITY_HEADERS)
+
+def _static(body: bytes, media_type: str) -> Callable[[], Awaitable[Response]]:
+    async def serve() -> Response:
+        return Response(body, media_type=media_type, headers=SECURITY_HEADERS)
+
+    return serve
+
+
+def console_router(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    _pages(router)
 
     async def password_login(email: str, password: str) -> int | None:
         async with handoff.database.read() as conn:

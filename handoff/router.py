@@ -330,19 +330,22 @@ class HandoffRouter:
                     break
                 if await self.offer(entry.conversation_id, operator, trigger="drain"):
                     offered.append(entry)
-                else:
-                    break
+                elif self._state.queue.get(entry.conversation_id) is not None:
+                    break  # full after all (a stale entry is dropped instead)
         return offered
 
     async def offer(self, conversation_id: int, operator: OperatorState, *, trigger: str) -> bool:
-        """Offer a waiting conversation to this operator, if storage confirms their free
-        slot; False when it is not waiting, already offered, or they are full."""
+        """Offer a waiting conversation to this operator if storage confirms their free slot;
+        False when it is not waiting (here or in storage), already offered, or they are full."""
         async with self._state.locks.hold(conversation_id):
             entry = self._state.queue.get(conversation_id)
             if entry is None or entry.offered_to is not None or not operator.has_room:
                 return False
-            now = self._clock()
-            async with self._conversations.change(now) as change:
+            async with self._conversations.change(self._clock()) as change:
+                now = change.now
+                if not await store.still_queued(change.conn, conversation_id):  # closed elsewhere
+                    change.on_commit(lambda: self._state.queue.remove(conversation_id))
+                    return False
                 slots = await capacity.take(change.conn, operator.id, conversation_id)
                 if slots is not None and slots.free:
                     await self._store_offer(change, entry, operator, slots, trigger)
@@ -393,7 +396,5 @@ class HandoffRouter:
 
     async def refresh_positions(self, entries: Iterable[QueueEntry], limit: int = 500) -> int:
         """Tell shoppers whose place in line or estimated wait changed materially."""
-        return await positions.refresh(
-            self._conversations, self._state, self.availability, self._settings.queue,
-            self._clock(), entries, limit,
-        )
+        return await positions.refresh(self._conversations, self._state, self.availability,
+                                       self._settings.queue, self._clock(), entries, limit)

@@ -350,3 +350,12 @@ async def withdraw_offers(conn: AsyncConnection, operator_id: int, *, now: datet
         sa.update(handoffs).where(handoffs.c.offered_to == operator_id)
         .values(offered_to=None, offered_at=None, updated_at=now)
     )
+
+
+_STATE = sa.select(conversations.c.state).where(conversations.c.id == sa.bindparam("cid"))
+
+
+async def still_queued(conn: AsyncConnection, conversation_id: int) -> bool:
+    """Storage has the conversation queued (another process may have closed it)."""
+    found = await conn.execute(_STATE, {"cid": conversation_id})
+    return found.scalar_one_or_none() == "queued"

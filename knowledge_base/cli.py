@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn, Protocol, runtime_checkable
+from typing import Annotated, Any, NoReturn, Protocol, runtime_checkable
 
 import typer
 from rich.console import Console
@@ -41,6 +41,14 @@ class KnowledgeBaseConfig(Protocol):
     section of the configuration (read, validated, with the environment applied)."""
 
     def knowledge_base_settings(self, config: Path | None) -> KnowledgeBaseSettings: ...
+
+
+@runtime_checkable
+class PublishAudit(Protocol):
+    """Records an import in the audit log (`kb.publish`) under the user who ran it."""
+
+    def record_kb_publish(self, config: Path | None, target: Path, after: dict[str, Any]) -> None:
+        ...
 
 
 def fail(message: str) -> NoReturn:
@@ -79,6 +87,11 @@ def import_articles(
     replaced = sum(1 for article in incoming if article.intent in merged)
     merged.update((article.intent, article) for article in incoming)
     export_dir(sorted(merged.values(), key=lambda a: a.intent), target)
+    if isinstance(ctx.obj, PublishAudit):
+        ctx.obj.record_kb_publish(config, target, {
+            "imported": sorted(article.intent for article in incoming),
+            "new": len(incoming) - replaced, "replaced": replaced, "total": len(merged),
+        })
     Console().print(
         f"imported {len(incoming)} articles into {target} "
         f"({len(incoming) - replaced} new, {replaced} replaced; {len(merged)} in total)",

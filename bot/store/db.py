@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine, Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 _IMMEDIATE = "relevo_sqlite_immediate"
+BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
 
 
@@ -113,6 +114,36 @@ class Database:
         async with self._async_engine.begin() as conn:
             await conn.run_sync(fn)
 
+    @asynccontextmanager
+    async def scrubbing(self, conn: AsyncConnection) -> AsyncIterator[None]:
+        """Within a write transaction: what it deletes or overwrites is zeroed in the
+        SQLite file, not merely unlinked (`PRAGMA secure_delete`); `scrub()` after the
+        commit moves it out of the write-ahead log. PostgreSQL: VACUUM reclaims it."""
+        if not self.is_sqlite:
+            yield
+            return
+        await conn.exec_driver_sql("PRAGMA secure_delete = ON")
+        try:
+            yield
+        finally:
+            await conn.exec_driver_sql("PRAGMA secure_delete = OFF")
+
+    async def scrub(self) -> None:
+        """SQLite: copy the write-ahead log into the file and empty it, so earlier
+        versions of erased rows are gone from both (best effort: a busy reader keeps
+        the log for the next checkpoint)."""
+        if self._sync_engine is None:
+            return
+        assert self._write_lock is not None
+        async with self._write_lock:
+            with self._sync_engine.connect() as sync:
+                # Never wait for readers: this runs on the event loop they need.
+                sync.exec_driver_sql("PRAGMA busy_timeout = 0")
+                try:
+                    sync.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    sync.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
     async def ping(self) -> None:
         async with self.read() as conn:
             await conn.exec_driver_sql("SELECT 1")
@@ -134,7 +165,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

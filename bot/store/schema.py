@@ -57,6 +57,8 @@ contacts = sa.Table(
     sa.Column("tags", sa.JSON, nullable=False, default=list),
     sa.Column("merged_into_id", Id, sa.ForeignKey("contacts.id")),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Personal data removed (GDPR erasure): the row stays for analytics, anonymous.
+    sa.Column("erased_at", UTCDateTime),
 )
 
 identities = sa.Table(
@@ -121,6 +123,8 @@ conversations = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("resolved_at", UTCDateTime),
+    # Messages blanked (erasure or retention): retention never picks it again.
+    sa.Column("erased_at", UTCDateTime),
     sa.CheckConstraint(
         "state IN ('bot', 'queued', 'assigned', 'resolved')", name="state_known"
     ),
@@ -136,6 +140,8 @@ conversations = sa.Table(
     sa.Index("ix_conversations_state_updated", "state", "updated_at"),
     # An operator's load is counted here when a slot is taken (handoff.capacity).
     sa.Index("ix_conversations_operator_state", "assigned_operator_id", "state"),
+    # Retention looks up a channel's conversations by last activity.
+    sa.Index("ix_conversations_channel_updated", "channel", "updated_at"),
 )
 
 conversation_transitions = sa.Table(

@@ -72,6 +72,8 @@
     $("login").hidden = true;
     $("app").hidden = false;
     renderMe();
+    // Views in their own files (audit.js) learn who is logged in from this event.
+    document.dispatchEvent(new CustomEvent("relevo:me", { detail: me }));
     connect();
     await refreshLists();
   }

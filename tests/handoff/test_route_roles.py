@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +59,6 @@ class Row:
     expect: dict[str, int]
     url: str = ""  # the request, `{name}` filled from the scene (default: `route`)
     body: Any = None
-    # A route another branch of issue #10 adds (GDPR export/erase, the audit API): its
-    # row is skipped while the app does not serve it yet. Remove the flag at the merge.
-    pending_merge: bool = field(default=False)
 
 
 C = "/api/conversations/{conversation_id}"
@@ -87,17 +84,16 @@ ROWS = (
     Row("DELETE", "/api/operators/{operator_id}", only({ADMIN: 200}, 403),
         url="/api/operators/{removed_id}"),
     Row("WS", "/api/ws", everyone(101)),
-    # GDPR and the audit log (another branch): admins only.
-    Row("GET", "/api/contacts/{contact_id}/export", only({ADMIN: 200}, 403),
-        pending_merge=True),
+    # GDPR and the audit log: admins only.
+    Row("GET", "/api/contacts/{contact_id}/export", only({ADMIN: 200}, 403)),
     Row("POST", "/api/contacts/{contact_id}/erase", only({ADMIN: 200}, 403),
-        url="/api/contacts/{erased_contact_id}/erase", pending_merge=True),
-    Row("GET", "/api/audit", only({ADMIN: 200}, 403), pending_merge=True),
+        url="/api/contacts/{erased_contact_id}/erase"),
+    Row("GET", "/api/audit", only({ADMIN: 200}, 403)),
 )
 
 # Routes without operator credentials: shoppers, providers (signed), log-in, operations.
 PUBLIC = {
-    ("GET", "/"), ("GET", "/widget.js"),
+    ("GET", "/"), ("GET", "/widget.js"), ("GET", "/console/audit.js"),
     ("POST", "/webchat/sessions"), ("POST", "/webchat/messages"),
     ("GET", "/webchat/messages"), ("WS", "/webchat/ws"),
     ("POST", "/webchat/link"), ("POST", "/webchat/link/confirm"),
@@ -147,9 +143,8 @@ def every_channel_app(tmp_path: Path) -> FastAPI:
 def test_the_table_covers_every_route(tmp_path: Path) -> None:
     served = served_routes(every_channel_app(tmp_path))
     table = {(row.method, row.route) for row in ROWS}
-    not_yet = {(r.method, r.route) for r in ROWS if r.pending_merge} - served
     assert sorted(served - PUBLIC - table) == [], "routes without a row in ROWS"
-    assert sorted(table - not_yet - served) == [], "rows for routes the app does not serve"
+    assert sorted(table - served) == [], "rows for routes the app does not serve"
     assert sorted(PUBLIC - served) == [], "PUBLIC names routes the app does not serve"
     assert not PUBLIC & table
 
@@ -208,14 +203,12 @@ async def test_every_route_answers_every_role_as_the_table_says(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = build_app(make_settings)
-    served = served_routes(app)
-    rows = [r for r in ROWS if not r.pending_merge or (r.method, r.route) in served]
     async with started(app) as client:
         scene = await _scene(app, client)
         async with serving(app, lifespan=False) as address:
             wrong = [
                 f"{principal:>8} {row.method} {row.route}: {status}, expected {expected}"
-                for row in rows
+                for row in ROWS
                 for principal in PRINCIPALS
                 if (status := await _status(client, address, row, scene, principal))
                 != (expected := row.expect[principal])
