@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
+from relevo.bot.http import RowId
 from relevo.bot.store import operators as operator_store
 from relevo.bot.types import OperatorKind
 from relevo.handoff.auth import hash_password
@@ -49,13 +50,13 @@ def operator_admin_routes(router: APIRouter, current: CurrentOperator, handoff: 
 
     @router.patch("/operators/{operator_id}")
     async def edit(
-        operator_id: int, body: OperatorFields, operator: OperatorState = Depends(current)
+        operator_id: RowId, body: OperatorFields, operator: OperatorState = Depends(current)
     ) -> dict[str, Any]:
         return await _edit(handoff, operator_id, body, operator)
 
     @router.delete("/operators/{operator_id}")
     async def remove(
-        operator_id: int, operator: OperatorState = Depends(current)
+        operator_id: RowId, operator: OperatorState = Depends(current)
     ) -> dict[str, Any]:
         return await _remove(handoff, operator_id, operator)
 

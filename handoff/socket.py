@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import JSONResponse
 
+from relevo.bot.http import is_row_id
 from relevo.bot.sockets import forward
 from relevo.bot.types import Refused, Surface
 from relevo.handoff.desk import HandoffDesk
@@ -75,4 +76,4 @@ async def _receive(
         await desk.seen(operator.id)
         if data.get("type") == "watch":
             target = data.get("conversation_id")
-            handoff.hub.watch(queue, target if isinstance(target, int) else None)
+            handoff.hub.watch(queue, target if is_row_id(target) else None)
