@@ -67,24 +67,25 @@ def unstorable(text: str) -> str | None:
             "Unicode")
 
 
-def first_unstorable(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str, str] | None:
+def first_unstorable(value: Any) -> tuple[str, str] | None:
     """(where, why) of the first unstorable string in a decoded JSON value, keys
-    included (`where` is a dotted path such as "schedule.mon.0"), or None."""
-    if isinstance(value, str):
-        reason = unstorable(value)
-        return None if reason is None else (_dotted(path), reason)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = (*path, key)
-            found = first_unstorable(key, where) if isinstance(key, str) else None
-            found = found or first_unstorable(item, where)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = first_unstorable(item, (*path, index))
-            if found is not None:
-                return found
+    included (`where` is a dotted path such as "schedule.mon.0"), or None. Walks
+    without recursion: a body nested a thousand deep is no error here."""
+    pending: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            reason = unstorable(item)
+            if reason is not None:
+                return _dotted(path), reason
+        elif isinstance(item, dict):
+            for key in item:
+                reason = unstorable(key) if isinstance(key, str) else None
+                if reason is not None:
+                    return _dotted((*path, key)), reason
+            pending.extend(((*path, k), v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            pending.extend(((*path, i), v) for i, v in reversed(list(enumerate(item))))
     return None
 
 

@@ -79,7 +79,7 @@ async def _read_body(receive: Receive) -> bytes:
 def _unstorable_field(body: bytes) -> tuple[str, str] | None:
     try:
         decoded = json.loads(body)
-    except ValueError:  # not JSON (or not UTF-8): the route says so in its own words
+    except (ValueError, RecursionError):  # not JSON we can read: the route says why
         return None
     return first_unstorable(decoded)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -117,5 +116,20 @@ async def test_an_escaped_backslash_is_ordinary_text(
     assert polled.json()["messages"][0]["text"] == "C:\\u0000 is a path"
 
 
-def _unused(_: httpx.Response) -> None:  # keeps httpx imported for type hints
-    return None
+
+
+async def test_a_deeply_nested_body_with_an_escape_is_a_4xx(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = build_app(make_settings)
+    deep = "[" * 5000 + f'"{NUL}"' + "]" * 5000
+    async with started(app) as client:
+        shopper = await new_shopper(client)
+        response = await client.post("/webchat/messages", content=deep,
+                                     headers={**shopper, **JSON})
+        nested = await client.post("/webchat/messages",
+                                   content='{"text": "hi", "x": ' + "[" * 500 + f'"{NUL}"'
+                                   + "]" * 500 + "}", headers={**shopper, **JSON})
+    assert 400 <= response.status_code < 500
+    assert nested.status_code == 422
+    assert nested.json()["detail"].startswith("x." + ".".join(["0"] * 500) + ": contains")
