@@ -73,16 +73,20 @@ async def wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit("relevo run did not start")
 
 
+def start_server(folder: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "RELEVO_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/relevo.db",
+           "RELEVO_NLU__BACKEND": "none", "RELEVO_SLACK__BOT_TOKEN": "xoxb-bench",
+           "RELEVO_SLACK__SIGNING_SECRET": "bench-secret", "RELEVO_SLACK__CHANNEL": "C0BENCH",
+           "RELEVO_LOG_LEVEL": "WARNING"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "relevo.app.cli", "run", "--port", str(port)],
+        cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 async def main(megabytes: int) -> None:
     port = free_port()
     with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "RELEVO_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/relevo.db",
-               "RELEVO_NLU__BACKEND": "none", "RELEVO_SLACK__BOT_TOKEN": "xoxb-bench",
-               "RELEVO_SLACK__SIGNING_SECRET": "bench-secret", "RELEVO_SLACK__CHANNEL": "C0BENCH",
-               "RELEVO_LOG_LEVEL": "WARNING"}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "relevo.app.cli", "run", "--port", str(port)],
-            cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = start_server(folder, port)
         try:
             base = f"http://127.0.0.1:{port}"
             await wait_healthy(base, process)

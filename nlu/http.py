@@ -43,7 +43,7 @@ def parse_router(get_nlu: Callable[[], NLU | None]) -> APIRouter:
     async def model_parse(request: Request) -> JSONResponse:
         try:
             body = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # too deep is not JSON
             return rasa_error(400, "BadRequest", "An unexpected error occurred. "
                               "Error: the request body is not valid JSON.")
         if not isinstance(body, dict):

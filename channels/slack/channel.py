@@ -165,10 +165,10 @@ def events_router(bolt: AsyncApp, signing_secret: str, database: Database) -> AP
                                            "5 minutes"}, status_code=401)
         try:
             payload = parse_body(body.decode("utf-8"), request.headers.get("content-type"))
-        except (ValueError, UnicodeDecodeError):
+            payload = sanitize_json(payload)  # the event id is stored below
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return JSONResponse({"detail": "not a Slack payload: body is not valid JSON or "
                                            "form data"}, status_code=400)
-        payload = sanitize_json(payload)  # the event id is stored below
         problem = _malformed(payload)
         if problem is not None:
             return JSONResponse({"detail": f"not a Slack payload: {problem}"}, status_code=400)
