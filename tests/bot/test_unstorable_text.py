@@ -133,3 +133,14 @@ async def test_a_deeply_nested_body_with_an_escape_is_a_4xx(
     assert 400 <= response.status_code < 500
     assert nested.status_code == 422
     assert nested.json()["detail"].startswith("x." + ".".join(["0"] * 500) + ": contains")
+
+
+async def test_model_parse_answers_a_body_too_deep_to_decode_like_any_bad_body(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = build_app(make_settings)
+    async with started(app) as client:
+        response = await client.post("/model/parse", content="[" * 50_000 + "]" * 50_000,
+                                     headers=JSON)
+    assert response.status_code == 400
+    assert response.json()["reason"] == "BadRequest"

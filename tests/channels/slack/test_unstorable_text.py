@@ -18,6 +18,7 @@ from tests.channels.slack.support import (
     post_event,
     press,
     settle,
+    signed,
     thread_reply,
 )
 from tests.channels.support import rows
@@ -60,3 +61,12 @@ async def test_a_thread_reply_and_a_note_with_nul_and_surrogates_are_stored_sani
     assert seen[-1]["author"]["kind"] == "operator"
     assert seen[-1]["text"] == "Hola Marta\ufffd"
     assert [n.text for n in notes] == ["VIP, be nice\ufffd"]
+
+
+async def test_a_signed_body_too_deep_to_decode_is_a_400(
+    make_settings: Callable[..., Settings], slack_api: FakeSlack
+) -> None:
+    body = '{"type": "event_callback", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    async with started(build(make_settings, slack_api)) as client:
+        response = await client.post("/slack/events", content=body, headers=signed(body))
+    assert response.status_code == 400

@@ -51,3 +51,11 @@ async def test_nul_and_lone_surrogates_from_telegram_are_stored_sanitised(
     assert [n.display_name for n in names] == ["Marta\ufffd Ruiz"]
     assert replies[0].text == "Orders arrive in 2-3 working days."
     assert telegram_api.sent()[0]["text"] == "Orders arrive in 2-3 working days."
+
+
+async def test_a_body_too_deep_to_decode_is_a_400(make_app: Callable[..., FastAPI]) -> None:
+    async with started(make_app()) as client:
+        response = await client.post(
+            "/webhooks/telegram", content="[" * 100_000 + "]" * 100_000,
+            headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"})
+    assert response.status_code == 400
