@@ -133,8 +133,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {"msg": "invalid request", "loc": ()}
         if first.get("type") == "json_invalid":
             return JSONResponse({"detail": "request body is not valid JSON"}, status_code=400)
-        where = ".".join(str(p) for p in first.get("loc", ())
-                         if p not in ("body", "query", "path"))
+        loc = tuple(first.get("loc", ()))
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+            loc = loc[1:]  # where it came from: the field's name says enough
+        where = ".".join(str(p) for p in loc)
         reason = f"{where}: {first['msg']}" if where else str(first["msg"])
         return JSONResponse({"detail": reason}, status_code=422)
 
