@@ -24,11 +24,18 @@ from relevo.app.settings import Settings
 from relevo.app.startup_audit import record_startup
 from relevo.app.wiring import Relevo, build
 from relevo.bot.clock import utc_now
+from relevo.bot.limits import BodyLimitMiddleware, BodyLimits
 from relevo.bot.logs import RequestLogMiddleware
 from relevo.bot.protocols import NLU, Channel, KnowledgeBase
 from relevo.bot.store.migrate import upgrade
+from relevo.bot.textguard import JsonTextGuard
+from relevo.nlu.http import PARSE_PATH
 
 log = logging.getLogger("relevo.app")
+
+# Provider webhooks (Telegram, Twilio, the order webhook; Slack): their own body limit,
+# and their text is stored sanitised rather than refused.
+WEBHOOK_ROUTES = ("/webhooks/", "/slack/")
 
 
 def create_app(
@@ -53,6 +60,9 @@ def create_app(
 
     app = FastAPI(title="relevo", version=_version(), lifespan=lifespan)
     app.state.relevo = relevo
+    # Outermost last: CORS → request log → body limit → text guard → routes.
+    app.add_middleware(JsonTextGuard, exempt=(*WEBHOOK_ROUTES, PARSE_PATH))
+    app.add_middleware(BodyLimitMiddleware, limits=_body_limits(settings))
     app.add_middleware(RequestLogMiddleware, metrics=relevo.metrics)
     app.add_middleware(
         CORSMiddleware,
@@ -65,6 +75,12 @@ def create_app(
         app.include_router(router)
     _operations(app, relevo)
     return app
+
+
+def _body_limits(settings: Settings) -> BodyLimits:
+    config = settings.body_limits
+    webhooks = [(route, config.webhook_bytes) for route in WEBHOOK_ROUTES]
+    return BodyLimits.of(config.api_bytes, [*webhooks, *config.routes.items()])
 
 
 async def _start(relevo: Relevo, load_defaults: bool) -> None:
@@ -123,7 +139,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {"msg": "invalid request", "loc": ()}
         if first.get("type") == "json_invalid":
             return JSONResponse({"detail": "request body is not valid JSON"}, status_code=400)
-        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        loc = tuple(first.get("loc", ()))
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+            loc = loc[1:]  # where it came from: the field's name says enough
+        where = ".".join(str(p) for p in loc)
         reason = f"{where}: {first['msg']}" if where else str(first["msg"])
         return JSONResponse({"detail": reason}, status_code=422)
 

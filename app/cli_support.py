@@ -48,7 +48,7 @@ def run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T
     """Open the configured database, bring its schema up to date, run `work`, close."""
 
     async def go() -> T:
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, show_values=settings.log_shopper_text)
         try:
             await upgrade(database, locations=PACKAGE_MIGRATIONS)
             return await work(database)

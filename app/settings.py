@@ -25,7 +25,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from relevo.bot.config import ConfigError, OutboxSettings, Section
+from relevo.bot.config import BodyLimitSettings, ConfigError, OutboxSettings, Section
 from relevo.channels.slack.config import SlackSettings
 from relevo.channels.telegram.config import TelegramSettings
 from relevo.channels.web.config import WebchatSettings
@@ -83,11 +83,14 @@ class Settings(BaseSettings):
     auto_migrate: bool = True
     dev: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Debugging only: let shopper text (and SQL parameters) into logs and tracebacks.
+    log_shopper_text: bool = False
     default_locale: str = "en"
     locales: tuple[str, ...] = ("en", "es")
     secret_key: SecretStr | None = None
     webchat: WebchatSettings = WebchatSettings()
     outbox: OutboxSettings = OutboxSettings()
+    body_limits: BodyLimitSettings = BodyLimitSettings()
     nlu: NLUSettings = NLUSettings()
     knowledge_base: KnowledgeBaseSettings = KnowledgeBaseSettings()
     telegram: TelegramSettings = TelegramSettings()

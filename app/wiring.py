@@ -94,7 +94,7 @@ def build(
     """Every part, constructed. `nlu`/`knowledge_base` (tests' fakes) are served from the
     start; otherwise the app trains and loads the configured ones at start-up.
     `channels` adds or replaces senders (tests' fake channels)."""
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, show_values=settings.log_shopper_text)
     bus = InProcessBus()
     metrics = Metrics()
     _describe(metrics, database)
@@ -124,7 +124,8 @@ def build(
         answers_while_queued=handoff.answers_while_queued, handoff_text=handoff.handoff_text,
         # The CSAT answer first, then the channels' own (opt-outs, /start), then codes.
         interceptors=(handoff.intercept, *assembly.interceptors, linker.intercept),
-        settings=EngineSettings(default_locale=settings.default_locale),
+        settings=EngineSettings(default_locale=settings.default_locale,
+                                log_shopper_text=settings.log_shopper_text),
     )
     inbox = Inbox(database, bus, metrics, on_accepted=engine.submit)
     slack = slack_parts(settings, database, desk, bus, outbox, catalog)

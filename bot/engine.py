@@ -19,6 +19,7 @@ from relevo.bot import replies
 from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Change, Conversations
 from relevo.bot.intents import FALLBACK_INTENTS, HANDOFF_INTENT, OUT_OF_SCOPE_INTENT
+from relevo.bot.logs import without_message
 from relevo.bot.metrics import Metrics
 from relevo.bot.models import LiveModels
 from relevo.bot.nlu_types import IntentPrediction, ParseResult
@@ -60,6 +61,8 @@ class EngineSettings:
     max_bot_misses: int = 2
     clarify_min_confidence: float = 0.25
     max_clarify_options: int = 3
+    # Debugging only: a failing NLU's error (which may quote the message) is logged.
+    log_shopper_text: bool = False
 
 
 @dataclass(slots=True)
@@ -213,7 +216,14 @@ class Engine:
                     answered.meta["clarified"] = True
                     return answered
         nlu = self._models.current.nlu
-        result = await nlu.parse(message.text, told) if nlu is not None else None
+        try:
+            result = await nlu.parse(message.text, told) if nlu is not None else None
+        except Exception as exc:  # an NLU bug or outage must not leave the shopper unheard
+            failed = exc if self._settings.log_shopper_text else without_message(exc)
+            log.error("nlu parse failed (%s): handed to a person", type(exc).__name__,
+                      exc_info=failed)
+            return _Decision("handoff", reason="the NLU failed",
+                             locale=told or conversation.locale or self._settings.default_locale)
         locale = (
             told
             or _trusted_language(result, message.text)

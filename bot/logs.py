@@ -1,4 +1,5 @@
-"""Structured logs: one JSON line per request, never a secret or a message's text.
+"""Structured logs: one JSON line per request, never a secret or a message's text;
+and `without_message`, for logging a failure without the shopper text it may quote.
 
 The query string is not logged (it carries the WebSocket `token=`), nor any header.
 """
@@ -34,6 +35,20 @@ def redact(text: str) -> str:
     return _SECRETS.sub(
         lambda m: next(g for g in m.groups() if g is not None) + "[redacted]", text
     )
+
+
+class MessageHidden(Exception):
+    """Stands in a log record for an exception whose message may quote a shopper."""
+
+
+def without_message(exc: BaseException) -> MessageHidden:
+    """`exc` as a log record's `exc_info` shows it without its message: the type and the
+    traceback (where it failed), not what an NLU or a driver quoted of the text it was
+    given. Shopper text is logged only with `log_shopper_text` on."""
+    hidden = MessageHidden(f"{type(exc).__module__}.{type(exc).__qualname__} "
+                           "(message hidden: log_shopper_text is off)")
+    hidden.__suppress_context__ = True
+    return hidden.with_traceback(exc.__traceback__)
 
 
 class JsonFormatter(logging.Formatter):

@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -41,6 +42,10 @@ from relevo.bot.types import (
 from relevo.bot.worker import RoundWorker
 
 log = logging.getLogger("relevo.outbox")
+
+# Retrying the write of a round's outcome: first after this, doubling up to the max.
+_RECORD_FIRST_RETRY_S = 0.05
+_RECORD_MAX_RETRY_S = 2.0
 
 
 class OutboxWorker(RoundWorker):
@@ -111,7 +116,8 @@ class OutboxWorker(RoundWorker):
         results = [outcome for group in outcomes for outcome in group]
         now = self._clock()
         sent = [(row, r) for row, r in results if isinstance(r, SendResult)]
-        async with self._db.write() as conn:
+
+        async def record(conn: AsyncConnection) -> None:
             await outbox_store.finish(conn, [row.outbox_id for row, _ in sent], now=now)
             await message_store.set_delivered(
                 conn, [(row.message.message_id, r.status, r.external_id) for row, r in sent]
@@ -119,6 +125,8 @@ class OutboxWorker(RoundWorker):
             for row, result in results:
                 if not isinstance(result, SendResult):
                     await self._record_failure(conn, row, result, now)
+
+        await self._record(record, "messages")
         for row, _ in sent:
             self._metrics.inc("relevo_messages_out_total", channel=row.message.channel)
         for row, result in results:
@@ -202,6 +210,28 @@ class OutboxWorker(RoundWorker):
         await outbox_store.fail(conn, outbox_id, error=reason, now=now)
         return None, reason
 
+    async def _record(
+        self, write: Callable[[AsyncConnection], Awaitable[None]], what: str
+    ) -> None:
+        """Write the outcome of a round's sends, retrying while the database is away
+        (an exhausted pool, a failover). The sends happened: a round abandoned here
+        would leave its rows leased, and they would be sent again when the lease ends,
+        a second copy to the shopper. Gives up (raises) after half the lease."""
+        deadline = time.monotonic() + self._settings.lease_seconds / 2
+        delay = _RECORD_FIRST_RETRY_S
+        while True:
+            try:
+                async with self._db.write() as conn:
+                    await write(conn)
+                return
+            except Exception as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("recording delivered %s failed (%s); retrying in %.2fs", what,
+                            type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _RECORD_MAX_RETRY_S)
+
     def backoff(self, attempts: int, retry_after: float | None) -> float:
         """Seconds before the next try: the provider's word when it gave one,
         otherwise exponential with full jitter (so retries of many rows spread out)."""
@@ -226,7 +256,8 @@ class OutboxWorker(RoundWorker):
             *(self._post_in_order(group) for group in by_destination.values())
         )
         now = self._clock()
-        async with self._db.write() as conn:
+
+        async def record(conn: AsyncConnection) -> None:
             done = [p.post_id for group in outcomes for p, r in group
                     if isinstance(r, SendResult)]
             await outbox_store.finish(conn, done, now=now)
@@ -234,6 +265,8 @@ class OutboxWorker(RoundWorker):
                 for post, result in group:
                     if not isinstance(result, SendResult):
                         await self._record_post_failure(conn, post, result, now)
+
+        await self._record(record, "posts")
         return len(posts)
 
     async def _post_in_order(

@@ -17,6 +17,7 @@ from relevo.bot.errors import DeliveryError as DeliveryError
 from relevo.bot.errors import IllegalTransition as IllegalTransition
 from relevo.bot.errors import PermanentDeliveryError as PermanentDeliveryError
 from relevo.bot.errors import TransientDeliveryError as TransientDeliveryError
+from relevo.bot.text import sanitize
 
 
 class ConversationState(enum.StrEnum):
@@ -90,6 +91,27 @@ class InboundMessage:
     display_name: str | None = None
     attachments: tuple[Attachment, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Every channel's one rule for what a provider sent (`bot.text`): stored
+        # sanitised, never refused, since a provider retries a refusal forever.
+        for name in ("channel", "external_id", "external_user_id", "text", "locale",
+                     "display_name"):
+            value = getattr(self, name)
+            if value is not None and sanitize(value) is not value:
+                object.__setattr__(self, name, sanitize(value))
+        clean = tuple(_storable(a) for a in self.attachments)
+        if any(c is not a for c, a in zip(clean, self.attachments, strict=True)):
+            object.__setattr__(self, "attachments", clean)
+
+
+def _storable(attachment: Attachment) -> Attachment:
+    """`attachment` with its url, type and file name sanitised (itself when clean)."""
+    url, content_type = sanitize(attachment.url), sanitize(attachment.content_type)
+    name = sanitize(attachment.name) if attachment.name is not None else None
+    if (url, content_type, name) == (attachment.url, attachment.content_type, attachment.name):
+        return attachment
+    return Attachment(url, content_type, name, attachment.size)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from relevo.bot.http import BodyId, RowId
 from relevo.bot.types import Assignment, Origin, PoolRef, Presence
 from relevo.handoff import csat, points, store
 from relevo.handoff.config import Pool
@@ -53,7 +54,7 @@ class TextBody(BaseModel):
 
 
 class TransferBody(BaseModel):
-    operator_id: int | None = None
+    operator_id: BodyId | None = None
     pool: Pool | None = None
     note: str | None = Field(None, max_length=4000)
 
@@ -161,13 +162,13 @@ def _conversation_reads(router: APIRouter, current: CurrentOperator, handoff: Ha
 def _conversation_detail(router: APIRouter, guarded: CurrentOperator, handoff: Handoff) -> None:
     @router.get("/conversations/{conversation_id}")
     async def conversation(
-        conversation_id: int, operator: OperatorState = Depends(guarded)
+        conversation_id: RowId, operator: OperatorState = Depends(guarded)
     ) -> dict[str, Any]:
         return await conversation_view(handoff, conversation_id, operator)
 
     @router.get("/conversations/{conversation_id}/suggestions")
     async def suggest(
-        conversation_id: int, operator: OperatorState = Depends(guarded)
+        conversation_id: RowId, operator: OperatorState = Depends(guarded)
     ) -> dict[str, Any]:
         return {"suggestions": await suggestions(handoff, conversation_id)}
 
@@ -175,13 +176,13 @@ def _conversation_detail(router: APIRouter, guarded: CurrentOperator, handoff: H
 def _conversation_actions(router: APIRouter, guarded: CurrentOperator, desk: HandoffDesk) -> None:
     @router.post("/conversations/{conversation_id}/claim")
     async def claim(
-        conversation_id: int, operator: OperatorState = Depends(guarded)
+        conversation_id: RowId, operator: OperatorState = Depends(guarded)
     ) -> dict[str, Any]:
         return _claimed(accepted(await desk.claim(operator.id, conversation_id)))
 
     @router.post("/conversations/{conversation_id}/messages", status_code=201)
     async def reply(
-        conversation_id: int,
+        conversation_id: RowId,
         body: TextBody,
         operator: OperatorState = Depends(guarded),
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
@@ -193,20 +194,20 @@ def _conversation_actions(router: APIRouter, guarded: CurrentOperator, desk: Han
 
     @router.post("/conversations/{conversation_id}/resolve")
     async def resolve(
-        conversation_id: int, operator: OperatorState = Depends(guarded)
+        conversation_id: RowId, operator: OperatorState = Depends(guarded)
     ) -> dict[str, Any]:
         done = accepted(await desk.resolve(operator.id, conversation_id))
         return {**_closed(done), "points_awarded": done.points_awarded}
 
     @router.post("/conversations/{conversation_id}/return-to-bot")
     async def return_to_bot(
-        conversation_id: int, operator: OperatorState = Depends(guarded)
+        conversation_id: RowId, operator: OperatorState = Depends(guarded)
     ) -> dict[str, Any]:
         return _closed(accepted(await desk.return_to_bot(operator.id, conversation_id)))
 
     @router.post("/conversations/{conversation_id}/transfer")
     async def transfer(
-        conversation_id: int, body: TransferBody, operator: OperatorState = Depends(guarded)
+        conversation_id: RowId, body: TransferBody, operator: OperatorState = Depends(guarded)
     ) -> dict[str, Any]:
         pool = PoolRef(kinds=body.pool.kinds, skills=body.pool.skills) if body.pool else None
         return _transferred(
@@ -225,7 +226,7 @@ def _conversation_actions(router: APIRouter, guarded: CurrentOperator, desk: Han
 def _note_route(router: APIRouter, may_note: CurrentOperator, desk: HandoffDesk) -> None:
     @router.post("/conversations/{conversation_id}/notes", status_code=201)
     async def note(
-        conversation_id: int, body: TextBody, operator: OperatorState = Depends(may_note)
+        conversation_id: RowId, body: TextBody, operator: OperatorState = Depends(may_note)
     ) -> dict[str, Any]:
         saved = accepted(await desk.note(operator.id, conversation_id, body.text))
         return {"note": note_json(saved)}

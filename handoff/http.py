@@ -15,6 +15,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Header, HTTPException, Request
 
 from relevo.bot.audit import Actor
+from relevo.bot.http import RowId
 from relevo.bot.types import OperatorRef, RefusalKind, Refused, Surface
 from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.operators import OperatorState
@@ -99,7 +100,7 @@ def conversation_guard(
     but not annotate."""
 
     async def guarded(
-        conversation_id: int, operator: OperatorState = Depends(current)
+        conversation_id: RowId, operator: OperatorState = Depends(current)
     ) -> OperatorState:
         async with handoff.database.read() as conn:
             where = await whereabouts(conn, conversation_id)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from relevo.bot.audit import Actor
+from relevo.bot.http import RowId
 from relevo.bot.store import operators as operator_store
 from relevo.bot.types import OperatorKind, Role
 from relevo.handoff import operator_audit
@@ -71,14 +72,14 @@ def operator_admin_routes(router: APIRouter, current: CurrentOperator, handoff: 
 
     @router.patch("/operators/{operator_id}")
     async def edit(
-        operator_id: int, body: OperatorFields, request: Request,
+        operator_id: RowId, body: OperatorFields, request: Request,
         operator: OperatorState = Depends(current),
     ) -> dict[str, Any]:
         return await _edit(handoff, operator_id, body, operator, request)
 
     @router.delete("/operators/{operator_id}")
     async def remove(
-        operator_id: int, request: Request,
+        operator_id: RowId, request: Request,
         operator: OperatorState = Depends(manager_of_operators),
     ) -> dict[str, Any]:
         return await _remove(handoff, operator_id, operator_actor(operator, request))

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from relevo.bot import audit
+from relevo.bot.http import MAX_ROW_ID, RowId
 from relevo.bot.privacy import ContactNotFound, Privacy
 from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.http import operator_actor, operator_dependency, requires
 from relevo.handoff.operators import OperatorState
 from relevo.handoff.roles import Scope
 from relevo.handoff.service import Handoff
-
-MAX_ID = 2**63 - 1  # ids are 64-bit on PostgreSQL
-ContactId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def privacy_api(handoff: Handoff, desk: HandoffDesk, privacy: Privacy) -> APIRouter:
@@ -35,7 +33,7 @@ def privacy_api(handoff: Handoff, desk: HandoffDesk, privacy: Privacy) -> APIRou
 
     @router.get("/contacts/{contact_id}/export")
     async def export(
-        contact_id: ContactId, request: Request, operator: OperatorState = Depends(exporter)
+        contact_id: RowId, request: Request, operator: OperatorState = Depends(exporter)
     ) -> JSONResponse:
         try:
             data = await privacy.export(contact_id, operator_actor(operator, request))
@@ -47,7 +45,7 @@ def privacy_api(handoff: Handoff, desk: HandoffDesk, privacy: Privacy) -> APIRou
 
     @router.post("/contacts/{contact_id}/erase")
     async def erase(
-        contact_id: ContactId, request: Request, operator: OperatorState = Depends(eraser)
+        contact_id: RowId, request: Request, operator: OperatorState = Depends(eraser)
     ) -> dict[str, Any]:
         try:
             return await privacy.erase(contact_id, operator_actor(operator, request))
@@ -56,7 +54,7 @@ def privacy_api(handoff: Handoff, desk: HandoffDesk, privacy: Privacy) -> APIRou
 
     @router.get("/audit")
     async def audit_log(
-        before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+        before: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         action: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+(\.[a-z_]*)*$")]
         = None,

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import JSONResponse
 
+from relevo.bot.http import is_row_id
 from relevo.bot.sockets import forward
 from relevo.bot.types import Refused, Surface
 from relevo.handoff.desk import HandoffDesk
@@ -79,7 +80,7 @@ async def _receive(
         await desk.seen(operator.id)
         if data.get("type") == "watch":
             target = data.get("conversation_id")
-            watched = (target if isinstance(target, int)
+            watched = (target if is_row_id(target)
                        and await _may_watch(handoff, operator, target) else None)
             handoff.hub.watch(queue, watched)
             # Through the socket's queue: one task writes to the socket.

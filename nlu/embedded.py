@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from relevo.bot.intents import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT
+from relevo.bot.logs import without_message
 from relevo.bot.nlu_types import IntentPrediction, ParseResult, TrainingExample
 from relevo.nlu.background import background_sentences, background_weights, unclaimed
 from relevo.nlu.calibration import (
@@ -147,8 +148,10 @@ class EmbeddedNLU:
             text = "" if text is None else str(text)
         try:
             return self._parse(model, text, locale)
-        except Exception:  # parse must never raise on odd input: degrade to a fallback
-            logger.exception("nlu parse failed; answering with the fallback intent")
+        except Exception as exc:  # parse must never raise on odd input: degrade to a fallback
+            # Without its message: a KeyError or ValueError may quote the shopper's words.
+            logger.error("nlu parse failed (%s); answering with the fallback intent",
+                         type(exc).__name__, exc_info=without_message(exc))
             return self._fallback(text, (), locale or model.language.default, ())
 
     def _parse(self, model: TrainedModel, text: str, locale: str | None) -> ParseResult:

@@ -13,9 +13,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from relevo.bot.protocols import NLU
+from relevo.bot.text import first_unstorable
 
 RASA_COMPAT_VERSION = "3.6.21"
 RELEVO_VERSION = "0.1.0"
+PARSE_PATH = "/model/parse"
 
 
 def rasa_error(status: int, reason: str, message: str) -> JSONResponse:
@@ -37,11 +39,11 @@ def rasa_error(status: int, reason: str, message: str) -> JSONResponse:
 def parse_router(get_nlu: Callable[[], NLU | None]) -> APIRouter:
     router = APIRouter()
 
-    @router.post("/model/parse")
+    @router.post(PARSE_PATH)
     async def model_parse(request: Request) -> JSONResponse:
         try:
             body = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # too deep is not JSON
             return rasa_error(400, "BadRequest", "An unexpected error occurred. "
                               "Error: the request body is not valid JSON.")
         if not isinstance(body, dict):
@@ -52,6 +54,9 @@ def parse_router(get_nlu: Callable[[], NLU | None]) -> APIRouter:
                               "No text message defined in request_body. Add text message "
                               "to request body in order to obtain the intent and extracted "
                               "entities.")
+        problem = first_unstorable(body)
+        if problem is not None:  # a NUL or a lone surrogate: refused, like any bad body
+            return rasa_error(400, "BadRequest", " ".join(problem) + ".")
         nlu = get_nlu()
         if nlu is None:
             return rasa_error(409, "Conflict", "No NLU model loaded.")

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from relevo.bot.intents import FALLBACK_INTENT
+from relevo.bot.logs import without_message
 from relevo.bot.metrics import Metrics
 from relevo.bot.nlu_types import Entity, IntentPrediction, ParseResult, TrainingExample
 from relevo.bot.protocols import NLU
@@ -106,8 +107,9 @@ class RasaNLU:
         if self._fallback is not None:
             try:
                 return await self._fallback.parse(text, locale)
-            except Exception:  # the fallback must not turn a Rasa outage into a crash
-                logger.exception("fallback NLU failed too")
+            except Exception as exc:  # the fallback must not turn a Rasa outage into a crash
+                logger.error("fallback NLU failed too (%s)", type(exc).__name__,
+                             exc_info=without_message(exc))
                 self._metrics.inc(FAILURE_METRIC, backend="embedded", reason="exception")
         return ParseResult(
             text=text, intent=IntentPrediction(FALLBACK_INTENT, 0.0), locale=locale

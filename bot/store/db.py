@@ -21,6 +21,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from relevo.bot.store.quiet import hide_values
+
 _IMMEDIATE = "relevo_sqlite_immediate"
 BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
@@ -63,7 +65,9 @@ class InlineConnection:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, show_values: bool = False) -> None:
+        """`show_values`: let errors quote the values of failing statements (the
+        shopper's text among them): `log_shopper_text`, for debugging only."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
@@ -71,12 +75,18 @@ class Database:
         self._async_engine: AsyncEngine | None = None
         if self.is_sqlite:
             sync_url = sa.engine.make_url(url).set(drivername="sqlite+pysqlite")
-            self._sync_engine = sa.create_engine(sync_url, echo=echo)
+            self._sync_engine = sa.create_engine(sync_url, echo=echo,
+                                                 hide_parameters=not show_values)
             _configure_sqlite(self._sync_engine)
+            engine = self._sync_engine
         else:
             self._async_engine = create_async_engine(
-                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True,
+                hide_parameters=not show_values,
             )
+            engine = self._async_engine.sync_engine
+        if not show_values:
+            hide_values(engine)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

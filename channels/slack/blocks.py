@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from relevo.bot.http import is_row_id
 from relevo.bot.types import Attachment
 from relevo.channels.slack.texts import SlackTexts
 
@@ -244,6 +245,8 @@ def parse_transfer(view: dict[str, Any]) -> TransferRequest:
         conversation_id = int(metadata["conversation_id"])
     except (ValueError, KeyError, TypeError):
         raise ValueError("not a relevo transfer dialog") from None
+    if not is_row_id(conversation_id):
+        raise ValueError("not a relevo transfer dialog")
     values = (view.get("state") or {}).get("values") or {}
 
     def chosen(block_id: str) -> str | None:
@@ -257,7 +260,8 @@ def parse_transfer(view: dict[str, Any]) -> TransferRequest:
     operator = chosen(TRANSFER_OPERATOR)
     return TransferRequest(
         conversation_id=conversation_id,
-        operator_id=int(operator) if operator and operator.isdigit() else None,
+        operator_id=int(operator) if operator and operator.isdigit()
+        and is_row_id(int(operator)) else None,
         pool_kind=chosen(TRANSFER_POOL),
         note=chosen(TRANSFER_NOTE),
         channel=metadata.get("channel"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -34,6 +36,7 @@ from relevo.bot.catalog import Catalog
 from relevo.bot.clock import utc_now
 from relevo.bot.protocols import Bus, OperatorDesk, Subscription
 from relevo.bot.store.db import Database
+from relevo.bot.text import sanitize_json
 from relevo.bot.worker import RoundWorker
 from relevo.channels.slack import store as slack_store
 from relevo.channels.slack.config import SlackSettings
@@ -112,6 +115,7 @@ class SlackRuntime:
                              request_verification_enabled=False,
                              process_before_response=True,
                              logger=logging.getLogger("relevo.channels.slack.bolt"))
+        self.bolt.middleware(_sanitised)
         SlackHandlers(self.database, self.desk, self.client, self.settings, self.operators,
                       self.jobs, self.texts).register(self.bolt)
 
@@ -161,7 +165,8 @@ def events_router(bolt: AsyncApp, signing_secret: str, database: Database) -> AP
                                            "5 minutes"}, status_code=401)
         try:
             payload = parse_body(body.decode("utf-8"), request.headers.get("content-type"))
-        except (ValueError, UnicodeDecodeError):
+            payload = sanitize_json(payload)  # the event id is stored below
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return JSONResponse({"detail": "not a Slack payload: body is not valid JSON or "
                                            "form data"}, status_code=400)
         problem = _malformed(payload)
@@ -183,6 +188,15 @@ def events_router(bolt: AsyncApp, signing_secret: str, database: Database) -> AP
         return response
 
     return router
+
+
+async def _sanitised(req: AsyncBoltRequest, next: Callable[[], Awaitable[BoltResponse]]
+                     ) -> BoltResponse:
+    """Every listener (over HTTP and Socket Mode) reads the payload with its text
+    sanitised (`bot.text`): what Slack signed is handled, never refused, and a NUL or
+    a lone surrogate never reaches storage."""
+    req.body = sanitize_json(req.body)
+    return await next()
 
 
 def parse_body(body: str, content_type: str | None) -> Any:

@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from relevo.bot.http import is_row_id
 from relevo.bot.protocols import OperatorDesk
 from relevo.bot.store.db import Database
 from relevo.bot.types import (
@@ -219,6 +220,8 @@ class SlackHandlers:
             conversation_id = int(action.get("value") or "")
         except ValueError:
             return
+        if not is_row_id(conversation_id):
+            return  # not one of our buttons' values
         operator = await self._operators.operator_for(user)
         if operator is None:
             await self._ephemeral(channel, user, self._say("not_an_operator", user=user), thread_ts)

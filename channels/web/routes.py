@@ -17,10 +17,11 @@ from datetime import timedelta
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, WebSocket
+from fastapi import APIRouter, Depends, Header, HTTPException, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from relevo.bot.catalog import Catalog
+from relevo.bot.http import Cursor
 from relevo.bot.inbox import OnVisitorMessage
 from relevo.bot.sockets import forward
 from relevo.bot.store import messages as message_store
@@ -70,7 +71,7 @@ class WebChatRoutes:
         @router.get("/webchat/messages")
         async def get_messages(
             identity: IdentityRef = Depends(self.visitor),
-            after: Annotated[int, Query(ge=0)] = 0,
+            after: Cursor = 0,
         ) -> dict[str, list[dict[str, Any]]]:
             return await self.get_messages(identity, after)
 

@@ -14,6 +14,8 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
+from relevo.bot.text import sanitize
+
 
 class Unsigned(Exception):
     """The signature is missing or does not match: the reason says which."""
@@ -46,4 +48,6 @@ class TwilioSignature:
         algorithm = get_signature_algorithm(headers.get(SIGNATURE_SETTINGS_HEADER))
         if not self._validator.validate(url, form, signature, algorithm):
             raise Unsigned(f"{SIGNATURE_HEADER} does not match this request")
-        return form
+        # Checked as sent; used sanitised (`bot.text`): every field may be stored or
+        # looked up, and Twilio would retry a refusal.
+        return {sanitize(k): sanitize(v) for k, v in form.items()}

@@ -43,6 +43,10 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
         ("nlu:\n  backend: gpt\n", "nlu.backend"),
         ("no_such_option: 1\n", "no_such_option"),
         ("redis_url: http://x\n", "redis_url"),
+        ("body_limits:\n  api_bytes: 10\n", "body_limits.api_bytes"),
+        ("body_limits:\n  routes: {webchat/messages: 2048}\n", "body_limits.routes"),
+        ("body_limits:\n  routes: {/webchat/messages: 1}\n", "body_limits.routes"),
+        ("log_shopper_text: sometimes\n", "log_shopper_text"),
     ],
 )
 def test_an_invalid_value_names_its_key(tmp_path: Path, yaml_text: str, key: str) -> None:
