@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from relevo.app import create_app
 from relevo.app.settings import Settings
-from relevo.bot.types import ParseResult, TrainingExample
+from relevo.bot.nlu_types import ParseResult, TrainingExample
 from tests.conftest import started
 from tests.fakes.nlu import shop_kb, shop_nlu
 from tests.handoff.helpers import new_shopper, transcript
