@@ -11,7 +11,7 @@ import pytest
 
 from relevo.app.settings import Settings
 from tests.conftest import started
-from tests.handoff.helpers import add_operator, build_app, new_shopper
+from tests.handoff.helpers import add_operator, build_app, new_shopper, say
 
 TOO_BIG = 2**63  # one past the largest BIGINT
 HUGE = 10**30
@@ -36,7 +36,7 @@ async def test_path_ids_out_of_range_are_a_422_on_every_route(
 ) -> None:
     app = build_app(make_settings)
     async with started(app) as client:
-        admin = await add_operator(app, "Admin")
+        admin = await add_operator(app, "Admin", role="admin")
         answers = {
             f"{method} {path}": await client.request(
                 method, path.format(id=bad_id), json=body, headers=admin.headers)
@@ -54,7 +54,7 @@ async def test_ids_in_range_that_name_nothing_are_a_404(
 ) -> None:
     app = build_app(make_settings)
     async with started(app) as client:
-        admin = await add_operator(app, "Admin")
+        admin = await add_operator(app, "Admin", role="admin")
         answers = [
             await client.request(method, path.format(id=TOO_BIG - 1), json=body,
                                  headers=admin.headers)
@@ -70,8 +70,9 @@ async def test_a_transfer_to_an_operator_id_out_of_range_is_a_422(
 ) -> None:
     app = build_app(make_settings)
     async with started(app) as client:
-        admin = await add_operator(app, "Admin")
-        response = await client.post("/api/conversations/1/transfer",
+        admin = await add_operator(app, "Admin", role="admin")
+        conversation_id = await say(app, client, await new_shopper(client), "hello")
+        response = await client.post(f"/api/conversations/{conversation_id}/transfer",
                                      json={"operator_id": TOO_BIG}, headers=admin.headers)
     assert response.status_code == 422
     assert response.json()["detail"].startswith("operator_id: ")
