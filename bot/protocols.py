@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, runtime_checkable
 
+from relevo.bot.ratelimit import LimitKey, Throttled
 from relevo.bot.types import (
     Assignment,
     Event,
@@ -147,3 +148,20 @@ class OperatorDesk(Protocol):
     async def snapshot(self, conversation_id: int) -> HandoffSnapshot | Refused: ...
 
     async def queue(self) -> tuple[QueueLine, ...]: ...
+
+
+class RateLimiter(Protocol):
+    """Attempt limits with a growing lockout, shared by every process that shares its
+    store (`bot/ratelimit.py` says the rule). In process by default, Redis when
+    `redis_url` is set."""
+
+    async def acquire(self, keys: Sequence[LimitKey], now: float) -> Throttled | None:
+        """Count one attempt against every key, or none of them: None = go ahead,
+        `Throttled` = refused (a key is locked, or this attempt locked it)."""
+        ...
+
+    async def refund(self, keys: Sequence[LimitKey], now: float) -> None:
+        """Give back an attempt that did not count against its keys (it succeeded)."""
+        ...
+
+    async def close(self) -> None: ...
