@@ -10,9 +10,10 @@ from pydantic import BaseModel, Field
 
 from relevo.bot.store import operators as operator_store
 from relevo.bot.types import OperatorKind
-from relevo.handoff.auth import hash_password
+from relevo.handoff.auth import end_sessions_of
 from relevo.handoff.http import CurrentOperator
 from relevo.handoff.operators import OperatorState, validate_schedule
+from relevo.handoff.passwords import HashingBusy
 from relevo.handoff.service import Handoff
 
 
@@ -60,6 +61,11 @@ def operator_admin_routes(router: APIRouter, current: CurrentOperator, handoff: 
         return await _remove(handoff, operator_id, operator)
 
 
+def _busy(busy: HashingBusy) -> HTTPException:
+    return HTTPException(503, "too many passwords being checked: try again shortly",
+                         headers={"Retry-After": str(max(1, round(busy.retry_after)))})
+
+
 def _admin(operator: OperatorState) -> None:
     if operator.kind != OperatorKind.INTERNAL:
         raise HTTPException(403, "only in-house (internal) operators manage operators")
@@ -82,9 +88,11 @@ async def _create(
     values = body.model_dump(exclude_unset=True)
     try:
         check_fields(values, body.timezone or "UTC")
-        password_hash = await hash_password(body.password) if body.password else None
+        password_hash = await handoff.passwords.hash(body.password) if body.password else None
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
+    except HashingBusy as busy:
+        raise _busy(busy) from None
     try:
         async with handoff.database.write() as conn:
             row, token = await operator_store.add(
@@ -121,14 +129,19 @@ async def _edit(
         async with handoff.database.read() as conn:
             row = await operator_store.get(conn, operator_id)
         check_fields(values, row.timezone if row else "UTC")
-        password_hash = await hash_password(password) if password else None
+        password_hash = await handoff.passwords.hash(password) if password else None
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
+    except HashingBusy as busy:
+        raise _busy(busy) from None
     try:
         async with handoff.database.write() as conn:
             await operator_store.update(conn, operator_id, **values)
             if password_hash:
                 await operator_store.set_password_hash(conn, operator_id, password_hash)
+                # Every console session ends, the one making the change included: a
+                # stolen session must not outlive the password it was opened with.
+                await end_sessions_of(conn, operator_id)
     except operator_store.OperatorExists as exc:
         raise HTTPException(409, str(exc)) from None
     state = await _refresh(handoff, operator_id)
