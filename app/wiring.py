@@ -23,8 +23,8 @@ from relevo.app.channel_wiring import (
 from relevo.app.parts import Assembly, Lifecycle
 from relevo.app.settings import Settings
 from relevo.bot.bus import InProcessBus
-from relevo.bot.clientip import parse_networks
 from relevo.bot.catalog import Catalog
+from relevo.bot.clientip import parse_networks
 from relevo.bot.conversations import Conversations
 from relevo.bot.engine import Engine, EngineSettings
 from relevo.bot.inbox import Inbox

@@ -70,8 +70,9 @@ def percentile(values: list[float], fraction: float) -> float:
 def ms(values: list[float]) -> str:
     if not values:
         return "no samples"
-    return (f"p50 {percentile(values, 0.5) * 1000:7.1f} ms  p99 {percentile(values, 0.99) * 1000:8.1f}"
-            f" ms  max {max(values) * 1000:8.1f} ms  (n={len(values)})")
+    p50, p99, top = (percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000,
+                     max(values) * 1000)
+    return f"p50 {p50:7.1f} ms  p99 {p99:8.1f} ms  max {top:8.1f} ms  (n={len(values)})"
 
 
 async def shopper(http: aiohttp.ClientSession, base: str, phase: list[Phase],

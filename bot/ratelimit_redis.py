@@ -9,6 +9,7 @@ the same behaviour under a test's clock; the TTLs only clean up.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from redis.asyncio import Redis
@@ -77,6 +78,10 @@ return 0
 """
 
 
+def client_name() -> str:
+    return f"relevo-ratelimit-{os.getpid()}"
+
+
 class RedisRateLimiter:
     def __init__(self, redis: Redis, *, prefix: str = PREFIX) -> None:
         self._redis = redis
@@ -86,7 +91,8 @@ class RedisRateLimiter:
 
     @classmethod
     def from_url(cls, url: str) -> RedisRateLimiter:
-        return cls(Redis.from_url(url))
+        # Named, so `CLIENT LIST` tells which process holds a connection.
+        return cls(Redis.from_url(url, client_name=client_name()))
 
     async def acquire(self, keys: Sequence[LimitKey], now: float) -> Throttled | None:
         args: list[float | int] = [now]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from relevo.handoff.auth import HASHER, check_password_strength, check_password
+from relevo.handoff.auth import HASHER, check_password, check_password_strength
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ on both databases, with the limits in this process or in Redis."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from relevo.app import create_app
@@ -21,6 +21,7 @@ from tests.handoff.login_helpers import (
     unique_email,
     unique_ips,
 )
+from tests.settle import wait_until
 
 __all__ = ["limits_store"]  # the fixture, used by name
 
@@ -151,3 +152,32 @@ async def test_two_app_instances_on_one_redis_share_the_counts(
     assert statuses == [401] * 5
     assert on_first.status_code == 429
     assert on_second.status_code == 429
+
+
+async def test_the_redis_connection_closes_with_the_app(
+    make_settings: Callable[..., Settings],
+) -> None:
+    require(bool(REDIS_URL), "RELEVO_TEST_REDIS_URL is not set: Redis variant skipped")
+    from redis.asyncio import Redis
+
+    from relevo.bot.ratelimit_redis import client_name
+
+    app = login_app(make_settings, ManualClock(), redis_url=REDIS_URL)
+    observer = Redis.from_url(REDIS_URL)
+
+    async def ours() -> int:
+        clients = await observer.client_list()
+        return sum(1 for c in clients if c.get("name") == client_name())
+
+    try:
+        async with started(app) as client:
+            await log_in(client, unique_email(), WRONG, unique_ips(1)[0])
+            during = await ours()
+        await wait_until(lambda: _none(ours), "the limiter's Redis connections to close")
+    finally:
+        await observer.aclose()
+    assert during >= 1
+
+
+async def _none(count: Callable[[], Awaitable[int]]) -> bool:
+    return await count() == 0
