@@ -6,13 +6,17 @@ whatever else needs them (DNS look-ups of outbound HTTP calls, file writes, mode
 training) queued behind the hashes, and dozens of hashes at once starved the event
 loop of CPU. Here at most `workers` hashes run at once, on their own threads; a caller
 who cannot get a slot within `wait_seconds` is refused (`HashingBusy`) instead of
-queueing without end.
+queueing without end. The hashing threads also run at a lower CPU priority (Linux
+lets each thread have its own nice value), so on a busy machine the event loop's
+thread, which serves shoppers, gets the CPU first and a log-in waits instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -20,6 +24,8 @@ from typing import TypeVar
 from relevo.handoff.auth import HASHER, check_password, check_password_strength
 
 T = TypeVar("T")
+# How much lower than the event loop the hashing threads run (nice values, 0–19).
+NICENESS = 10
 
 
 class HashingBusy(Exception):
@@ -33,7 +39,8 @@ class HashingBusy(Exception):
 class PasswordHashing:
     def __init__(self, *, workers: int, wait_seconds: float) -> None:
         self._executor = ThreadPoolExecutor(max_workers=workers,
-                                            thread_name_prefix="relevo-password")
+                                            thread_name_prefix="relevo-password",
+                                            initializer=_give_way)
         self._slots = asyncio.Semaphore(workers)
         self._wait_seconds = wait_seconds
 
@@ -67,6 +74,16 @@ class PasswordHashing:
         # that hangs up must not let more hashes run at once than there are workers.
         job.add_done_callback(lambda _: loop.call_soon_threadsafe(self._slots.release))
         return await asyncio.wrap_future(job)
+
+
+def _give_way() -> None:
+    """Lower this (hashing) thread's CPU priority by `NICENESS`."""
+    try:
+        thread = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, current + NICENESS))
+    except (AttributeError, OSError):
+        pass  # no per-thread priority here: the bound on workers still holds
 
 
 def _dummy_check() -> None:
