@@ -157,7 +157,8 @@ class RateLimiter(Protocol):
 
     async def acquire(self, keys: Sequence[LimitKey], now: float) -> Throttled | None:
         """Count one attempt against every key, or none of them: None = go ahead,
-        `Throttled` = refused (a key is locked, or this attempt locked it)."""
+        `Throttled` = refused (a key is locked, or this attempt locked it). Raises
+        `LimiterUnavailable` when its store does not answer."""
         ...
 
     async def refund(self, keys: Sequence[LimitKey], now: float) -> None:

@@ -25,6 +25,10 @@ from dataclasses import dataclass
 SWEEP_AT = 10_000
 
 
+class LimiterUnavailable(Exception):
+    """The limiter's store (Redis) did not answer: nothing can be let through safely."""
+
+
 @dataclass(frozen=True, slots=True)
 class Limit:
     """`attempts` per `window_seconds` for every key of this name (e.g. `login.ip`)."""

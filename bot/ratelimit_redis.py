@@ -13,8 +13,9 @@ import os
 from collections.abc import Sequence
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from relevo.bot.ratelimit import LimitKey, Throttled
+from relevo.bot.ratelimit import LimiterUnavailable, LimitKey, Throttled
 
 PREFIX = "relevo:ratelimit:"
 
@@ -100,14 +101,20 @@ class RedisRateLimiter:
             limit = key.limit
             args += [limit.attempts, limit.window_seconds, limit.max_lockout_seconds,
                      limit.forget_after_seconds]
-        answer = await self._acquire(keys=[self._name(key) for key in keys], args=args)
+        try:
+            answer = await self._acquire(keys=[self._name(key) for key in keys], args=args)
+        except RedisError as exc:
+            raise LimiterUnavailable(f"Redis: {type(exc).__name__}") from exc
         retry_after = float(answer[0])
         if retry_after <= 0:
             return None
         return Throttled(retry_after, tuple(keys[int(index) - 1] for index in answer[1:]))
 
     async def refund(self, keys: Sequence[LimitKey], now: float) -> None:
-        await self._refund(keys=[self._name(key) for key in keys], args=[now])
+        try:
+            await self._refund(keys=[self._name(key) for key in keys], args=[now])
+        except RedisError as exc:
+            raise LimiterUnavailable(f"Redis: {type(exc).__name__}") from exc
 
     async def close(self) -> None:
         await self._redis.aclose()

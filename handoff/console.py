@@ -2,7 +2,8 @@
 
 Log-in takes an e-mail and password or an operator API token (`login.Logins` checks
 them, limits first) and sets an HttpOnly, SameSite=Strict session cookie. Refused:
-401 wrong, 429 too many failures (Retry-After), 503 hashing busy (Retry-After).
+401 wrong, 429 too many failures, 503 hashing busy or the limiter's Redis down (the
+last three with Retry-After).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-REFUSAL_STATUS = {Refusal.WRONG: 401, Refusal.THROTTLED: 429, Refusal.BUSY: 503}
+REFUSAL_STATUS = {Refusal.WRONG: 401, Refusal.THROTTLED: 429, Refusal.BUSY: 503,
+                  Refusal.UNAVAILABLE: 503}
 
 
 class Login(BaseModel):

@@ -20,13 +20,14 @@ lockout: `auth.login_throttled`, naming the locked key.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from relevo.bot.audit import Actor, record
 from relevo.bot.protocols import RateLimiter
-from relevo.bot.ratelimit import LimitKey, Throttled
+from relevo.bot.ratelimit import LimiterUnavailable, LimitKey, Throttled
 from relevo.bot.store import operators as operator_store
 from relevo.bot.types import OperatorRef, Surface
 from relevo.handoff.auth import create_session, end_session, session_operator
@@ -36,11 +37,14 @@ from relevo.handoff.operators import OperatorState
 from relevo.handoff.passwords import HashingBusy, PasswordHashing
 from relevo.handoff.service import Handoff
 
+log = logging.getLogger("relevo.handoff.login")
+
 
 class Refusal(StrEnum):
     WRONG = "wrong"
     THROTTLED = "throttled"
     BUSY = "busy"
+    UNAVAILABLE = "unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +91,13 @@ class Logins:
     async def log_in(self, credentials: Credentials, source: str) -> LoggedIn | LoginRefused:
         now = self._handoff.now()
         keys = self._keys(credentials, source)
-        throttled = await self._limiter.acquire(keys, now.timestamp())
+        try:
+            throttled = await self._limiter.acquire(keys, now.timestamp())
+        except LimiterUnavailable:
+            # Closed, not open: without counts, guessing would be unlimited.
+            log.error("log-in refused: the rate limiter's store is unreachable")
+            return LoginRefused(Refusal.UNAVAILABLE, "log-in is unavailable: try again shortly",
+                                "5")
         if throttled is not None:
             await self._locked(throttled, credentials, source, now)
             return LoginRefused(Refusal.THROTTLED, "too many failed log-ins: try again later",
@@ -95,14 +105,14 @@ class Logins:
         try:
             known_id, correct = await self._check(credentials)
         except HashingBusy as busy:
-            await self._limiter.refund(keys, now.timestamp())
+            await self._give_back(keys, now)
             return LoginRefused(Refusal.BUSY, "too many log-ins at once: try again shortly",
                                 str(max(1, round(busy.retry_after))))
         operator = await self._handoff.load_operator(known_id) if correct and known_id else None
         if operator is None:
             await self._failed(credentials, source, now, known_id)
             return LoginRefused(Refusal.WRONG, "wrong e-mail or password")
-        await self._limiter.refund(keys, now.timestamp())
+        await self._give_back(keys, now)
         ttl = timedelta(hours=self._handoff.settings.console_session_hours)
         async with self._handoff.database.write() as conn:
             token = await create_session(conn, operator.id, now=now, ttl=ttl)
@@ -125,6 +135,13 @@ class Logins:
     async def close(self) -> None:
         await self._limiter.close()
         await self._passwords.close()
+
+    async def _give_back(self, keys: list[LimitKey], now: datetime) -> None:
+        try:
+            await self._limiter.refund(keys, now.timestamp())
+        except LimiterUnavailable:
+            # The attempt stays counted: a failure too many, never a guess too many.
+            log.warning("could not give back a log-in attempt: the limiter is unreachable")
 
     def _keys(self, credentials: Credentials, source: str) -> list[LimitKey]:
         keys = [self._ip_limit.key(source)]

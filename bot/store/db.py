@@ -81,10 +81,14 @@ class Database:
         self._async_engine: AsyncEngine | None = None
         if self.is_sqlite:
             sync_url = sa.engine.make_url(url).set(drivername="sqlite+pysqlite")
-            self._sync_engine = sa.create_engine(
-                sync_url, echo=echo, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_OVERFLOW,
-                pool_timeout=CHECKOUT_TIMEOUT_S,
-            )
+            in_memory = sync_url.database in (None, "", ":memory:")
+            # A file gets SQLAlchemy's QueuePool, sized here to match `_slots`; an
+            # in-memory database its one shared connection (SingletonThreadPool).
+            pool: dict[str, Any] = {} if in_memory else {
+                "pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_OVERFLOW,
+                "pool_timeout": CHECKOUT_TIMEOUT_S,
+            }
+            self._sync_engine = sa.create_engine(sync_url, echo=echo, **pool)
             _configure_sqlite(self._sync_engine)
         else:
             self._async_engine = create_async_engine(

@@ -181,3 +181,19 @@ async def test_the_redis_connection_closes_with_the_app(
 
 async def _none(count: Callable[[], Awaitable[int]]) -> bool:
     return await count() == 0
+
+
+async def test_log_in_is_refused_not_unlimited_when_redis_is_down(
+    make_settings: Callable[..., Settings],
+) -> None:
+    # Nothing listens on port 1.
+    app = login_app(make_settings, ManualClock(), redis_url="redis://127.0.0.1:1/0")
+    email = unique_email()
+    async with started(app) as client:
+        await operator_with_password(app, email)
+        refused = await log_in(client, email, PASSWORD)
+        health = await client.get("/healthz")
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "5"
+    assert refused.json() == {"detail": "log-in is unavailable: try again shortly"}
+    assert health.status_code == 200
