@@ -109,7 +109,7 @@ def build(
                           destinations=assembly.post_destinations)
     conversations = Conversations(database, bus, wake=outbox.wake)
     login = settings.handoff.login
-    passwords = PasswordHashing(workers=login.hashing_workers,
+    passwords = PasswordHashing(workers=login.hashing_threads(),
                                 wait_seconds=login.hashing_wait_seconds)
     handoff = Handoff(
         database, bus, settings.handoff, on_outbound=outbox.wake,

@@ -70,7 +70,7 @@ class Handoff:
         self.nlu = nlu
         # Operators' passwords are hashed here (log-in, and set over the API).
         self.passwords = passwords or PasswordHashing(
-            workers=settings.login.hashing_workers,
+            workers=settings.login.hashing_threads(),
             wait_seconds=settings.login.hashing_wait_seconds,
         )
         self.state = HandoffState(settings)
