@@ -251,9 +251,10 @@ def operators_set_password(
     )] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Set the password the operator logs in to the console with (asked twice)."""
+    """Set the password the operator logs in to the console with (asked twice); their
+    console sessions end."""
     from relevo.bot.store import operators as operator_store
-    from relevo.handoff.auth import check_password_strength, hash_password
+    from relevo.handoff.auth import check_password_strength, end_sessions_of, hash_password
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -272,12 +273,13 @@ def operators_set_password(
             if operator_id is None:
                 return f"no operator {operator}"
             await operator_store.set_password_hash(conn, operator_id, password_hash)
+            await end_sessions_of(conn, operator_id)
             return None
 
     problem = run_with_database(settings, go)
     if problem:
         fail(problem)
-    print(f"password set for operator {operator}")
+    print(f"password set for operator {operator}; their console sessions ended")
 
 
 @operators_app.command("link-slack")

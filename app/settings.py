@@ -25,6 +25,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from relevo.bot.clientip import parse_networks
 from relevo.bot.config import BodyLimitSettings, ConfigError, OutboxSettings, Section
 from relevo.channels.slack.config import SlackSettings
 from relevo.channels.telegram.config import TelegramSettings
@@ -80,6 +81,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     database_url: str = "sqlite+aiosqlite:///./relevo.db"
     redis_url: str | None = None
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed.
+    trusted_proxies: tuple[str, ...] = ()
     auto_migrate: bool = True
     dev: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -111,6 +114,12 @@ class Settings(BaseSettings):
     def _known_redis(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        parse_networks(value)
         return value
 
     @field_validator("locales")

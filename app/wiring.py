@@ -25,6 +25,7 @@ from relevo.app.privacy_wiring import add_retention, build_privacy
 from relevo.app.settings import Settings
 from relevo.bot.bus import InProcessBus
 from relevo.bot.catalog import Catalog
+from relevo.bot.clientip import parse_networks
 from relevo.bot.conversations import Conversations
 from relevo.bot.engine import Engine, EngineSettings
 from relevo.bot.inbox import Inbox
@@ -33,7 +34,9 @@ from relevo.bot.metrics import Metrics
 from relevo.bot.models import LiveModels, Models
 from relevo.bot.outbox import OutboxWorker
 from relevo.bot.privacy import Privacy
-from relevo.bot.protocols import NLU, Channel, KnowledgeBase
+from relevo.bot.protocols import NLU, Channel, KnowledgeBase, RateLimiter
+from relevo.bot.ratelimit import InProcessRateLimiter
+from relevo.bot.ratelimit_redis import RedisRateLimiter
 from relevo.bot.retention import RetentionTimer
 from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
@@ -43,6 +46,8 @@ from relevo.channels.whatsapp.parse import identity_for_phone as whatsapp_identi
 from relevo.handoff.api import operator_api
 from relevo.handoff.console import console_router
 from relevo.handoff.desk import HandoffDesk
+from relevo.handoff.login import Logins
+from relevo.handoff.passwords import PasswordHashing
 from relevo.handoff.privacy_api import privacy_api
 from relevo.handoff.service import Handoff
 from relevo.nlu.http import parse_router
@@ -69,6 +74,7 @@ class Relevo:
     slack: SlackRuntime | None
     privacy: Privacy
     retention: RetentionTimer | None
+    rate_limiter: RateLimiter
     assembly: Assembly
 
     @property
@@ -108,10 +114,13 @@ def build(
     outbox = OutboxWorker(database, assembly.channels, bus, metrics, settings.outbox,
                           destinations=assembly.post_destinations)
     conversations = Conversations(database, bus, wake=outbox.wake)
+    login = settings.handoff.login
+    passwords = PasswordHashing(workers=login.hashing_threads(),
+                                wait_seconds=login.hashing_wait_seconds)
     handoff = Handoff(
         database, bus, settings.handoff, on_outbound=outbox.wake,
         knowledge_base=lambda: models.current.knowledge_base,
-        nlu=lambda: models.current.nlu,
+        nlu=lambda: models.current.nlu, passwords=passwords,
     )
     desk = HandoffDesk(handoff)
     # Shoppers are known by phone number on WhatsApp, whether or not it is configured
@@ -131,7 +140,9 @@ def build(
     slack = slack_parts(settings, database, desk, bus, outbox, catalog)
     add_inbound(assembly, settings, database, inbox, linker, web_hub, telegram, whatsapp,
                 catalog)
+    rate_limiter = _rate_limiter(settings)
     _operators(assembly, handoff, desk, slack)
+    _console(assembly, settings, Logins(handoff, desk, rate_limiter, passwords, login))
     assembly.routers.append(linking_router(database, linker))
     assembly.routers.append(parse_router(lambda: models.current.nlu))
     privacy = build_privacy(settings, database, conversations, handoff)
@@ -142,6 +153,7 @@ def build(
         models=models, conversations=conversations, outbox=outbox, handoff=handoff,
         desk=desk, linker=linker, engine=engine, inbox=inbox, web_hub=web_hub, slack=slack,
         privacy=privacy, retention=retention, assembly=assembly,
+        rate_limiter=rate_limiter,
     )
 
 
@@ -152,11 +164,25 @@ def _operators(
     Handoff starts first: its queue must be loaded before any surface reads it."""
     assembly.lifecycles.insert(0, Lifecycle("handoff", handoff.start, handoff.stop))
     assembly.routers.append(operator_api(handoff, desk))
-    assembly.routers.append(console_router(handoff, desk))
     if slack is not None:
         assembly.post_destinations[slack.poster.name] = slack.poster
         assembly.routers.append(slack.router())
         assembly.lifecycles.append(Lifecycle("slack", slack.start, slack.stop))
+
+
+def _rate_limiter(settings: Settings) -> RateLimiter:
+    """Limits shared by every process on one Redis when there is one, else in process."""
+    if settings.redis_url:
+        return RedisRateLimiter.from_url(settings.redis_url)
+    return InProcessRateLimiter()
+
+
+def _console(assembly: Assembly, settings: Settings, logins: Logins) -> None:
+    """The console and its log-in; at shutdown, the limiter's connection and the
+    password threads close."""
+    proxies = parse_networks(settings.trusted_proxies)
+    assembly.routers.append(console_router(logins, proxies))
+    assembly.lifecycles.append(Lifecycle("login", stop=logins.close))
 
 
 def _describe(metrics: Metrics, database: Database) -> None:

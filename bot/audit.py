@@ -29,7 +29,7 @@ HIDDEN = "***"
 class Actor:
     """Who did it: an operator (by id and name), the CLI (by the OS user) or relevo."""
 
-    kind: str  # operator | cli | system
+    kind: str  # operator | cli | system | anonymous (a failed log-in)
     label: str
     id: int | None = None
     source: str | None = None  # the client's IP address, or "cli"

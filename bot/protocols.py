@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from relevo.bot.nlu_types import ParseResult, TrainingExample
 from relevo.bot.personal import Erased, Subject
+from relevo.bot.ratelimit import LimitKey, Throttled
 from relevo.bot.types import (
     Assignment,
     Event,
@@ -167,3 +168,19 @@ class ContactData(Protocol):
 
     async def erase(self, conn: AsyncConnection, subject: Subject, now: datetime) -> Erased:
         ...
+class RateLimiter(Protocol):
+    """Attempt limits with a growing lockout, shared by every process that shares its
+    store (`bot/ratelimit.py` says the rule). In process by default, Redis when
+    `redis_url` is set."""
+
+    async def acquire(self, keys: Sequence[LimitKey], now: float) -> Throttled | None:
+        """Count one attempt against every key, or none of them: None = go ahead,
+        `Throttled` = refused (a key is locked, or this attempt locked it). Raises
+        `LimiterUnavailable` when its store does not answer."""
+        ...
+
+    async def refund(self, keys: Sequence[LimitKey], now: float) -> None:
+        """Give back an attempt that did not count against its keys (it succeeded)."""
+        ...
+
+    async def close(self) -> None: ...

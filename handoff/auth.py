@@ -1,13 +1,13 @@
 """Operator authentication: API tokens (Bearer), console sessions (cookie), passwords.
 
-Passwords are hashed with Argon2id (argon2-cffi), off the event loop. Tokens and
-session ids are stored only as SHA-256 hashes.
+Passwords are hashed with Argon2id (argon2-cffi), off the event loop (the server on
+`passwords.PasswordHashing`'s own threads). Tokens and session ids are stored only as
+SHA-256 hashes. A password change ends every console session of the operator.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import secrets
 from datetime import datetime, timedelta
 
@@ -20,7 +20,7 @@ from relevo.bot.store.contacts import hash_token
 from relevo.bot.store.schema import console_sessions
 
 MIN_PASSWORD_LENGTH = 10
-_HASHER = PasswordHasher()
+HASHER = PasswordHasher()
 
 
 def check_password_strength(password: str) -> None:
@@ -28,29 +28,18 @@ def check_password_strength(password: str) -> None:
         raise ValueError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
 
 
+def check_password(password_hash: str, password: str) -> bool:
+    """Blocking (~0.2 s of CPU): run it on `PasswordHashing`'s threads."""
+    try:
+        return HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 async def hash_password(password: str) -> str:
+    """For one-off commands (the CLI); the server hashes on `PasswordHashing`."""
     check_password_strength(password)
-    return await asyncio.to_thread(_HASHER.hash, password)
-
-
-async def verify_password(password_hash: str, password: str) -> bool:
-    def verify() -> bool:
-        try:
-            return _HASHER.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
-
-    return await asyncio.to_thread(verify)
-
-
-async def dummy_verify() -> None:
-    """Spend the time of a real check, so an unknown e-mail is not told apart by timing."""
-    await verify_password(await asyncio.to_thread(_dummy_hash), "not the password")
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    return _HASHER.hash("relevo-dummy-password")
+    return await asyncio.to_thread(HASHER.hash, password)
 
 
 async def create_session(
@@ -83,3 +72,11 @@ async def end_session(conn: AsyncConnection, token: str) -> None:
     await conn.execute(
         sa.delete(console_sessions).where(console_sessions.c.token_hash == hash_token(token))
     )
+
+
+async def end_sessions_of(conn: AsyncConnection, operator_id: int) -> int:
+    """End every console session of an operator (their password changed); how many."""
+    result = await conn.execute(
+        sa.delete(console_sessions).where(console_sessions.c.operator_id == operator_id)
+    )
+    return int(result.rowcount or 0)

@@ -7,11 +7,13 @@ and the field, e.g. `handoff.rules: rule 'night_products' (#4), field when.hours
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from relevo.bot.ratelimit import Limit
 from relevo.bot.types import OperatorKind
 from relevo.handoff.schedule import DAYS, WeeklyHours, parse_range, parse_zone
 
@@ -195,6 +197,43 @@ DEFAULT_BUSINESS_HOURS: dict[Day, tuple[str, ...]] = {
 }
 
 
+class LoginSettings(_Model):
+    """Console log-in limits (Chatwoot's table is the floor) and password hashing."""
+
+    # Failed log-ins (a success does not count) per client address per window…
+    ip_attempts: int = Field(5, ge=1)
+    ip_window_seconds: float = Field(300.0, gt=0)
+    # …and per account (the e-mail tried, whether or not an operator has it).
+    account_attempts: int = Field(10, ge=1)
+    account_window_seconds: float = Field(900.0, gt=0)
+    # The attempt after the limit locks the address or account out for one window; each
+    # further lockout doubles it, up to this…
+    max_lockout_seconds: float = Field(3600.0, gt=0)
+    # …until the key stays out of trouble this long after its last lockout.
+    forget_after_seconds: float = Field(86_400.0, gt=0)
+    # Argon2 hashes computed at once (each ~0.2 s of CPU and 64 MiB) on threads of their
+    # own (None: half the CPU cores, at least one); a log-in that waits longer than
+    # hashing_wait_seconds for one gets 503.
+    hashing_workers: int | None = Field(None, ge=1, le=64)
+    hashing_wait_seconds: float = Field(5.0, gt=0, le=300)
+
+    def hashing_threads(self) -> int:
+        # Half the cores: hashing at full speed on every core left the event loop (which
+        # serves shoppers) a share of one; on 2 cores one thread hashed as many log-ins
+        # per second under a storm as two, with half the shopper p99 (bench/login_storm.py).
+        return self.hashing_workers or max(1, (os.cpu_count() or 2) // 2)
+
+    def ip_limit(self) -> Limit:
+        return Limit("login.ip", self.ip_attempts, self.ip_window_seconds,
+                     max(self.max_lockout_seconds, self.ip_window_seconds),
+                     self.forget_after_seconds)
+
+    def account_limit(self) -> Limit:
+        return Limit("login.account", self.account_attempts, self.account_window_seconds,
+                     max(self.max_lockout_seconds, self.account_window_seconds),
+                     self.forget_after_seconds)
+
+
 class HandoffSettings(_Model):
     # The shop's time zone: business hours and rule times are read in it.
     timezone: str = "Europe/Madrid"
@@ -221,6 +260,7 @@ class HandoffSettings(_Model):
     external_kinds: tuple[OperatorKind, ...] = (
         OperatorKind.OUTSOURCED, OperatorKind.EXPERT, OperatorKind.AMBASSADOR,
     )
+    login: LoginSettings = LoginSettings()
 
     @field_validator("timezone")
     @classmethod

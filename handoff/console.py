@@ -1,25 +1,23 @@
 """The web console's routes: the page, its script and styles, and log-in / log-out.
 
-Log-in takes an e-mail and password (Argon2-hashed, checked off the event loop) or
-an operator API token, and sets an HttpOnly, SameSite=Strict session cookie.
+Log-in takes an e-mail and password or an operator API token (`login.Logins` checks
+them, limits first) and sets an HttpOnly, SameSite=Strict session cookie. Refused:
+401 wrong, 429 too many failures, 503 hashing busy or the limiter's Redis down (the
+last three with Retry-After).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from relevo.bot.store import operators as operator_store
-from relevo.bot.types import OperatorRef, Surface
-from relevo.handoff.auth import create_session, dummy_verify, end_session, verify_password
+from relevo.bot.clientip import Network, client_ip
 from relevo.handoff.console_static import asset
-from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.http import SESSION_COOKIE
-from relevo.handoff.service import Handoff
+from relevo.handoff.login import Credentials, LoginRefused, Logins, Refusal
 
 # The console loads nothing from elsewhere and runs no inline script.
 SECURITY_HEADERS = {
@@ -32,6 +30,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+REFUSAL_STATUS = {Refusal.WRONG: 401, Refusal.THROTTLED: 429, Refusal.BUSY: 503,
+                  Refusal.UNAVAILABLE: 503}
 
 
 class Login(BaseModel):
@@ -66,39 +66,25 @@ def _static(body: bytes, media_type: str) -> Callable[[], Awaitable[Response]]:
     return serve
 
 
-def console_router(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
+def console_router(logins: Logins, trusted_proxies: Sequence[Network] = ()) -> APIRouter:
+    """The console's page and its log-in; `trusted_proxies` may tell the client's
+    address in X-Forwarded-For (it keys the log-in limits and the audit)."""
     router = APIRouter(include_in_schema=False)
     _pages(router)
 
-    async def password_login(email: str, password: str) -> int | None:
-        async with handoff.database.read() as conn:
-            found = await operator_store.login_by_email(conn, email)
-        if found is None:
-            await dummy_verify()
-            return None
-        return found[0].id if await verify_password(found[1], password) else None
-
     @router.post("/console/session")
     async def log_in(body: Login, request: Request) -> JSONResponse:
-        operator_id: int | None = None
-        if body.token:
-            found = await desk.find_operator(Surface.API_TOKEN, body.token.strip())
-            operator_id = found.id if isinstance(found, OperatorRef) else None
-        elif body.email and body.password:
-            operator_id = await password_login(body.email, body.password)
-        else:
+        if not body.token and not (body.email and body.password):
             raise HTTPException(422, "give email and password, or an API token")
-        operator = await handoff.load_operator(operator_id) if operator_id else None
-        if operator is None:
-            raise HTTPException(401, "wrong e-mail or password")
-        now = handoff.now()
-        ttl = timedelta(hours=handoff.settings.console_session_hours)
-        async with handoff.database.write() as conn:
-            token = await create_session(conn, operator.id, now=now, ttl=ttl)
-        response = JSONResponse({"operator": operator.public()})
+        credentials = Credentials(email=body.email, password=body.password, token=body.token)
+        result = await logins.log_in(credentials, source(request))
+        if isinstance(result, LoginRefused):
+            headers = {"Retry-After": result.retry_after} if result.retry_after else None
+            raise HTTPException(REFUSAL_STATUS[result.kind], result.reason, headers=headers)
+        response = JSONResponse({"operator": result.operator.public()})
         response.set_cookie(
-            SESSION_COOKIE, token, max_age=int(ttl.total_seconds()), httponly=True,
-            samesite="strict", secure=request.url.scheme == "https", path="/",
+            SESSION_COOKIE, result.token, max_age=int(result.ttl.total_seconds()),
+            httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/",
         )
         return response
 
@@ -106,10 +92,13 @@ def console_router(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
     async def log_out(request: Request) -> JSONResponse:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
-            async with handoff.database.write() as conn:
-                await end_session(conn, token)
+            await logins.log_out(token, source(request))
         response = JSONResponse({"logged_out": True})
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+
+    def source(request: Request) -> str:
+        peer = request.client.host if request.client else None
+        return client_ip(peer, request.headers.get("x-forwarded-for"), trusted_proxies)
 
     return router

@@ -19,9 +19,10 @@ from relevo.bot.http import RowId
 from relevo.bot.store import operators as operator_store
 from relevo.bot.types import OperatorKind, Role
 from relevo.handoff import operator_audit
-from relevo.handoff.auth import hash_password
+from relevo.handoff.auth import end_sessions_of
 from relevo.handoff.http import CurrentOperator, operator_actor, requires
 from relevo.handoff.operators import OperatorState, validate_schedule
+from relevo.handoff.passwords import HashingBusy
 from relevo.handoff.roles import Scope, has_scope
 from relevo.handoff.service import Handoff
 
@@ -85,6 +86,11 @@ def operator_admin_routes(router: APIRouter, current: CurrentOperator, handoff: 
         return await _remove(handoff, operator_id, operator_actor(operator, request))
 
 
+def _busy(busy: HashingBusy) -> HTTPException:
+    return HTTPException(503, "too many passwords being checked: try again shortly",
+                         headers={"Retry-After": str(max(1, round(busy.retry_after)))})
+
+
 async def _refresh(handoff: Handoff, operator_id: int) -> OperatorState:
     async with handoff.database.read() as conn:
         row = await operator_store.get(conn, operator_id)
@@ -99,9 +105,11 @@ async def _create(handoff: Handoff, body: OperatorFields, actor: Actor) -> dict[
     values = body.model_dump(exclude_unset=True)
     try:
         check_fields(values, body.timezone or "UTC")
-        password_hash = await hash_password(body.password) if body.password else None
+        password_hash = await handoff.passwords.hash(body.password) if body.password else None
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
+    except HashingBusy as busy:
+        raise _busy(busy) from None
     try:
         async with handoff.database.write() as conn:
             row, token = await operator_store.add(
@@ -150,9 +158,11 @@ async def _edit(
         async with handoff.database.read() as conn:
             row = await operator_store.get(conn, operator_id)
         check_fields(values, row.timezone if row else "UTC")
-        password_hash = await hash_password(password) if password else None
+        password_hash = await handoff.passwords.hash(password) if password else None
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
+    except HashingBusy as busy:
+        raise _busy(busy) from None
     try:
         async with handoff.database.write() as conn:
             before = await operator_store.get(conn, operator_id)
@@ -161,6 +171,9 @@ async def _edit(
                 raise HTTPException(404, f"operator {operator_id} does not exist")
             if password_hash:
                 await operator_store.set_password_hash(conn, operator_id, password_hash)
+                # Every console session ends, the one making the change included: a
+                # stolen session must not outlive the password it was opened with.
+                await end_sessions_of(conn, operator_id)
             await operator_audit.changed(conn, operator_actor(operator, request), before, after,
                                          handoff.now(), password=bool(password_hash))
     except operator_store.OperatorExists as exc:

@@ -34,6 +34,7 @@ from relevo.handoff.auth import session_operator
 from relevo.handoff.config import HandoffSettings
 from relevo.handoff.hub import ConsoleHub
 from relevo.handoff.operators import OperatorState, Presence
+from relevo.handoff.passwords import PasswordHashing
 from relevo.handoff.router import HandoffRouter
 from relevo.handoff.sla import SlaTimers
 from relevo.handoff.state import HandoffState
@@ -57,6 +58,7 @@ class Handoff:
         clock: Clock = utc_now,
         knowledge_base: Callable[[], KnowledgeBase | None] = lambda: None,
         nlu: Callable[[], NLU | None] = lambda: None,
+        passwords: PasswordHashing | None = None,
     ) -> None:
         self.database = database
         self.bus = bus
@@ -66,6 +68,11 @@ class Handoff:
         self.on_outbound = on_outbound
         self.knowledge_base = knowledge_base
         self.nlu = nlu
+        # Operators' passwords are hashed here (log-in, and set over the API).
+        self.passwords = passwords or PasswordHashing(
+            workers=settings.login.hashing_threads(),
+            wait_seconds=settings.login.hashing_wait_seconds,
+        )
         self.state = HandoffState(settings)
         self.conversations = Conversations(database, bus, wake=on_outbound, clock=clock)
         self.router = HandoffRouter(database, self.conversations, settings, self.state,

@@ -7,6 +7,13 @@ from the event loop behind the same async API (`InlineConnection`). Writes in on
 process queue on an asyncio lock and open their transaction with BEGIN IMMEDIATE,
 which also makes a second process wait on `busy_timeout` instead of failing a lock
 upgrade. PostgreSQL goes through asyncpg and needs neither.
+
+Because the SQLite pool is synchronous, a checkout from an exhausted pool would block
+the event loop's thread, and with it every task that could give a connection back: the
+whole process froze (a log-in storm that held connections while hashing passwords did
+exactly that, for minutes). So SQLite checkouts first take one of `SQLITE_CONNECTIONS`
+asyncio slots: a task that finds none waits without blocking anyone, and gives up
+after `CHECKOUT_TIMEOUT_S` like the pool itself would.
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ from relevo.bot.store.quiet import hide_values
 _IMMEDIATE = "relevo_sqlite_immediate"
 BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
+SQLITE_POOL_SIZE, SQLITE_OVERFLOW = 5, 10
+SQLITE_CONNECTIONS = SQLITE_POOL_SIZE + SQLITE_OVERFLOW
+CHECKOUT_TIMEOUT_S = 30.0
 
 
 class InlineConnection:
@@ -71,12 +81,21 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._slots = asyncio.Semaphore(SQLITE_CONNECTIONS)
         self._sync_engine: Engine | None = None
         self._async_engine: AsyncEngine | None = None
         if self.is_sqlite:
             sync_url = sa.engine.make_url(url).set(drivername="sqlite+pysqlite")
-            self._sync_engine = sa.create_engine(sync_url, echo=echo,
-                                                 hide_parameters=not show_values)
+            in_memory = sync_url.database in (None, "", ":memory:")
+            # A file gets SQLAlchemy's QueuePool, sized here to match `_slots`; an
+            # in-memory database its one shared connection (SingletonThreadPool).
+            pool: dict[str, Any] = {} if in_memory else {
+                "pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_OVERFLOW,
+                "pool_timeout": CHECKOUT_TIMEOUT_S,
+            }
+            self._sync_engine = sa.create_engine(
+                sync_url, echo=echo, hide_parameters=not show_values, **pool
+            )
             _configure_sqlite(self._sync_engine)
             engine = self._sync_engine
         else:
@@ -91,8 +110,9 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         if self._sync_engine is not None:
-            with self._sync_engine.connect() as sync:
-                yield InlineConnection(sync)  # type: ignore[misc]
+            async with self._slot():
+                with self._sync_engine.connect() as sync:
+                    yield InlineConnection(sync)  # type: ignore[misc]
             return
         assert self._async_engine is not None
         async with self._async_engine.connect() as conn:
@@ -107,18 +127,35 @@ class Database:
                 yield conn
             return
         assert self._write_lock is not None
-        async with self._write_lock:
+        async with self._write_lock, self._slot():
             with self._sync_engine.connect() as sync:
                 sync = sync.execution_options(**{_IMMEDIATE: True})
                 with sync.begin():
                     yield InlineConnection(sync)  # type: ignore[misc]
 
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """One of the SQLite pool's connections, waited for without blocking the loop."""
+        try:
+            async with asyncio.timeout(CHECKOUT_TIMEOUT_S):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise sa.exc.TimeoutError(
+                f"all {SQLITE_CONNECTIONS} SQLite connections stayed in use for "
+                f"{CHECKOUT_TIMEOUT_S:.0f} s"
+            ) from None
+        try:
+            yield
+        finally:
+            self._slots.release()
+
     async def run_sync(self, fn: Callable[[Connection], None]) -> None:
         """Run `fn` with a synchronous connection in a transaction (migrations)."""
         if self._sync_engine is not None:
-            with self._sync_engine.connect() as sync:
-                fn(sync)
-                sync.commit()
+            async with self._slot():
+                with self._sync_engine.connect() as sync:
+                    fn(sync)
+                    sync.commit()
             return
         assert self._async_engine is not None
         async with self._async_engine.begin() as conn:

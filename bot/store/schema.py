@@ -373,7 +373,7 @@ audit_log = sa.Table(
     metadata,
     sa.Column("id", Id, primary_key=True, autoincrement=True),
     sa.Column("at", UTCDateTime, nullable=False, index=True),
-    sa.Column("actor_kind", sa.String(16), nullable=False),  # operator | cli | system
+    sa.Column("actor_kind", sa.String(16), nullable=False),  # operator|cli|system|anonymous
     sa.Column("actor_id", Id, nullable=True),
     sa.Column("actor_label", sa.String(200), nullable=False),
     sa.Column("source", sa.String(64), nullable=True),  # client IP, or "cli"
