@@ -101,8 +101,7 @@ def build(
     start; otherwise the app trains and loads the configured ones at start-up.
     `channels` adds or replaces senders (tests' fake channels)."""
     database = Database(settings.database_url, show_values=settings.log_shopper_text)
-    bus = InProcessBus()
-    metrics = Metrics()
+    bus, metrics = InProcessBus(), Metrics()
     _describe(metrics, database)
     catalog = Catalog.load()
     models = LiveModels(Models(nlu=nlu, knowledge_base=knowledge_base))
@@ -114,9 +113,8 @@ def build(
     outbox = OutboxWorker(database, assembly.channels, bus, metrics, settings.outbox,
                           destinations=assembly.post_destinations)
     conversations = Conversations(database, bus, wake=outbox.wake)
-    login = settings.handoff.login
-    passwords = PasswordHashing(workers=login.hashing_threads(),
-                                wait_seconds=login.hashing_wait_seconds)
+    passwords = PasswordHashing(workers=settings.handoff.login.hashing_threads(),
+                                wait_seconds=settings.handoff.login.hashing_wait_seconds)
     handoff = Handoff(
         database, bus, settings.handoff, on_outbound=outbox.wake,
         knowledge_base=lambda: models.current.knowledge_base,
@@ -140,14 +138,11 @@ def build(
     slack = slack_parts(settings, database, desk, bus, outbox, catalog)
     add_inbound(assembly, settings, database, inbox, linker, web_hub, telegram, whatsapp,
                 catalog)
-    rate_limiter = _rate_limiter(settings)
     _operators(assembly, handoff, desk, slack)
-    _console(assembly, settings, Logins(handoff, desk, rate_limiter, passwords, login))
     assembly.routers.append(linking_router(database, linker))
     assembly.routers.append(parse_router(lambda: models.current.nlu))
-    privacy = build_privacy(settings, database, conversations, handoff)
-    assembly.routers.append(privacy_api(handoff, desk, privacy))
-    retention = add_retention(assembly, settings, privacy)
+    rate_limiter, privacy, retention = _guarded_doors(
+        assembly, settings, database, conversations, handoff, desk, passwords)
     return Relevo(
         settings=settings, database=database, bus=bus, metrics=metrics, catalog=catalog,
         models=models, conversations=conversations, outbox=outbox, handoff=handoff,
@@ -168,6 +163,19 @@ def _operators(
         assembly.post_destinations[slack.poster.name] = slack.poster
         assembly.routers.append(slack.router())
         assembly.lifecycles.append(Lifecycle("slack", slack.start, slack.stop))
+
+
+def _guarded_doors(
+    assembly: Assembly, settings: Settings, database: Database, conversations: Conversations,
+    handoff: Handoff, desk: HandoffDesk, passwords: PasswordHashing,
+) -> tuple[RateLimiter, Privacy, RetentionTimer | None]:
+    """The console's log-in (limited), the admins' privacy API and retention rounds."""
+    rate_limiter = _rate_limiter(settings)
+    logins = Logins(handoff, desk, rate_limiter, passwords, settings.handoff.login)
+    _console(assembly, settings, logins)
+    privacy = build_privacy(settings, database, conversations, handoff)
+    assembly.routers.append(privacy_api(handoff, desk, privacy))
+    return rate_limiter, privacy, add_retention(assembly, settings, privacy)
 
 
 def _rate_limiter(settings: Settings) -> RateLimiter:

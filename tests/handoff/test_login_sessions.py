@@ -117,8 +117,8 @@ async def test_a_password_change_over_the_api_ends_every_console_session(
                  for cookie in (laptop, phone)]
         new_password = await log_in(client, email, "a brand new password")
         renamed = await client.patch(f"/api/operators/{ana.id}", headers=ana.headers,
-                                     json={"name": "Ana M."})
-        kept = await client.get("/api/operators/me")  # the new session survives a rename
+                                     json={"signature": "Ana M."})
+        kept = await client.get("/api/operators/me")  # the new session survives an edit
     assert before.status_code == 200
     assert changed.status_code == 200
     assert after == [401, 401]
