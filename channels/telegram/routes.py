@@ -38,7 +38,7 @@ class TelegramWebhook:
             raise HTTPException(403, f"missing or wrong {SECRET_HEADER}")
         try:
             data = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # Recursion: nested too deep
             raise HTTPException(400, "request body is not valid JSON") from None
         if not isinstance(data, dict):
             raise HTTPException(400, "request body is not a Telegram update object")
