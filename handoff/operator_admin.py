@@ -29,8 +29,16 @@ class OperatorFields(BaseModel):
     password: str | None = Field(None, max_length=1000)
 
 
+# What an operator always has: a change may leave these out, never clear them. (A null
+# kind or zone was a 500, a null name a 409 about e-mails; null skills were stored.)
+NEVER_NULL = ("name", "kind", "signature", "languages", "skills", "max_concurrent", "timezone")
+
+
 def check_fields(values: dict[str, Any], current_timezone: str = "UTC") -> None:
     """Raises ValueError with a readable reason (bad schedule, zone, empty lists…)."""
+    cleared = [key for key in NEVER_NULL if key in values and values[key] is None]
+    if cleared:
+        raise ValueError(f"{cleared[0]}: may not be null")
     if "languages" in values and not values["languages"]:
         raise ValueError("languages: give at least one language")
     if "schedule" in values or "timezone" in values:
