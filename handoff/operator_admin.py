@@ -38,7 +38,7 @@ def check_fields(values: dict[str, Any], current_timezone: str = "UTC") -> None:
     """Raises ValueError with a readable reason (bad schedule, zone, empty lists…)."""
     cleared = [key for key in NEVER_NULL if key in values and values[key] is None]
     if cleared:
-        raise ValueError(f"{cleared[0]}: may not be null")
+        raise ValueError(f"{cleared[0]}: must not be null")
     if "languages" in values and not values["languages"]:
         raise ValueError("languages: give at least one language")
     if "schedule" in values or "timezone" in values:

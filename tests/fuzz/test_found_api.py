@@ -35,7 +35,7 @@ async def test_clearing_a_field_an_operator_must_have_is_a_422(
         listed = await client.get("/api/operators", headers=admin.headers)
     for field in NEVER_NULL:
         assert (edited[field].status_code, edited[field].json()) == (
-            422, {"detail": f"{field}: may not be null"})
+            422, {"detail": f"{field}: must not be null"})
         assert created[field].status_code == 422 and field in created[field].json()["detail"]
     [stored] = [o for o in listed.json()["operators"] if o["id"] == eva.id]
     assert stored["kind"] == "expert" and stored["skills"] == []
