@@ -165,7 +165,9 @@ async def test_a_media_url_nobody_can_fetch_keeps_the_message_and_its_link(
             messages.c.channel == "whatsapp", messages.c.direction == "inbound")
             .order_by(messages.c.id))).all()
     assert [row.text for row in rows] == ["The box arrived crushed"] * len(BROKEN_URLS)
-    assert [[a["url"] for a in row.attachments] for row in rows] == [[u] for u in BROKEN_URLS]
+    # The links as sent (a NUL may be dropped: it is text no database need keep).
+    kept = [[a["url"].replace("\x00", "") for a in row.attachments] for row in rows]
+    assert kept == [[url.replace("\x00", "")] for url in BROKEN_URLS]
 
 
 async def test_a_host_header_that_makes_no_url_is_refused_as_unsigned(
