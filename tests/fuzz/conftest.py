@@ -34,8 +34,8 @@ def examples() -> int:
 
 # One app serves every example of a test (starting one per example would cost seconds
 # each), so function-scoped fixtures are shared on purpose; a request's time depends on
-# the database, so no deadline; payloads are built by filtering and mutating recorded
-# ones, which is slow to generate by design.
+# the database, so no deadline; payloads are whole recorded ones, mutated, so they are
+# large and slow to draw by design.
 _SHARED = dict(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
