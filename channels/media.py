@@ -64,10 +64,11 @@ async def fetch_and_store(
     reason = policy.refusal(declared_type, None)
     if reason is not None:
         raise MediaRefused(reason)
+    target = _fetchable(url)
     chunks: list[bytes] = []
     received = 0
     try:
-        async with client.stream("GET", url, auth=auth, follow_redirects=True) as response:
+        async with client.stream("GET", target, auth=auth, follow_redirects=True) as response:
             if response.status_code != 200:
                 raise MediaUnavailable(f"HTTP {response.status_code} fetching media")
             content_type = response.headers.get("content-type", declared_type or "")
@@ -80,13 +81,25 @@ async def fetch_and_store(
                 if received > policy.max_bytes:
                     raise MediaRefused(f"it is over the {_mb(policy.max_bytes)} limit")
                 chunks.append(chunk)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL: a bad redirect
         raise MediaUnavailable(f"{type(exc).__name__} fetching media") from exc
     body = b"".join(chunks)
     kind = content_type.split(";")[0].strip().lower()
     name = hashlib.sha256(body).hexdigest() + (mimetypes.guess_extension(kind) or "")
     await asyncio.to_thread(_write, directory, name, body)
     return Attachment(url=f"media/{name}", content_type=kind, name=name, size=len(body))
+
+
+def _fetchable(url: str) -> httpx.URL:
+    """`url` parsed, or `MediaUnavailable`: a provider's URL may not even parse (httpx
+    raises InvalidURL, not an HTTPError) or name a port no socket can connect to."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise MediaUnavailable("the media URL is not a valid URL") from None
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise MediaUnavailable("the media URL names a port out of range")
+    return parsed
 
 
 def _write(directory: Path, name: str, body: bytes) -> None:

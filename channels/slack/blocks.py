@@ -243,30 +243,41 @@ def parse_transfer(view: dict[str, Any]) -> TransferRequest:
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
         conversation_id = int(metadata["conversation_id"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):  # Overflow: `Infinity` in JSON
         raise ValueError("not a relevo transfer dialog") from None
     if not is_row_id(conversation_id):
         raise ValueError("not a relevo transfer dialog")
-    values = (view.get("state") or {}).get("values") or {}
+    values = _object(_object(view.get("state")).get("values"))
 
     def chosen(block_id: str) -> str | None:
-        element = (values.get(block_id) or {}).get(block_id) or {}
+        element = _object(_object(values.get(block_id)).get(block_id))
         option = element.get("selected_option")
-        if option is not None:
-            return str(option.get("value"))
-        value = element.get("value")
-        return str(value) if value else None
+        value = _object(option).get("value") if option is not None else element.get("value")
+        return value if isinstance(value, str) and value else None
 
     operator = chosen(TRANSFER_OPERATOR)
     return TransferRequest(
         conversation_id=conversation_id,
-        operator_id=int(operator) if operator and operator.isdigit()
+        # ASCII digits only: "²".isdigit() holds, and int() refuses it.
+        operator_id=int(operator) if operator and operator.isascii() and operator.isdigit()
         and is_row_id(int(operator)) else None,
         pool_kind=chosen(TRANSFER_POOL),
         note=chosen(TRANSFER_NOTE),
-        channel=metadata.get("channel"),
-        thread_ts=metadata.get("thread_ts"),
+        channel=_string(metadata.get("channel")),
+        thread_ts=_string(metadata.get("thread_ts")),
     )
+
+
+# A submitted view is Slack's JSON, passed back as sent: a field of an unexpected type
+# counts as absent rather than failing the submission.
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 # --- slash command --------------------------------------------------------------------

@@ -42,6 +42,7 @@ from relevo.channels.slack import store as slack_store
 from relevo.channels.slack.config import SlackSettings
 from relevo.channels.slack.events import Jobs, SlackHandlers, SlackOperators
 from relevo.channels.slack.poster import SlackPoster
+from relevo.channels.slack.shape import shape_problem
 from relevo.channels.slack.sync import SlackSync
 from relevo.channels.slack.texts import SlackTexts
 
@@ -160,13 +161,22 @@ def events_router(bolt: AsyncApp, signing_secret: str, database: Database) -> AP
         body = await request.body()
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         signature = request.headers.get("X-Slack-Signature", "")
-        if not timestamp.isdigit() or not verifier.is_valid(body, timestamp, signature):
+        try:
+            # Slack sends UTF-8; the verifier decodes the body, and would raise on bytes
+            # that are not.
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        # ASCII only: "²".isdigit() holds, and the verifier's int() refuses it; its
+        # compare_digest refuses a str signature that is not ASCII.
+        if text is None or not (timestamp.isascii() and timestamp.isdigit()) \
+                or not signature.isascii() or not verifier.is_valid(text, timestamp, signature):
             return JSONResponse({"detail": "invalid Slack signature or request older than "
                                            "5 minutes"}, status_code=401)
         try:
-            payload = parse_body(body.decode("utf-8"), request.headers.get("content-type"))
+            payload = parse_body(text, request.headers.get("content-type"))
             payload = sanitize_json(payload)  # the event id is stored below
-        except (ValueError, UnicodeDecodeError, RecursionError):
+        except (ValueError, RecursionError):
             return JSONResponse({"detail": "not a Slack payload: body is not valid JSON or "
                                            "form data"}, status_code=400)
         problem = _malformed(payload)
@@ -202,17 +212,25 @@ async def _sanitised(req: AsyncBoltRequest, next: Callable[[], Awaitable[BoltRes
 def parse_body(body: str, content_type: str | None) -> Any:
     """A Slack request body: JSON (Events API) or a form, whose `payload` field is the
     JSON of an interaction (a slash command is the form itself). Raises ValueError."""
-    if (content_type or "").startswith("application/json") or body.lstrip().startswith("{"):
-        return json.loads(body)
-    fields = dict(parse_qsl(body, keep_blank_values=True))
-    if "payload" in fields:
-        return json.loads(fields["payload"])
+    try:
+        if (content_type or "").startswith("application/json") or \
+                body.lstrip().startswith("{"):
+            return json.loads(body)
+        fields = dict(parse_qsl(body, keep_blank_values=True))
+        if "payload" in fields:
+            return json.loads(fields["payload"])
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
     return fields
 
 
 def _malformed(payload: Any) -> str | None:
     if not isinstance(payload, dict) or not payload:
         return "empty or not an object"
+    return _unknown_kind(payload) or shape_problem(payload)
+
+
+def _unknown_kind(payload: dict[str, Any]) -> str | None:
     kind = payload.get("type")
     if kind == "event_callback":
         if not isinstance(payload.get("event_id"), str) or not payload["event_id"]:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -141,6 +142,8 @@ class SlackHandlers:
             return  # our own posts, other apps, edits, joins: never relayed (no loops)
         if not event.get("user") or not event.get("thread_ts"):
             return  # top-level chatter in the channel
+        if not event.get("ts"):
+            return  # not a message Slack stored: nothing to relay, nothing to dedupe on
         if event.get("thread_ts") == event.get("ts"):
             return
         self._jobs.spawn(self.thread_reply(event), "reply")
@@ -212,9 +215,9 @@ class SlackHandlers:
                                   thread_ts)
 
     async def button(self, body: dict[str, Any], action: dict[str, Any]) -> None:
-        user = str((body.get("user") or {}).get("id") or "")
-        channel = str((body.get("channel") or {}).get("id") or "")
-        thread_ts = str((body.get("message") or {}).get("ts") or "")
+        user, channel = _id_of(body.get("user")), _id_of(body.get("channel"))
+        message = body.get("message")
+        thread_ts = str(message.get("ts") or "") if isinstance(message, dict) else ""
         action_id = str(action.get("action_id") or "")
         try:
             conversation_id = int(action.get("value") or "")
@@ -297,7 +300,7 @@ class SlackHandlers:
         user = str(command.get("user_id") or "")
         operator = await self._operators.operator_for(user)
         if operator is None:
-            await respond(text=self._say("not_an_operator", user=user), response_type="ephemeral")
+            await _respond(respond, self._say("not_an_operator", user=user))
             return
         await self._desk.seen(operator.id)
         word = (str(command.get("text") or "").strip().split() or ["help"])[0].lower()
@@ -312,7 +315,7 @@ class SlackHandlers:
             text = ui.queue_text(await self._queue(), self._say)
         else:
             text = self._say("command_help", command=self._settings.command)
-        await respond(text=text, response_type="ephemeral")
+        await _respond(respond, text)
 
     async def _queue(self) -> list[tuple[int, int, str, str | None]]:
         names = {o.id: o.name for o in await self._desk.operators()}
@@ -333,3 +336,20 @@ class SlackHandlers:
                                                   thread_ts=thread_ts or None)
         except SlackApiError as exc:
             log.info("ephemeral message to %s not shown: %s", user, exc.response.get("error"))
+
+
+async def _respond(respond: Callable[..., Awaitable[Any]], text: str) -> None:
+    """Answer a slash command where Slack said to (its `response_url`). Bolt raises
+    ValueError without one, aiohttp its own errors for one it cannot use: the
+    command's work is done, so that is logged, not raised."""
+    try:
+        await respond(text=text, response_type="ephemeral")
+    except (ValueError, aiohttp.ClientError) as exc:
+        log.info("slash command not answered: %s", type(exc).__name__)
+
+
+def _id_of(value: Any) -> str:
+    """A user or channel as Slack names it: `"U1"` or `{"id": "U1", …}`."""
+    if isinstance(value, dict):
+        return str(value.get("id") or "")
+    return value if isinstance(value, str) else ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from relevo.bot.text import language_of
 from relevo.bot.types import Attachment, InboundMessage
@@ -49,7 +49,7 @@ class ParsedUpdate:
 
 def parse_update(data: Mapping[str, Any], policy: MediaPolicy) -> ParsedUpdate:
     update_id = data.get("update_id")
-    if not isinstance(update_id, int) or isinstance(update_id, bool):
+    if not _is_int(update_id):
         raise BadUpdate("update_id: an integer is required")
     if "callback_query" in data:
         return _callback(update_id, _mapping(data, "callback_query"), data)
@@ -70,7 +70,7 @@ def _message(
 ) -> ParsedUpdate:
     chat = _mapping(message, "chat")
     sender = _optional(message, "from")
-    if chat.get("type") != "private" or not isinstance(chat.get("id"), int):
+    if chat.get("type") != "private" or not _is_int(chat.get("id")):
         return ParsedUpdate(update_id)
     parts: list[str] = []
     attachments: list[Attachment] = []
@@ -83,8 +83,9 @@ def _message(
     _files(message, policy, parts, attachments)
     shared_phone = _location_and_contact(message, sender, parts, attachments)
     if "sticker" in message:
-        emoji = message["sticker"].get("emoji") if isinstance(message["sticker"], Mapping) else ""
-        parts.append(emoji or "[sticker]")
+        sticker = message["sticker"]
+        parts.append(_text(sticker.get("emoji") if isinstance(sticker, Mapping) else None)
+                     or "[sticker]")
     if not parts:
         parts.append("[a message type relevo does not show]")
     body = "\n".join(parts)
@@ -114,9 +115,11 @@ def _photo(
     attachments: list[Attachment],
 ) -> None:
     sizes = message.get("photo")
-    if not isinstance(sizes, list) or not sizes:
+    files = [s for s in sizes if isinstance(s, Mapping)] if isinstance(sizes, list) else []
+    if not files:
         return
-    largest = max(sizes, key=lambda s: (s.get("width", 0) * s.get("height", 0)))
+    largest = max(files, key=lambda s: (_whole(s.get("width")) or 0)
+                  * (_whole(s.get("height")) or 0))
     _keep(largest, "image/jpeg", "photo", None, policy, parts, attachments)
 
 
@@ -129,8 +132,9 @@ def _files(
     for key, what, default_type in _FILES:
         file = message.get(key)
         if isinstance(file, Mapping):
-            content_type = file.get("mime_type") or default_type
-            _keep(file, content_type, what, file.get("file_name"), policy, parts, attachments)
+            content_type = _text(file.get("mime_type")) or default_type
+            _keep(file, content_type, what, _text(file.get("file_name")), policy, parts,
+                  attachments)
             return  # Telegram fills `document` too for animations: one file per message
 
 
@@ -146,7 +150,7 @@ def _keep(
     file_id = file.get("file_id")
     if not isinstance(file_id, str):
         raise BadUpdate(f"{what}.file_id: a string is required")
-    size = file.get("file_size") if isinstance(file.get("file_size"), int) else None
+    size = _whole(file.get("file_size"))
     reason = policy.refusal(content_type, size)
     if reason is not None:
         parts.append(refusal_note(what, reason))
@@ -167,18 +171,20 @@ def _location_and_contact(
 ) -> str | None:
     location = message.get("location")
     if isinstance(location, Mapping):
-        lat, lon = location.get("latitude"), location.get("longitude")
-        if not isinstance(lat, int | float) or not isinstance(lon, int | float):
-            raise BadUpdate("location: latitude and longitude are required")
+        lat = _degrees(location.get("latitude"), 90)
+        lon = _degrees(location.get("longitude"), 180)
+        if lat is None or lon is None:
+            raise BadUpdate("location: latitude and longitude are required, in degrees")
         venue = message.get("venue")
-        title = venue.get("title") if isinstance(venue, Mapping) else None
+        title = _text(venue.get("title")) if isinstance(venue, Mapping) else None
         parts.append(f"[location{': ' + title if title else ''}] {lat:.6f}, {lon:.6f}")
         attachments.append(Attachment(url=f"geo:{lat:.6f},{lon:.6f}", content_type="geo"))
     contact = message.get("contact")
     if not isinstance(contact, Mapping):
         return None
-    phone = normalise_phone(str(contact.get("phone_number", "")))
-    parts.append(f"[contact] {phone or contact.get('phone_number', '')}")
+    number = _text(contact.get("phone_number")) or ""
+    phone = normalise_phone(number)
+    parts.append(f"[contact] {phone or number}")
     # Telegram vouches for the number only when the shopper shares their own card.
     own = contact.get("user_id") is not None and contact.get("user_id") == sender.get("id")
     return phone if own else None
@@ -193,14 +199,15 @@ def _callback(
     sender = _optional(query, "from")
     message = query.get("message")
     chat = message.get("chat") if isinstance(message, Mapping) else None
-    payload = query.get("data")
-    if not isinstance(chat, Mapping) or chat.get("type") != "private" or not payload:
+    payload = _text(query.get("data"))
+    if not isinstance(chat, Mapping) or chat.get("type") != "private" or not payload \
+            or not _is_int(chat.get("id")):
         return ParsedUpdate(update_id, callback_query_id=query_id)
     inbound = InboundMessage(
         channel=NAME,
         external_id=str(update_id),
         external_user_id=str(chat["id"]),
-        text=str(payload),
+        text=payload,
         locale=_locale(sender),
         display_name=_name(sender),
         raw=raw,
@@ -237,3 +244,30 @@ def _locale(sender: Mapping[str, Any]) -> str | None:
 def _name(sender: Mapping[str, Any]) -> str | None:
     name = " ".join(str(sender[k]) for k in ("first_name", "last_name") if sender.get(k))
     return name[:200] or None
+
+
+# Telegram's JSON has fixed types; anything else in a field is treated as absent (or
+# refused, where the field is required), never passed on to the core as it came.
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _whole(value: Any) -> int | None:
+    return value if _is_int(value) else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _degrees(value: Any, limit: int) -> float | None:
+    """A coordinate within ±`limit` degrees (a huge integer would not even format)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        degrees = float(value)
+    except OverflowError:
+        return None
+    return degrees if -limit <= degrees <= limit else None

@@ -46,7 +46,11 @@ class TwilioSignature:
             raise Unsigned(f"missing {SIGNATURE_HEADER}")
         form = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
         algorithm = get_signature_algorithm(headers.get(SIGNATURE_SETTINGS_HEADER))
-        if not self._validator.validate(url, form, signature, algorithm):
+        try:
+            valid = self._validator.validate(url, form, signature, algorithm)
+        except ValueError:  # urlparse: a Host header that makes no URL ("[", "h:port")
+            valid = False
+        if not valid:
             raise Unsigned(f"{SIGNATURE_HEADER} does not match this request")
         # Checked as sent; used sanitised (`bot.text`): every field may be stored or
         # looked up, and Twilio would retry a refusal.
