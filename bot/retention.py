@@ -4,47 +4,33 @@ conversations each channel keeps no longer (`Privacy.retention`). Tests call
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Mapping
 
 from relevo.bot.audit import Actor
 from relevo.bot.privacy import Privacy, RetentionRun
-
-log = logging.getLogger("relevo.privacy")
+from relevo.bot.worker import RoundWorker
 
 ACTOR = Actor.system("retention")
 
 
-class RetentionTimer:
+class RetentionTimer(RoundWorker):
+    name = "relevo-retention"
+
     def __init__(self, privacy: Privacy, days: Mapping[str, int], interval_seconds: float) -> None:
+        super().__init__()
         self._privacy = privacy
         self._days = dict(days)
         self._interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
         self.last_round: RetentionRun | None = None  # what the latest round did
+
+    @property
+    def poll_seconds(self) -> float:
+        return self._interval
 
     async def tick(self) -> RetentionRun:
         self.last_round = await self._privacy.retention(self._days, ACTOR)
         return self.last_round
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="relevo-retention")
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
-        self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:  # a failed round must not end retention: the next retries
-                log.exception("retention round failed")
-            await asyncio.sleep(self._interval)
+    async def work_round(self) -> int:
+        await self.tick()
+        return 0  # one round per interval: a round already works through every batch
