@@ -134,7 +134,7 @@ def build(
         settings=EngineSettings(default_locale=settings.default_locale,
                                 log_shopper_text=settings.log_shopper_text),
     )
-    inbox = Inbox(database, bus, metrics, on_accepted=engine.submit)
+    inbox = Inbox(database, bus, metrics, on_accepted=engine.submit, epoch=engine.epoch)
     slack = slack_parts(settings, database, desk, bus, outbox, catalog)
     add_inbound(assembly, settings, database, inbox, linker, web_hub, telegram, whatsapp,
                 catalog)

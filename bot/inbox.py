@@ -99,7 +99,9 @@ VerifiedPhoneHook = Callable[[int, str, str], Awaitable[None]]
 
 # (message_id, conversation_id, what was just stored: the message and its conversation
 # as this transaction left them, so the engine need not read them back).
-OnAccepted = Callable[[int, int, tuple[StoredMessage, ConversationRow]], None]
+# The last argument is the engine's `epoch()` taken before the read (None: unknown),
+# which tells the engine whether a job may have changed the conversation meanwhile.
+OnAccepted = Callable[[int, int, tuple[StoredMessage, ConversationRow], int | None], None]
 
 
 class Inbox:
@@ -110,12 +112,14 @@ class Inbox:
         metrics: Metrics,
         *,
         on_accepted: OnAccepted | None = None,
+        epoch: Callable[[], int] | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._db = database
         self._bus = bus
         self._metrics = metrics
         self._on_accepted = on_accepted
+        self._epoch = epoch
         self._clock = clock
 
     async def accept(
@@ -124,6 +128,7 @@ class Inbox:
         """Store `message` once. A replay of the same `(channel, external_id)`, even a
         concurrent one, returns the first message's ids with `duplicate=True`."""
         now = self._clock()
+        taken_at = self._epoch() if self._epoch is not None else None
         try:
             async with self._db.write() as conn:
                 message_id, conversation, identity = await _store(conn, message, identity, now)
@@ -143,6 +148,7 @@ class Inbox:
                 message_id,
                 conversation.id,
                 _as_stored(message, message_id, conversation, identity.contact_id, now),
+                taken_at,
             )
         return Accepted(
             message_id, conversation.id, identity.contact_id, duplicate=False, created_at=now
