@@ -31,6 +31,7 @@ _FILES = (
     ("video_note", "video message", "video/mp4"),
     ("animation", "animation", "video/mp4"),
 )
+_LANGUAGE = re.compile(r"[a-z]{2,3}")  # ISO 639
 _START = re.compile(r"^/start(?:@\w+)?(?:\s+(?P<payload>\S+))?\s*$")
 
 
@@ -49,8 +50,8 @@ class ParsedUpdate:
 
 def parse_update(data: Mapping[str, Any], policy: MediaPolicy) -> ParsedUpdate:
     update_id = data.get("update_id")
-    if not _is_int(update_id):
-        raise BadUpdate("update_id: an integer is required")
+    if not _is_id(update_id):
+        raise BadUpdate("update_id: a 64-bit integer is required")
     if "callback_query" in data:
         return _callback(update_id, _mapping(data, "callback_query"), data)
     edited = "edited_message" in data
@@ -70,7 +71,7 @@ def _message(
 ) -> ParsedUpdate:
     chat = _mapping(message, "chat")
     sender = _optional(message, "from")
-    if chat.get("type") != "private" or not _is_int(chat.get("id")):
+    if chat.get("type") != "private" or not _is_id(chat.get("id")):
         return ParsedUpdate(update_id)
     parts: list[str] = []
     attachments: list[Attachment] = []
@@ -201,7 +202,7 @@ def _callback(
     chat = message.get("chat") if isinstance(message, Mapping) else None
     payload = _text(query.get("data"))
     if not isinstance(chat, Mapping) or chat.get("type") != "private" or not payload \
-            or not _is_int(chat.get("id")):
+            or not _is_id(chat.get("id")):
         return ParsedUpdate(update_id, callback_query_id=query_id)
     inbound = InboundMessage(
         channel=NAME,
@@ -237,8 +238,10 @@ def _optional(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 def _locale(sender: Mapping[str, Any]) -> str | None:
+    """The language of the sender's client, when it names one (`en`, `pt-br` → `pt`)."""
     code = sender.get("language_code")
-    return language_of(code) if isinstance(code, str) else None
+    language = language_of(code) if isinstance(code, str) else None
+    return language if language and _LANGUAGE.fullmatch(language) else None
 
 
 def _name(sender: Mapping[str, Any]) -> str | None:
@@ -252,6 +255,12 @@ def _name(sender: Mapping[str, Any]) -> str | None:
 
 def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_id(value: Any) -> TypeGuard[int]:
+    """A Telegram id: 64-bit signed, as the Bot API promises (a longer one would not
+    even fit the columns its text goes to)."""
+    return _is_int(value) and -(2**63) <= value < 2**63
 
 
 def _whole(value: Any) -> int | None:

@@ -19,6 +19,7 @@ NAME = "whatsapp"
 _ADDRESS = re.compile(r"^whatsapp:\+[1-9][0-9]{6,14}$")
 _SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
 MAX_MEDIA = 10  # WhatsApp sends at most one, Twilio documents up to ten
+MAX_NAME = 200  # what a contact's display name holds (a WhatsApp profile name is ≤ 25)
 
 # Twilio's MessageStatus → relevo's delivery status (None: nothing to record yet).
 STATUSES: dict[str, DeliveryStatus | None] = {
@@ -98,7 +99,7 @@ def parse_inbound(form: Mapping[str, str]) -> ParsedInbound:
         external_id=sid,
         external_user_id=sender,
         text="\n".join(parts),
-        display_name=(form.get("ProfileName") or None),
+        display_name=(form.get("ProfileName") or "")[:MAX_NAME] or None,
         attachments=tuple(attachments),
         raw=dict(form),
     )

@@ -46,7 +46,11 @@ def texts(alphabet: str, *, min_size: int = 0, max_size: int = 60) -> st.SearchS
     )
     pieces = st.one_of(characters, st.sampled_from(_TRICKY + ("\x00\ud800\udfff" if nasty
                                                               else "")))
-    return st.lists(pieces, min_size=min_size, max_size=max_size).map("".join)
+    # Now and then one character many times: longer than the columns text goes to
+    # (16 for a locale, 200 for a name), which only PostgreSQL enforces.
+    repeated = st.tuples(pieces, st.integers(17, 400)).map(lambda t: t[0] * t[1])
+    return st.one_of(st.lists(pieces, min_size=min_size, max_size=max_size).map("".join),
+                     repeated.filter(lambda text: len(text) >= min_size))
 
 
 def huge_integers() -> st.SearchStrategy[int]:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from relevo.app import create_app
 from relevo.app.settings import Settings
-from relevo.bot.store.schema import messages
+from relevo.bot.store.schema import contacts, messages
 from relevo.channels.whatsapp.parse import BadRequest, parse_inbound, parse_status
 from tests.conftest import started
 from tests.fakes.nlu import shop_kb, shop_nlu
@@ -167,6 +167,18 @@ async def test_a_media_url_nobody_can_fetch_keeps_the_message_and_its_link(
     # The links as sent (a NUL may be dropped: it is text no database need keep).
     kept = [[a["url"].replace("\x00", "") for a in row.attachments] for row in rows]
     assert kept == [[url.replace("\x00", "")] for url in BROKEN_URLS]
+
+
+async def test_a_profile_name_longer_than_a_contact_name_is_cut_not_a_500(
+    webhooks: Webhooks,
+) -> None:
+    # Found by a long run: too long for the column, a 500 on PostgreSQL.
+    answer = await webhooks.post(INBOUND, {**recorded("twilio/inbound_text"),
+                                           "ProfileName": "Marta " * 60})
+    assert answer.status_code == 200
+    async with webhooks.app.state.relevo.database.read() as conn:
+        [name] = (await conn.execute(sa.select(contacts.c.display_name))).scalars().all()
+    assert name == ("Marta " * 60)[:200]
 
 
 async def test_a_host_header_that_makes_no_url_is_refused_as_unsigned(
