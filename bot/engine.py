@@ -109,12 +109,6 @@ class Engine:
         self._settings = settings
         self._clock = clock
         self._serial = KeyedSerializer()
-        # Jobs finished so far, and the count when each conversation's last one did: a
-        # snapshot the inbox took at count N is stale if that conversation's job ended
-        # after N (on PostgreSQL the inbox's transaction and a job can overlap).
-        self._finished = 0
-        self._finished_for: dict[int, int] = {}
-        self._forgot_at = 0  # `_finished_for` was cleared at this count (it is bounded)
         self._conversations = conversations
         self._interceptors = tuple(interceptors)
         self._answers_while_queued = answers_while_queued
@@ -125,9 +119,8 @@ class Engine:
         return self._models.current.knowledge_base
 
     def epoch(self) -> int:
-        """The count of finished jobs: the inbox takes it before it reads, and gives it
-        back with its snapshot (`submit(..., taken_at=)`)."""
-        return self._finished
+        """Jobs finished so far: the inbox reads it before its snapshot (`taken_at`)."""
+        return self._serial.finished()
 
     def submit(
         self,
@@ -136,29 +129,13 @@ class Engine:
         stored: tuple[StoredMessage, ConversationRow] | None = None,
         taken_at: int | None = None,
     ) -> None:
-        # What the inbox just wrote is still true when nothing else for this conversation
-        # is waiting to run and no job of it ended since the inbox read it (`taken_at`);
-        # otherwise an earlier message may have changed it: read it again.
+        # What the inbox just wrote is still true unless a job of this conversation is
+        # waiting, or ended since the inbox read it (on PostgreSQL they can overlap).
         if stored is not None and (
-            taken_at is None or self._serial.busy(conversation_id)
-            or max(self._finished_for.get(conversation_id, 0), self._forgot_at) > taken_at
+            taken_at is None or self._serial.changed_since(conversation_id, taken_at)
         ):
             stored = None
-
-        async def job() -> None:
-            try:
-                await self.handle(message_id, stored)
-            finally:
-                self._job_finished(conversation_id)
-
-        self._serial.submit(conversation_id, job)
-
-    def _job_finished(self, conversation_id: int) -> None:
-        self._finished += 1
-        if len(self._finished_for) >= 10_000:  # bounded: forget, and distrust older reads
-            self._finished_for.clear()
-            self._forgot_at = self._finished
-        self._finished_for[conversation_id] = self._finished
+        self._serial.submit(conversation_id, lambda: self.handle(message_id, stored))
 
     async def recover(self) -> int:
         """Hand the messages a crash left stored-but-unhandled back to the engine."""
