@@ -15,29 +15,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
+from serving import free_port, peak_rss_mb, wait_healthy
 
 CHUNK = 64 * 1024
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class Body:
@@ -62,15 +52,6 @@ async def stream(base: str, path: str, total: int) -> str:
     return f"{path}: {answer} after {body.sent / 1e6:.1f} MB sent"
 
 
-async def wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=base) as client, asyncio.timeout(60):
-        while process.poll() is None:
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                await asyncio.sleep(0.2)
-    raise SystemExit("relevo run did not start")
 
 
 def start_server(folder: str, port: int) -> subprocess.Popen[bytes]:

@@ -25,7 +25,6 @@ import asyncio
 import collections
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+from serving import free_port, wait_healthy
 
 QUESTIONS = [
     ("How long does shipping take to Madrid?", "en"),
@@ -56,10 +56,6 @@ class Phase:
     login_seconds: list[float] = field(default_factory=list)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -204,19 +200,6 @@ async def drop_postgres(database_url: str) -> None:
         await admin.close()
 
 
-async def wait_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(600):
-            if server.poll() is not None:
-                raise SystemExit("relevo run exited before it was healthy")
-            try:
-                async with http.get(f"{base}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("relevo run did not become healthy in 60 s")
 
 
 def relevo(env: dict[str, str], cwd: Path, *args: str, stdin: str = "") -> str:

@@ -18,7 +18,6 @@ import asyncio
 import itertools
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+from serving import free_port, peak_rss_mb, wait_healthy
 
 QUESTIONS = [
     ("How long does shipping take to Madrid?", "en"),
@@ -40,32 +40,10 @@ QUESTIONS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
-async def wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(600):
-            if process.poll() is not None:
-                raise SystemExit("relevo run exited before it was healthy")
-            try:
-                async with http.get(f"{base}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("relevo run did not become healthy in 60 s")
 
 
 async def visitor(
