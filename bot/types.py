@@ -360,6 +360,17 @@ class PresenceChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class OperatorTyping(Event):
+    """An operator is typing (`active`) or stopped, in a conversation: ephemeral, never
+    stored; channels that can show it (the web chat, Telegram) tell the shopper."""
+
+    contact_id: int
+    operator_id: int
+    name: str  # the signature the shopper will see, e.g. "Lucía · experta"
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundPost:
     """An outbox row that is not a shopper message (a Slack root, update or thread
     line), for the `PostDestination` named `destination`; ordered per recipient."""

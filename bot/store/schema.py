@@ -6,43 +6,12 @@ backend (SQLite has no time zones of its own).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-
-class UTCDateTime(sa.types.TypeDecorator[datetime]):
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored; use datetime.now(UTC)")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-# Big integers on PostgreSQL, INTEGER PRIMARY KEY (rowid alias) on SQLite.
-Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# Re-exported: migrations name the column types through this module.
+from relevo.bot.store.columns import Id as Id
+from relevo.bot.store.columns import UTCDateTime as UTCDateTime
+from relevo.bot.store.columns import metadata as metadata
 
 OPEN_STATES = ("bot", "queued", "assigned")
 
@@ -223,6 +192,8 @@ outbox = sa.Table(
 # Operators' activity, for auto-away and the "idle longest" tie-break.
 operators.append_column(sa.Column("last_seen_at", UTCDateTime))
 operators.append_column(sa.Column("last_assigned_at", UTCDateTime))
+# Own signature per language: {"es": {"name": "Lucía", "title": "experta"}}; NULL: by kind.
+operators.append_column(sa.Column("signatures", sa.JSON))
 
 # One row per conversation ever handed off: its place in the queue and its SLA timers.
 handoffs = sa.Table(
@@ -304,6 +275,7 @@ csat_responses = sa.Table(
     sa.Column("message_id", Id, sa.ForeignKey("messages.id")),
     # Closed without a score: the shopper wrote something else, or answered too late.
     sa.Column("dismissed_at", UTCDateTime),
+    sa.Column("comment", sa.Text),  # beside the score: "5, thanks Lucía!" → "thanks Lucía!"
     sa.CheckConstraint("score IS NULL OR (score >= 1 AND score <= 5)", name="score_range"),
 )
 
@@ -382,4 +354,19 @@ audit_log = sa.Table(
     sa.Column("target_id", sa.String(64), nullable=True),
     sa.Column("before", sa.JSON, nullable=True),
     sa.Column("after", sa.JSON, nullable=True),
+)
+
+# Saved replies: canned answers operators insert from the console with "/".
+saved_replies = sa.Table(
+    "saved_replies",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("language", sa.String(16), nullable=False),
+    sa.Column("shortcut", sa.String(64), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_by", Id, sa.ForeignKey("operators.id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("language", "shortcut", name="uq_saved_replies_language_shortcut"),
 )
