@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.live import chromium, relevo_cli, relevo_env, relevo_server
+from tests.live import chromium, live_database_url, relevo_cli, relevo_env, relevo_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,9 +31,9 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def server_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh `relevo run` (SQLite, no NLU) with one in-house operator, Ana."""
-    env = relevo_env(tmp_path)
+def server_url(tmp_path: Path, live_database_url: str) -> Iterator[str]:
+    """A fresh `relevo run` (SQLite or PostgreSQL, no NLU) with one in-house operator, Ana."""
+    env = relevo_env(tmp_path, live_database_url)
     relevo_cli(env, "operators", "add", "--name", "Ana", "--kind", "internal",
                "--email", "ana@shop.test", "--languages", "en,es")
     relevo_cli(env, "operators", "set-password", "ana@shop.test", "--password-stdin",
