@@ -16,6 +16,7 @@ from relevo.app.channel_wiring import (
     add_inbound,
     add_telegram,
     add_telegram_welcome,
+    add_typing,
     add_web,
     add_whatsapp,
     slack_parts,
@@ -138,6 +139,7 @@ def build(
     slack = slack_parts(settings, database, desk, bus, outbox, catalog)
     add_inbound(assembly, settings, database, inbox, linker, web_hub, telegram, whatsapp,
                 catalog)
+    add_typing(assembly, bus, database, web_hub, telegram)
     _operators(assembly, handoff, desk, slack)
     assembly.routers.append(linking_router(database, linker))
     assembly.routers.append(parse_router(lambda: models.current.nlu))
