@@ -378,6 +378,7 @@
         box.dataset.value = String(value);
         const note = comment.value.trim();
         submit(note ? value + " " + note : String(value));
+        input.focus(); // the pressed star is disabled now: keep the keyboard in the chat
       });
       stars.appendChild(star);
     }
