@@ -124,8 +124,10 @@ def add_inbound(
     telegram: TelegramSender | None,
     whatsapp: WhatsAppSender | None,
     catalog: Catalog,
+    bus: InProcessBus,
 ) -> None:
-    """Every channel's inbound side, handing messages to `inbox.accept`."""
+    """Every channel's inbound side, handing messages to `inbox.accept`, and what the
+    channels show from the bus (an operator typing)."""
     assembly.routers.append(
         webchat_router(database, inbox.accept, web_hub, settings.webchat, catalog)
     )
@@ -133,6 +135,7 @@ def add_inbound(
         _telegram_inbound(assembly, settings, inbox, linker, telegram)
     if whatsapp is not None:
         _whatsapp_inbound(assembly, settings, inbox, linker, whatsapp)
+    add_typing(assembly, bus, database, web_hub, telegram)
 
 
 def add_typing(

@@ -16,7 +16,6 @@ from relevo.app.channel_wiring import (
     add_inbound,
     add_telegram,
     add_telegram_welcome,
-    add_typing,
     add_web,
     add_whatsapp,
     slack_parts,
@@ -138,8 +137,7 @@ def build(
     inbox = Inbox(database, bus, metrics, on_accepted=engine.submit, epoch=engine.epoch)
     slack = slack_parts(settings, database, desk, bus, outbox, catalog)
     add_inbound(assembly, settings, database, inbox, linker, web_hub, telegram, whatsapp,
-                catalog)
-    add_typing(assembly, bus, database, web_hub, telegram)
+                catalog, bus)
     _operators(assembly, handoff, desk, slack)
     assembly.routers.append(linking_router(database, linker))
     assembly.routers.append(parse_router(lambda: models.current.nlu))
