@@ -29,6 +29,7 @@ from relevo.bot.logs import RequestLogMiddleware
 from relevo.bot.protocols import NLU, Channel, KnowledgeBase
 from relevo.bot.store.migrate import upgrade
 from relevo.bot.textguard import JsonTextGuard
+from relevo.channels.web.attachments import UPLOAD_PATH
 from relevo.nlu.http import PARSE_PATH
 
 log = logging.getLogger("relevo.app")
@@ -80,7 +81,9 @@ def create_app(
 def _body_limits(settings: Settings) -> BodyLimits:
     config = settings.body_limits
     webhooks = [(route, config.webhook_bytes) for route in WEBHOOK_ROUTES]
-    return BodyLimits.of(config.api_bytes, [*webhooks, *config.routes.items()])
+    # The widget's uploads are files, not JSON: their own limit (configured routes win).
+    uploads = [(UPLOAD_PATH, settings.webchat.attachment_max_bytes)]
+    return BodyLimits.of(config.api_bytes, [*webhooks, *uploads, *config.routes.items()])
 
 
 async def _start(relevo: Relevo, load_defaults: bool) -> None:

@@ -33,9 +33,11 @@ from relevo.channels.telegram.parse import NAME as TELEGRAM
 from relevo.channels.telegram.polling import Poller
 from relevo.channels.telegram.routes import TelegramWebhook
 from relevo.channels.telegram.send import TelegramChannel, make_bot
+from relevo.channels.telegram.typing import TelegramTyping
 from relevo.channels.telegram.verify import SecretToken, webhook_secret
 from relevo.channels.telegram.welcome import start_interceptor
 from relevo.channels.web import WebChannel, WebChatHub, webchat_router
+from relevo.channels.web.typing import WebTyping
 from relevo.channels.whatsapp.http import TwilioHttp
 from relevo.channels.whatsapp.media import MediaFetcher
 from relevo.channels.whatsapp.optout import OptOuts
@@ -122,8 +124,10 @@ def add_inbound(
     telegram: TelegramSender | None,
     whatsapp: WhatsAppSender | None,
     catalog: Catalog,
+    bus: InProcessBus,
 ) -> None:
-    """Every channel's inbound side, handing messages to `inbox.accept`."""
+    """Every channel's inbound side, handing messages to `inbox.accept`, and what the
+    channels show from the bus (an operator typing)."""
     assembly.routers.append(
         webchat_router(database, inbox.accept, web_hub, settings.webchat, catalog)
     )
@@ -131,6 +135,21 @@ def add_inbound(
         _telegram_inbound(assembly, settings, inbox, linker, telegram)
     if whatsapp is not None:
         _whatsapp_inbound(assembly, settings, inbox, linker, whatsapp)
+    add_typing(assembly, bus, database, web_hub, telegram)
+
+
+def add_typing(
+    assembly: Assembly, bus: InProcessBus, database: Database, web_hub: WebChatHub,
+    telegram: TelegramSender | None,
+) -> None:
+    """An operator typing (`OperatorTyping` on the bus) is shown where the shopper is:
+    a frame on the web chat's sockets, `sendChatAction` on Telegram. Added after the
+    channels' own lifecycles, so Telegram's bot is open before the first event."""
+    web = WebTyping(bus, database, web_hub)
+    assembly.lifecycles.append(Lifecycle("web-typing", web.start, web.stop))
+    if telegram is not None:
+        shown = TelegramTyping(bus, database, telegram.bot)
+        assembly.lifecycles.append(Lifecycle("telegram-typing", shown.start, shown.stop))
 
 
 def _telegram_inbound(

@@ -137,7 +137,7 @@ def build(
     inbox = Inbox(database, bus, metrics, on_accepted=engine.submit, epoch=engine.epoch)
     slack = slack_parts(settings, database, desk, bus, outbox, catalog)
     add_inbound(assembly, settings, database, inbox, linker, web_hub, telegram, whatsapp,
-                catalog)
+                catalog, bus)
     _operators(assembly, handoff, desk, slack)
     assembly.routers.append(linking_router(database, linker))
     assembly.routers.append(parse_router(lambda: models.current.nlu))

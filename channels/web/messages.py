@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from relevo.bot.store.messages import StoredMessage
-from relevo.bot.types import Author, QuickReply
+from relevo.bot.types import Attachment, Author, QuickReply
 
 
 def message_json(
@@ -18,6 +18,8 @@ def message_json(
     text: str,
     created_at: datetime,
     quick_replies: Iterable[QuickReply] = (),
+    attachments: Iterable[Attachment] = (),
+    rating: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "id": message_id,
@@ -29,14 +31,29 @@ def message_json(
     if choices:
         # Optional: the choices the bot offered, for clients that show buttons.
         payload["quick_replies"] = choices
+    files = [{"name": a.name, "content_type": a.content_type, "size": a.size}
+             for a in attachments if a.url.startswith("media/")]
+    if files:
+        # Optional: the files the shopper attached (their names, never a storage path).
+        payload["attachments"] = files
+    if rating:
+        # Optional: a satisfaction request ({"scale": 5}); the widget draws stars.
+        payload["rating"] = dict(rating)
     return payload
 
 
 def stored_message_json(message: StoredMessage) -> dict[str, Any]:
     return message_json(message.id, message.author, message.text, message.created_at,
-                        _quick_replies(message.meta))
+                        _quick_replies(message.meta), message.attachments,
+                        (message.meta or {}).get("rating"))
 
 
 def _quick_replies(meta: Mapping[str, Any] | None) -> tuple[QuickReply, ...]:
     offered = (meta or {}).get("quick_replies") or ()
     return tuple(QuickReply(q["title"], q["payload"]) for q in offered)
+
+
+def typing_json(name: str, active: bool) -> dict[str, Any]:
+    """The socket's other frame: an operator started or stopped typing. It has no "id",
+    so a client that only knows message frames ignores it."""
+    return {"event": "typing", "author": {"kind": "operator", "name": name}, "active": active}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from relevo.bot.types import InboundMessage
+from relevo.bot.types import Attachment, InboundMessage
 
 NAME = "web"
 
@@ -21,9 +21,11 @@ class NewSession(BaseModel):
 
 
 class NewMessage(BaseModel):
-    text: str
+    text: str = ""
     locale: str | None = Field(None, max_length=16, pattern=LOCALE_PATTERN)
     client_message_id: str | None = Field(None, min_length=1, max_length=100)
+    # Optional: ids from POST /webchat/attachments (the visitor's own uploads).
+    attachments: list[str] | None = Field(None, max_length=20)
 
 
 class BadMessage(ValueError):
@@ -31,12 +33,13 @@ class BadMessage(ValueError):
 
 
 def parse_message(
-    body: NewMessage, visitor_id: str, *, max_text_length: int, fallback_id: str
+    body: NewMessage, visitor_id: str, *, max_text_length: int, fallback_id: str,
+    attachments: tuple[Attachment, ...] = (),
 ) -> InboundMessage:
     """`fallback_id` names a message sent without a `client_message_id` (the caller
-    draws it, so this stays pure)."""
+    draws it, so this stays pure); `attachments` are the uploads `body` refers to."""
     text = body.text.strip()
-    if not text:
+    if not text and not attachments:
         raise BadMessage("text must not be empty")
     if len(text) > max_text_length:
         raise BadMessage(f"text is longer than {max_text_length} characters")
@@ -45,7 +48,9 @@ def parse_message(
         channel=NAME,
         external_id=f"{visitor_id}:{client_id}",
         external_user_id=visitor_id,
-        text=text,
+        # A file sent alone still reads as something in every list and export.
+        text=text or "\n".join(f"[{a.name or 'attachment'}]" for a in attachments),
         locale=body.locale,
+        attachments=attachments,
         raw=body.model_dump(),
     )

@@ -3,8 +3,9 @@ the core's one callable (`Inbox.accept`).
 
 Contract (ARCHITECTURE.md): `POST /webchat/sessions` → `{"visitor_token"}`; with
 `Authorization: Bearer <token>`: `POST /webchat/messages`, `GET /webchat/messages
-?after=`; `WS /webchat/ws?token=`. A visitor only ever reads their own contact's
-messages. The widget is served at `/widget.js` and a demo shop page at `/`.
+?after=`, `POST /webchat/attachments` (the file as the raw body); `WS
+/webchat/ws?token=`. A visitor only ever reads their own contact's messages. The
+widget is served at `/widget.js` and a demo shop page at `/`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import re
 import uuid
 from datetime import timedelta
 from importlib import resources
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, WebSocket
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from relevo.bot.catalog import Catalog
@@ -28,6 +30,7 @@ from relevo.bot.store import messages as message_store
 from relevo.bot.store.contacts import IdentityRef
 from relevo.bot.store.db import Database
 from relevo.bot.types import Author, AuthorKind
+from relevo.channels.web.attachments import UPLOAD_PATH, UploadRefused, Uploads
 from relevo.channels.web.config import WebchatSettings
 from relevo.channels.web.hub import WebChatHub
 from relevo.channels.web.messages import message_json, stored_message_json
@@ -44,8 +47,10 @@ class WebChatRoutes:
         database: Database,
         settings: WebchatSettings,
         catalog: Catalog,
+        uploads: Uploads,
     ) -> None:
         self._catalog = catalog  # the widget's labels
+        self._uploads = uploads
         self._on_message = on_message
         self._sessions = sessions
         self._hub = hub
@@ -74,6 +79,13 @@ class WebChatRoutes:
             after: Cursor = 0,
         ) -> dict[str, list[dict[str, Any]]]:
             return await self.get_messages(identity, after)
+
+        @router.post(UPLOAD_PATH, status_code=201)
+        async def post_attachment(
+            request: Request, identity: IdentityRef = Depends(self.visitor),
+            name: str | None = None,
+        ) -> dict[str, Any]:
+            return await self.post_attachment(request, identity, name)
 
         @router.get("/widget.js", include_in_schema=False)
         async def widget() -> Response:
@@ -104,12 +116,40 @@ class WebChatRoutes:
         token = await self._sessions.create(body.locale if body else None)
         return {"visitor_token": token}
 
-    async def post_message(self, body: NewMessage, identity: IdentityRef) -> dict[str, int]:
+    async def post_attachment(
+        self, request: Request, identity: IdentityRef, name: str | None
+    ) -> dict[str, Any]:
+        """The file is the raw body, its type the Content-Type: → 201 `{"id", "name",
+        "content_type", "size"}`; a refused file → 413/415/422 with the reason."""
+        content_type = request.headers.get("content-type")
+        length = request.headers.get("content-length")
         try:
+            refused = self._uploads.refusal(
+                content_type, int(length) if length and length.isdigit() else None)
+            if refused is not None:
+                raise refused
+            body = await _read_at_most(request, self._uploads.max_bytes)
+            upload = await self._uploads.store(
+                identity.external_user_id, content_type or "", body, name)
+        except UploadRefused as exc:
+            raise HTTPException(exc.status, exc.reason) from None
+        a = upload.attachment
+        return {"id": upload.id, "name": a.name, "content_type": a.content_type, "size": a.size}
+
+    async def post_message(self, body: NewMessage, identity: IdentityRef) -> dict[str, int]:
+        ids = body.attachments or []
+        if len(ids) > self._settings.attachments_per_message:
+            raise HTTPException(422, f"at most {self._settings.attachments_per_message} "
+                                     "attachments per message")
+        try:
+            files = await self._uploads.owned(identity.external_user_id, ids) if ids else ()
             message = parse_message(
                 body, identity.external_user_id,
                 max_text_length=self._settings.max_text_length, fallback_id=uuid.uuid4().hex,
+                attachments=files,
             )
+        except UploadRefused as exc:
+            raise HTTPException(exc.status, exc.reason) from None
         except BadMessage as exc:
             raise HTTPException(422, str(exc)) from None
         accepted = await self._on_message(message, identity=identity)
@@ -117,7 +157,7 @@ class WebChatRoutes:
             self._hub.push(
                 identity.external_user_id,
                 message_json(accepted.message_id, Author(AuthorKind.SHOPPER), message.text,
-                             accepted.created_at),
+                             accepted.created_at, attachments=message.attachments),
             )
         return {"conversation_id": accepted.conversation_id, "message_id": accepted.message_id}
 
@@ -152,7 +192,10 @@ def webchat_router(
 ) -> APIRouter:
     """The web chat's routes, built with their dependencies."""
     sessions = VisitorSessions(database, timedelta(seconds=settings.session_ttl_seconds))
-    return WebChatRoutes(on_message, sessions, hub, database, settings, catalog).router()
+    uploads = Uploads(Path(settings.media_dir), settings.attachment_max_bytes,
+                      settings.attachment_types)
+    return WebChatRoutes(on_message, sessions, hub, database, settings, catalog,
+                         uploads).router()
 
 
 _LABELS = re.compile(rb"/\*relevo:widget-strings\*/.*?/\*end\*/", re.DOTALL)
@@ -173,6 +216,18 @@ def widget_script(catalog: Catalog) -> bytes:
         if count != 1:
             raise RuntimeError(f"widget.js lost its {marker.pattern!r} marker")
     return script
+
+
+async def _read_at_most(request: Request, limit: int) -> bytes:
+    """The body, refused (413) as soon as it passes `limit`, whatever it declared."""
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise UploadRefused(413, f"the file is over the {limit} bytes limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def _wait_for_close(websocket: WebSocket) -> None:

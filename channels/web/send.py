@@ -33,6 +33,8 @@ class WebChannel:
             message.text,
             message.created_at or self._clock(),
             message.quick_replies,
+            # A CSAT request carries `rating` ({"scale": 5}) where the core provides it.
+            rating=getattr(message, "rating", None),
         )
         pushed = self._hub.push(message.recipient, payload)
         return SendResult(

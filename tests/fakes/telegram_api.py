@@ -124,6 +124,9 @@ class FakeTelegram:
             "text": params.get("text", ""),
         }
 
+    def _m_sendChatAction(self, params: dict[str, Any]) -> bool:
+        return True
+
     def _m_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         return True
 

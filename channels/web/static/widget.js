@@ -19,6 +19,8 @@
   const asked = (opts.locale || navigator.language || "en").toLowerCase().split(/[-_]/)[0];
   const LOCALE = /^[a-z]{2,3}$/.test(asked) ? asked : "en"; // the server refuses malformed locales
   const TOKEN_KEY = "relevo.visitor_token";
+  const SEEN_KEY = "relevo.last_seen";   // the newest message id the shopper has had open in front of them
+  const TYPING_MS = 6000;                // an operator's "typing…" goes after this much silence
   const SEND_ATTEMPTS = 4;           // then the bubble is marked failed with a retry control
   const WS_BACKOFF_CAP_MS = 30000;
   const WS_FAILURES_BEFORE_POLLING = 2;
@@ -31,12 +33,13 @@
 
   // localStorage throws in some privacy modes and sandboxed iframes: the chat must still work.
   const store = {
-    get: () => { try { return localStorage.getItem(TOKEN_KEY); } catch { return null; } },
-    set: (v) => { try { localStorage.setItem(TOKEN_KEY, v); } catch { /* session-only */ } },
-    clear: () => { try { localStorage.removeItem(TOKEN_KEY); } catch { /* nothing stored */ } },
+    get: (key = TOKEN_KEY) => { try { return localStorage.getItem(key); } catch { return null; } },
+    set: (v, key = TOKEN_KEY) => { try { localStorage.setItem(key, v); } catch { /* session-only */ } },
+    clear: (key = TOKEN_KEY) => { try { localStorage.removeItem(key); } catch { /* nothing stored */ } },
   };
 
   let token = store.get();
+  let lastSeen = Number(store.get(SEEN_KEY)) || 0;
   let sessionPromise = null;
   let generation = 0;           // bumped when the session is dropped: late answers for it are ignored
   const byId = new Map();       // server message id → its element (dedupes WS, GET and our own POSTs)
@@ -46,7 +49,7 @@
   let pumping = false;
   let ws = null, wsFailures = 0, wsTimer = null, pollTimer = null;
   let unread = 0;
-  let live = false;             // the history loaded at page load is not "unread"; later arrivals are
+  let typingTimer = null, typingName = null;
 
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   // Exponential backoff with jitter, so a fleet of reloaded pages does not reconnect in lockstep.
@@ -58,22 +61,24 @@
 
   /* ---------- HTTP ---------- */
 
-  async function request(method, path, body) {
+  // `file`: a Blob sent as the raw body with its own type (uploads); else `body` goes as JSON.
+  async function request(method, path, body, file) {
     const headers = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (file) headers["Content-Type"] = file.type || "application/octet-stream";
+    else if (body !== undefined) headers["Content-Type"] = "application/json";
     if (token) headers.Authorization = "Bearer " + token;
     const res = await fetch(BASE + path, { method, headers, credentials: "omit",
-      body: body === undefined ? undefined : JSON.stringify(body) });
+      body: file || (body === undefined ? undefined : JSON.stringify(body)) });
     const json = await res.json().catch(() => ({}));
     return { status: res.status, json };
   }
 
-  // FastAPI's own 422 carries a list of errors instead of a string; show something readable either way.
-  function detailOf(json) {
-    const d = json && json.detail;
-    if (typeof d === "string" && d) return d;
-    if (Array.isArray(d) && d[0] && typeof d[0].msg === "string") return d[0].msg;
-    return T.rejected;
+  // The shopper reads their own language, never the server's English `detail`: the status picks the label.
+  function errorText(status) {
+    const key = !status ? "error_network" : status === 401 ? "error_session" : status === 413 ? "error_too_large"
+      : status === 415 ? "error_type" : status === 422 || status === 400 ? "error_invalid"
+      : status === 429 ? "error_busy" : status >= 500 ? "error_server" : "error_generic";
+    return T[key] || T.error_generic || T.rejected;
   }
 
   // Sessions are created lazily on the first send, so browsing visitors do not each get one.
@@ -98,6 +103,7 @@
     closeSocket();
     stopPolling();
     lastId = 0;
+    markSeen(0, true);
     byId.forEach((el) => el.remove());
     byId.clear();
   }
@@ -121,7 +127,7 @@
       if (gen !== generation) return;
       if (r.status === 401) return dropSession();
       const found = r.status === 200 && Array.isArray(r.json.messages) ? r.json.messages : [];
-      found.forEach((m) => addMessage(m, live));
+      found.forEach((m) => addMessage(m));
       if (!found.length) return;
     }
   }
@@ -137,7 +143,11 @@
     let openedAt = 0;
     ws = sock;
     sock.onopen = () => { openedAt = Date.now(); stopPolling(); catchUp(); };
-    sock.onmessage = (ev) => { let m; try { m = JSON.parse(ev.data); } catch { return; } addMessage(m, true); };
+    sock.onmessage = (ev) => {
+      let m; try { m = JSON.parse(ev.data); } catch { return; }
+      if (m && m.event === "typing") return showTyping(m);
+      addMessage(m);
+    };
     sock.onclose = () => {
       if (ws !== sock) return; // we closed it on purpose
       ws = null;
@@ -159,10 +169,10 @@
 
   /* ---------- sending ---------- */
 
-  function submit(raw) {
+  function submit(raw, files) {
     const text = raw.trim(); // the server trims too; the same text lets its push find this bubble
     if (!text) return;
-    const item = { cmid: newClientId(), text, el: messageEl("shopper", null, text, null) };
+    const item = { cmid: newClientId(), text, files, el: messageEl("shopper", null, text, null, files) };
     list.appendChild(item.el);
     unconfirmed.push(item);
     enqueue(item);
@@ -180,21 +190,44 @@
   }
 
   async function deliver(item) {
+    let last = 0; // the last answer's status (0: no answer at all), for the shopper's error text
     for (let attempt = 0; attempt < SEND_ATTEMPTS; attempt++) {
       if (attempt) await sleep(backoff(attempt - 1, 1000, 8000));
       if (!unconfirmed.includes(item)) return; // its push already arrived: the server has it
       let r;
       try {
         await ensureSession();
-        r = await request("POST", "/webchat/messages", { text: item.text, locale: LOCALE, client_message_id: item.cmid });
-      } catch { continue; } // network error: the server may have stored it, the same id makes resending safe
+        const body = { text: item.text, locale: LOCALE, client_message_id: item.cmid };
+        if (item.files) body.attachments = item.files.map((f) => f.id);
+        r = await request("POST", "/webchat/messages", body);
+      } catch { last = 0; continue; } // network error: the server may have stored it, the same id makes resending safe
+      last = r.status;
       if (r.status >= 200 && r.status < 300) return confirm(item, r.json.message_id);
       if (r.status === 401) { dropSession(); continue; }
       if (r.status === 408 || r.status === 429 || r.status >= 500) continue;
       forget(item); // 413/422…: never stored, and sending it again cannot help
-      return setStatus(item, "rejected", detailOf(r.json));
+      return setStatus(item, "rejected", errorText(r.status));
     }
-    setStatus(item, "failed");
+    setStatus(item, "failed", errorText(last));
+  }
+
+  // A file goes up first (its own route, raw body); the message that carries it follows like any other.
+  async function attach(file) {
+    const el = messageEl("shopper", null, "", null, [{ name: file.name }]);
+    list.appendChild(el);
+    const item = { el };
+    setStatus(item, "sending");
+    scrollToEnd(true);
+    let r;
+    try {
+      await ensureSession();
+      r = await request("POST", "/webchat/attachments?name=" + encodeURIComponent(file.name), undefined, file);
+    } catch { return setStatus(item, "rejected", errorText(0)); }
+    if (r.status === 401) dropSession();
+    if (r.status !== 201 || typeof r.json.id !== "string") return setStatus(item, "rejected", errorText(r.status));
+    el.remove();
+    const sent = { id: r.json.id, name: r.json.name };
+    submit("[" + sent.name + "]", [sent]); // the text the server gives a file sent alone
   }
 
   function forget(item) {
@@ -215,8 +248,8 @@
 
   /* ---------- receiving ---------- */
 
-  function addMessage(m, isLive) {
-    if (!m || typeof m.id !== "number") return;
+  function addMessage(m) {
+    if (!m || typeof m.id !== "number") return; // frames without an id (typing…) are not messages
     lastId = Math.max(lastId, m.id); // even for one we already show (our own send): else paging re-asks forever
     if (byId.has(m.id)) return;
     const kind = (m.author && m.author.kind) || "system";
@@ -228,16 +261,47 @@
       el = mine.el;
       confirm(mine, m.id);
     } else {
-      el = place(messageEl(kind, m.author && m.author.name, text, m.created_at), m.id);
+      el = place(messageEl(kind, m.author && m.author.name, text, m.created_at, m.attachments), m.id);
     }
     if (m.id >= lastId) {
       // Only the latest message's choices are live: anything newer makes them stale.
       for (const row of list.querySelectorAll(".relevo-choices")) row.remove();
-      if (kind !== "shopper" && Array.isArray(m.quick_replies)) addChoices(el, m.quick_replies);
+      for (const b of list.querySelectorAll(".relevo-rating button, .relevo-rating input")) b.disabled = true;
+      const scale = m.rating && Number(m.rating.scale);
+      if (kind !== "shopper" && scale >= 2 && scale <= 10) addRating(el, scale);
+      else if (kind !== "shopper" && Array.isArray(m.quick_replies)) addChoices(el, m.quick_replies);
     }
     byId.set(m.id, el);
-    if (isLive && kind !== "shopper" && root.dataset.open !== "true") setUnread(unread + 1);
-    scrollToEnd(kind === "shopper");
+    if (kind === "operator" && typingName === ((m.author && m.author.name) || "")) hideTyping();
+    const isOpen = root.dataset.open === "true";
+    if (isOpen) markSeen(m.id);
+    // A reply the shopper has not had open in front of them, now or before a reload, counts as unread.
+    else if ((kind === "bot" || kind === "operator") && m.id > lastSeen) setUnread(unread + 1);
+    if (kind === "shopper") scrollToEnd(true); else scrollToStart(el);
+  }
+
+  function markSeen(id, reset) {
+    if (!reset && id <= lastSeen) return;
+    lastSeen = id;
+    if (reset) store.clear(SEEN_KEY); else store.set(String(id), SEEN_KEY);
+  }
+
+  // "Lucía · experta is typing…": shown until that author's message, `active: false` or a silence.
+  function showTyping(frame) {
+    const name = frame.author && typeof frame.author.name === "string" ? frame.author.name : "";
+    if (frame.active !== true) { if (name === typingName) hideTyping(); return; }
+    typingName = name;
+    typing.textContent = (T.typing || "{name}").replace("{name}", name);
+    typing.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, TYPING_MS);
+    scrollToEnd(false);
+  }
+  function hideTyping() {
+    clearTimeout(typingTimer);
+    typingName = null;
+    typing.hidden = true;
+    typing.textContent = "";
   }
 
   /* ---------- DOM ---------- */
@@ -265,16 +329,61 @@
     return el;
   }
 
-  function messageEl(kind, name, text, createdAt) {
+  function messageEl(kind, name, text, createdAt, files) {
     const safeKind = ["shopper", "bot", "operator", "system"].includes(kind) ? kind : "system";
     const el = h("div", "relevo-msg relevo-msg--" + safeKind);
     const label = safeKind === "operator" ? (name || "") : safeKind === "bot" ? (name || T.bot) : "";
     if (label) el.appendChild(h("div", "relevo-author", null, label));
-    const bubble = h("div", "relevo-bubble", null, text); // textContent: message data is never markup
+    const bubble = h("div", "relevo-bubble");
+    const names = (Array.isArray(files) ? files : []).map((f) => (f && typeof f.name === "string" && f.name) || "file");
+    // A file sent alone has the text "[name]": its chip says it already.
+    if (text !== names.map((n) => "[" + n + "]").join("\n")) linkify(bubble, text);
+    for (const n of names) bubble.appendChild(h("span", "relevo-file", null, n));
     const when = createdAt ? new Date(createdAt) : null;
     if (when && !isNaN(when)) bubble.title = when.toLocaleString(LOCALE);
     el.appendChild(bubble);
     return el;
+  }
+
+  // Message data is never markup: text nodes, and http(s) URLs as links that open a new tab
+  // without handing this page to the shop's destination. No other scheme (javascript:, data:…) is a link.
+  const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+  function linkify(bubble, text) {
+    let at = 0;
+    for (const found of text.matchAll(URL_RE)) {
+      const raw = found[0].replace(/[.,;:!?)\]}'"»]+$/, ""); // trailing punctuation belongs to the sentence
+      let url;
+      try { url = new URL(raw); } catch { continue; }
+      if (url.protocol !== "http:" && url.protocol !== "https:") continue;
+      bubble.appendChild(document.createTextNode(text.slice(at, found.index)));
+      bubble.appendChild(h("a", "relevo-link", { href: url.href, target: "_blank", rel: "noopener noreferrer" }, raw));
+      at = found.index + raw.length;
+    }
+    bubble.appendChild(document.createTextNode(text.slice(at)));
+  }
+
+  // A satisfaction request ({"rating": {"scale": 5}}): stars and an optional comment; a star sends
+  // one ordinary message, "4" or "4 <comment>", exactly what a shopper typing their answer would.
+  function addRating(el, scale) {
+    const box = h("div", "relevo-rating", { role: "group", "aria-label": T.rating_prompt });
+    const stars = h("div", "relevo-stars");
+    const comment = h("input", "relevo-rating-comment", { type: "text", maxlength: "500",
+      "aria-label": T.rating_comment, placeholder: T.rating_comment });
+    for (let value = 1; value <= scale; value++) {
+      const star = h("button", "relevo-star", { type: "button", "aria-pressed": "false",
+        "aria-label": T.rating_star.replace("{value}", String(value)).replace("{scale}", String(scale)) }, "★");
+      star.addEventListener("click", () => {
+        for (const b of box.querySelectorAll("button, input")) b.disabled = true;
+        star.setAttribute("aria-pressed", "true");
+        box.dataset.value = String(value);
+        const note = comment.value.trim();
+        submit(note ? value + " " + note : String(value));
+        input.focus(); // the pressed star is disabled now: keep the keyboard in the chat
+      });
+      stars.appendChild(star);
+    }
+    box.append(stars, comment);
+    el.appendChild(box);
   }
 
   // Quick replies (e.g. "which of these do you mean?"): tapping one sends its title as the
@@ -295,8 +404,8 @@
     const old = item.el.querySelector(".relevo-status");
     if (old) old.remove();
     if (state === "sent") return;
-    const status = h("div", "relevo-status", null,
-      state === "sending" ? T.sending : state === "failed" ? T.failed + " " : reason);
+    const status = h("div", "relevo-status", state === "sending" ? null : { role: "alert" },
+      state === "sending" ? T.sending : state === "failed" ? (reason || T.failed) + " " : reason);
     if (state === "failed") {
       const retry = h("button", "relevo-retry", { type: "button" }, T.retry);
       retry.addEventListener("click", () => enqueue(item));
@@ -308,6 +417,7 @@
   // Icons are constant markup written here, never data from the server.
   const ICON_CHAT = '<svg viewBox="0 0 24 24" width="26" height="26" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
   const ICON_CLOSE = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" d="M6 6l12 12M18 6L6 18"/></svg>';
+  const ICON_ATTACH = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M20 11.5 12 19.5a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7L9.7 17.2a1.7 1.7 0 0 1-2.4-2.4L15 7"/></svg>';
   const ICON_SEND = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="currentColor" d="M3 20.5 21 12 3 3.5 3 10l12 2-12 2z"/></svg>';
 
   // Every selector is under .relevo-root with relevo- class names, and the basics are reset there,
@@ -326,16 +436,21 @@
   header.append(heading, closeBtn);
   const list = h("div", "relevo-log", { role: "log", "aria-live": "polite", "aria-label": T.log, tabindex: "0" });
   list.appendChild(h("div", "relevo-intro", null, T.intro));
+  const typing = h("div", "relevo-typing", { role: "status", "aria-live": "polite", hidden: "" });
   const form = h("form", "relevo-form");
+  const fileInput = h("input", "relevo-file-input", { type: "file", accept: "image/*,application/pdf",
+    tabindex: "-1", "aria-hidden": "true" });
+  const attachBtn = h("button", "relevo-attach", { type: "button", "aria-label": T.attach, title: T.attach });
+  attachBtn.innerHTML = ICON_ATTACH;
   const input = h("textarea", "relevo-input", { rows: "1", placeholder: T.placeholder, "aria-label": T.input });
   const sendBtn = h("button", "relevo-send", { type: "submit", "aria-label": T.send });
   sendBtn.innerHTML = ICON_SEND;
-  form.append(input, sendBtn);
-  panel.append(header, list, form);
+  form.append(fileInput, attachBtn, input, sendBtn);
+  panel.append(header, list, typing, form);
   const launcher = h("button", "relevo-launcher", { type: "button", "aria-label": T.open,
     "aria-expanded": "false", "aria-controls": panelId });
   launcher.innerHTML = ICON_CHAT;
-  const badge = h("span", "relevo-badge", { hidden: "" });
+  const badge = h("span", "relevo-badge", { hidden: "", "aria-hidden": "true" });
   launcher.appendChild(badge);
   root.append(panel, launcher);
 
@@ -345,16 +460,28 @@
     badge.textContent = n > 9 ? "9+" : String(n);
     launcher.setAttribute("aria-label", n ? T.open + " (" + T.unread.replace("{count}", String(n)) + ")" : T.open);
   }
+  const nearEnd = () => list.scrollHeight - list.scrollTop - list.clientHeight < 120;
   function scrollToEnd(force) {
     // Do not yank the shopper down while they are reading older messages.
-    if (force || list.scrollHeight - list.scrollTop - list.clientHeight < 120) list.scrollTop = list.scrollHeight;
+    if (force || nearEnd()) list.scrollTop = list.scrollHeight;
+  }
+  // A reply is read from its top: one taller than the view is scrolled to its first line, not its last.
+  function scrollToStart(el) {
+    const before = el.previousElementSibling;
+    const wasNearEnd = list.scrollHeight - el.offsetHeight - list.scrollTop - list.clientHeight < 120;
+    if (!wasNearEnd && before) return; // reading older messages: leave them be
+    if (el.offsetHeight > list.clientHeight - 24) list.scrollTop = el.offsetTop - 12;
+    else list.scrollTop = list.scrollHeight;
   }
   function open() {
     root.dataset.open = "true";
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
     setUnread(0);
+    markSeen(lastId);
     scrollToEnd(true);
+    const last = list.lastElementChild; // a long last reply opens at its first line
+    if (last && last.classList.contains("relevo-msg") && !last.classList.contains("relevo-msg--shopper")) scrollToStart(last);
     input.focus();
   }
   function close() {
@@ -374,6 +501,12 @@
   });
   const autosize = () => { input.style.height = "auto"; input.style.height = Math.min(input.scrollHeight + 2, 120) + "px"; };
   input.addEventListener("input", autosize);
+  attachBtn.addEventListener("click", () => fileInput.click());
+  fileInput.addEventListener("change", () => {
+    const chosen = Array.from(fileInput.files || []);
+    fileInput.value = "";
+    chosen.forEach((file) => attach(file));
+  });
   // Back online: reconnect and resend now rather than waiting out the backoff.
   window.addEventListener("online", () => { if (token && !ws) connect(); pump(); });
 
@@ -382,8 +515,7 @@
     document.head.appendChild(h("style", null, { "data-relevo": "" }, CSS));
     document.body.appendChild(root);
     // A returning visitor: load the history and listen, so a reply shows as a badge even while closed.
-    if (token) catchUp().then(() => { live = true; connect(); });
-    else live = true;
+    if (token) catchUp().then(connect);
   };
   // Loaded without defer from <head>, there is no body yet.
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
