@@ -15,7 +15,12 @@ from relevo.handoff import csat, store
 from relevo.handoff.masking import mask_name, masked_contact, masked_messages
 from relevo.handoff.operators import OperatorState
 from relevo.handoff.service import Handoff
-from relevo.handoff.visibility import masks_personal_data, sees_ratings_of_others, whole_history
+from relevo.handoff.visibility import (
+    list_filter,
+    masks_personal_data,
+    sees_ratings_of_others,
+    whole_history,
+)
 
 
 async def conversation_view(
@@ -34,6 +39,8 @@ async def conversation_view(
         transitions = await conversation_store.transitions_of(conn, conversation_id)
         handoff_row = await store.get_handoff(conn, conversation_id)
         rating = await csat.pending(conn, conversation_id)
+        earlier = await store.contact_conversations(conn, found.contact_id,
+                                                    visible=list_filter(operator))
     if not whole_history(operator):
         history = [m for m in history if m["conversation_id"] == conversation_id]
     if masks_personal_data(operator, handoff.settings):
@@ -77,6 +84,8 @@ async def conversation_view(
             for t in transitions
         ],
         "csat": _rating(rating, operator),
+        # The contact's conversations this operator may open (this one included).
+        "contact_conversations": earlier,
     }
 
 
