@@ -18,27 +18,53 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from relevo.bot.store.schema import contacts, conversations, identities, messages
 from relevo.bot.text import fold
 
 MAX_QUERY = 200
-# Accented letters → their base letter, both cases (SQLite's lower() is ASCII-only).
-_ACCENTS = {
-    "a": "áàâäãåÁÀÂÄÃÅ", "e": "éèêëÉÈÊË", "i": "íìîïÍÌÎÏ", "o": "óòôöõÓÒÔÖÕ",
-    "u": "úùûüÚÙÛÜ", "n": "ñÑ", "c": "çÇ",
-}
+# Accented letters and their base letters, for PostgreSQL's translate() after lower().
+_ACCENTED = "áàâäãåéèêëíìîïóòôöõúùûüñç"
+_BASES = "aaaaaaeeeeiiiiooooouuuunc"
+# SQLite has no translate() and its lower() is ASCII-only: nested replace() of both
+# cases, for the letters of the shop's languages (its parser allows ~25 levels).
+_SQLITE_ACCENTS = {"á": "a", "é": "e", "í": "i", "ó": "o", "ú": "u", "ü": "u", "ñ": "n",
+                   "Á": "a", "É": "e", "Í": "i", "Ó": "o", "Ú": "u", "Ü": "u", "Ñ": "n",
+                   "à": "a", "è": "e", "ç": "c"}
+
+
+class _Folded(sa.sql.expression.FunctionElement[str]):
+    """`column` lower-cased without accents, in SQL."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "relevo_fold"
+
+
+@compiles(_Folded)
+def _fold_default(element: _Folded, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    expression = f"coalesce({column}, '')"
+    for accented, base in _SQLITE_ACCENTS.items():
+        expression = f"replace({expression}, '{accented}', '{base}')"
+    return f"lower({expression})"
+
+
+@compiles(_Folded, "postgresql")
+def _fold_postgresql(element: _Folded, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"translate(lower(coalesce({column}, '')), '{_ACCENTED}', '{_BASES}')"
+
+
 _PHONE_PUNCTUATION = " -.()+/"
 _ID = re.compile(r"#?(\d{1,18})")
 
 
 def folded(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
-    """`column` lower-cased without accents, in SQL."""
-    expression: sa.ColumnElement[Any] = sa.func.coalesce(column, "")
-    for base, accented in _ACCENTS.items():
-        for letter in accented:
-            expression = sa.func.replace(expression, letter, base)
-    return sa.func.lower(expression)
+    """`column` lower-cased without accents, in SQL (NULL: '')."""
+    return _Folded(column)
 
 
 def _digits_only(column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
