@@ -85,7 +85,7 @@ def _taken(values: dict[str, Any]) -> HTTPException:
 
 
 def saved_reply_routes(router: APIRouter, current: CurrentOperator, handoff: Handoff) -> None:
-    manager = requires(current, Scope.SAVED_REPLIES_MANAGE)
+    """Reads for every operator; writes for `saved_replies:manage`."""
 
     @router.get("/saved-replies")
     async def list_replies(
@@ -99,6 +99,10 @@ def saved_reply_routes(router: APIRouter, current: CurrentOperator, handoff: Han
             found = await find(conn, language=language_of(language), query=q)
         return {"saved_replies": found}
 
+    _writes(router, requires(current, Scope.SAVED_REPLIES_MANAGE), handoff)
+
+
+def _writes(router: APIRouter, manager: CurrentOperator, handoff: Handoff) -> None:
     @router.post("/saved-replies", status_code=201)
     async def add_reply(
         body: SavedReplyBody, operator: OperatorState = Depends(manager)

@@ -121,7 +121,7 @@
       const shortcut = document.createElement("span");
       shortcut.className = "shortcut";
       shortcut.textContent = "/" + reply.shortcut;
-      item.append(shortcut, document.createTextNode(reply.title));
+      item.append(shortcut, document.createTextNode(" " + reply.title));
       item.title = reply.text;
       // mousedown, not click: the textarea keeps its focus and cursor.
       item.addEventListener("mousedown", (event) => { event.preventDefault(); insert(index); });
