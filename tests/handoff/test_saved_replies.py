@@ -64,3 +64,25 @@ async def test_managers_write_saved_replies_and_everyone_reads_them(
     assert deleted.json() == {"deleted": reply_id}
     assert gone.status_code == 404
     assert [r["shortcut"] for r in left.json()["saved_replies"]] == ["envio", "hello"]
+
+
+async def test_the_new_console_routes_are_in_openapi_with_typed_bodies(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = build_app(make_settings)
+    async with started(app) as client:
+        schema = (await client.get("/openapi.json")).json()
+    paths = schema["paths"]
+
+    def body(path: str, method: str) -> str:
+        content = paths[path][method]["requestBody"]["content"]["application/json"]
+        return str(content["schema"]["$ref"]).rsplit("/", 1)[-1]
+
+    assert body("/api/saved-replies", "post") == "SavedReplyBody"
+    assert body("/api/saved-replies/{reply_id}", "patch") == "SavedReplyChange"
+    assert "delete" in paths["/api/saved-replies/{reply_id}"]
+    assert body("/api/conversations/{conversation_id}/typing", "post") == "TypingBody"
+    listing = {p["name"] for p in paths["/api/conversations"]["get"]["parameters"]}
+    assert {"state", "q", "limit", "offset"} <= listing
+    fields = schema["components"]["schemas"]["SavedReplyBody"]["properties"]
+    assert fields["shortcut"]["pattern"] == "^[a-z0-9][a-z0-9_-]{0,63}$"
