@@ -27,11 +27,18 @@ from relevo.handoff.http import (
 from relevo.handoff.operator_admin import operator_admin_routes
 from relevo.handoff.operators import OperatorState
 from relevo.handoff.roles import ROLE_SCOPES
+from relevo.handoff.saved_replies import saved_reply_routes
+from relevo.handoff.search import MAX_QUERY, conversation_page
 from relevo.handoff.service import Handoff
 from relevo.handoff.socket import socket_route
 from relevo.handoff.suggest import suggestions
+from relevo.handoff.typing_route import typing_route
 from relevo.handoff.views import conversation_view, message_json, note_json, summary
-from relevo.handoff.visibility import list_filter, sees_ratings_of_others
+from relevo.handoff.visibility import (
+    list_filter,
+    masks_personal_data,
+    sees_ratings_of_others,
+)
 
 log = logging.getLogger("relevo.handoff.api")
 
@@ -42,6 +49,7 @@ STATE_FILTERS = {
     "open": ("queued", "assigned"),
     "bot": ("bot",),
     "resolved": ("resolved",),
+    "all": ("bot", "queued", "assigned", "resolved"),
 }
 
 
@@ -91,6 +99,8 @@ def operator_api(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
     _conversation_detail(router, conversation_guard(current, handoff), handoff)
     _conversation_actions(router, conversation_guard(current, handoff), desk)
     _note_route(router, conversation_guard(current, handoff, to_note=True), desk)
+    typing_route(router, conversation_guard(current, handoff), handoff)
+    saved_reply_routes(router, current, handoff)
     operator_admin_routes(router, current, handoff)
     socket_route(router, handoff, desk)
     return router
@@ -138,25 +148,34 @@ def _conversation_reads(router: APIRouter, current: CurrentOperator, handoff: Ha
     async def conversations(
         state: Annotated[str, Query()] = "open",
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        q: Annotated[str | None, Query(max_length=MAX_QUERY, description=(
+            "contact name, e-mail, phone or id, conversation id (#12), message text"
+        ))] = None,
         *,
         operator: OperatorState = Depends(current),
     ) -> dict[str, Any]:
+        """One page of conversations in `state` the operator may see, latest first;
+        `next_offset` is null on the last page."""
         states = STATE_FILTERS.get(state)
         if states is None:
             raise HTTPException(422, f"state: must be one of {', '.join(STATE_FILTERS)}")
         async with handoff.database.read() as conn:
-            rows = await store.conversation_summaries(
+            rows, more = await conversation_page(
                 conn,
                 states=states,
                 operator_id=operator.id if state == "mine" else None,
                 visible=list_filter(operator),
+                query=q,
+                personal=not masks_personal_data(operator, handoff.settings),
                 limit=limit,
+                offset=offset,
             )
             last = await store.last_messages(conn, [r["id"] for r in rows])
         summaries = [summary(handoff, row, last.get(row["id"]), operator) for row in rows]
         if state == "queued":
             summaries.sort(key=lambda s: (-s["priority"], s["queued_at"] or "", s["id"]))
-        return {"conversations": summaries}
+        return {"conversations": summaries, "next_offset": offset + limit if more else None}
 
 
 def _conversation_detail(router: APIRouter, guarded: CurrentOperator, handoff: Handoff) -> None:

@@ -117,6 +117,12 @@ class PresenceSettings(_Model):
     auto_away_seconds: float = Field(600.0, gt=0)
 
 
+class ConsoleSettings(_Model):
+    # Knowledge-base answers are suggested to the operator only when the NLU is at least
+    # this confident of the shopper's latest message (0-1): below it they are noise.
+    suggestion_min_confidence: float = Field(0.3, ge=0, le=1)
+
+
 class Level(_Model):
     name: str = Field(min_length=1, max_length=60)
     min_points: int = Field(ge=0)
@@ -255,6 +261,7 @@ class HandoffSettings(_Model):
     csat_answer_seconds: float = Field(86_400.0, gt=0)
     # Console login sessions (cookie) last this long.
     console_session_hours: float = Field(12.0, gt=0, le=24 * 30)
+    console: ConsoleSettings = ConsoleSettings()
     # Operators of these kinds work for someone else (a contractor, the community): the
     # phone numbers, e-mails, names and channel ids of shoppers are masked for them.
     external_kinds: tuple[OperatorKind, ...] = (

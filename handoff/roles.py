@@ -24,6 +24,7 @@ class Scope(enum.StrEnum):
     CONTACTS_EXPORT = "contacts:export"
     CONTACTS_ERASE = "contacts:erase"
     AUDIT_READ = "audit:read"
+    SAVED_REPLIES_MANAGE = "saved_replies:manage"  # add, edit, remove saved replies
 
 
 _BASE = frozenset({Scope.CONVERSATIONS_OWN})
@@ -34,7 +35,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.EDITOR: _BASE | {Scope.KB_EDIT},
     Role.MANAGER: _BASE | {
         Scope.CONVERSATIONS_ALL, Scope.RATINGS_READ, Scope.OPERATORS_READ,
-        Scope.ANALYTICS_READ,
+        Scope.ANALYTICS_READ, Scope.SAVED_REPLIES_MANAGE,
     },
     Role.ADMIN: frozenset(Scope),
 }

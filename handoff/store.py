@@ -254,33 +254,6 @@ async def recent_meta(
     return [(r.author_kind, r.direction, r.meta, r.text) for r in rows]
 
 
-async def conversation_summaries(
-    conn: AsyncConnection, *, states: tuple[str, ...], operator_id: int | None = None,
-    visible: sa.ColumnElement[bool] | None = None, limit: int = 200,
-) -> list[dict[str, Any]]:
-    """Conversations in `states` (assigned to `operator_id`, and only those `visible`
-    to the viewer: `relevo.handoff.visibility.list_filter`), latest first."""
-    query = (
-        sa.select(
-            conversations.c.id, conversations.c.state, conversations.c.channel,
-            conversations.c.locale, conversations.c.contact_id,
-            conversations.c.assigned_operator_id, conversations.c.handoff_reason,
-            conversations.c.created_at, conversations.c.updated_at,
-            contacts.c.display_name,
-        )
-        .join(contacts, contacts.c.id == conversations.c.contact_id)
-        .where(conversations.c.state.in_(states))
-        .order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
-        .limit(limit)
-    )
-    if operator_id is not None:
-        query = query.where(conversations.c.assigned_operator_id == operator_id)
-    if visible is not None:
-        query = query.where(visible)
-    rows = await conn.execute(query)
-    return [dict(r._mapping) for r in rows]
-
-
 async def last_messages(
     conn: AsyncConnection, conversation_ids: list[int]
 ) -> dict[int, tuple[str, str, datetime]]:
@@ -359,3 +332,25 @@ async def still_queued(conn: AsyncConnection, conversation_id: int) -> bool:
     """Storage has the conversation queued (another process may have closed it)."""
     found = await conn.execute(_STATE, {"cid": conversation_id})
     return found.scalar_one_or_none() == "queued"
+
+
+async def contact_conversations(
+    conn: AsyncConnection, contact_id: int, *,
+    visible: sa.ColumnElement[bool] | None = None, limit: int = 20,
+) -> list[dict[str, Any]]:
+    """The contact's conversations the viewer may see (`visible`), newest first: the
+    console's sidebar links to them."""
+    query = (
+        sa.select(conversations.c.id, conversations.c.state, conversations.c.channel,
+                  conversations.c.created_at, conversations.c.updated_at)
+        .where(conversations.c.contact_id == contact_id)
+        .order_by(conversations.c.id.desc())
+        .limit(limit)
+    )
+    if visible is not None:
+        query = query.where(visible)
+    return [
+        {"id": r.id, "state": r.state, "channel": r.channel,
+         "created_at": r.created_at.isoformat(), "updated_at": r.updated_at.isoformat()}
+        for r in await conn.execute(query)
+    ]

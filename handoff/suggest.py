@@ -1,4 +1,6 @@
-"""Knowledge-base answers suggested to the operator for the shopper's latest question."""
+"""Knowledge-base answers suggested to the operator for the shopper's latest question:
+only intents the NLU is at least `handoff.console.suggestion_min_confidence` sure of (a
+0-1% guess is noise), best first, in the shopper's language."""
 
 from __future__ import annotations
 
@@ -31,9 +33,10 @@ async def suggestions(
     except Exception:  # suggestions are a convenience: never fail the console for them
         return []
     ranking = parsed.intent_ranking or (parsed.intent,)
+    threshold = handoff.settings.console.suggestion_min_confidence
     found: list[dict[str, Any]] = []
     for prediction in ranking:
-        if prediction.name in NOT_ANSWERABLE:
+        if prediction.name in NOT_ANSWERABLE or prediction.confidence < threshold:
             continue
         answer = kb.answer(prediction.name, locale)
         if answer is None:

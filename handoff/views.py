@@ -15,14 +15,20 @@ from relevo.handoff import csat, store
 from relevo.handoff.masking import mask_name, masked_contact, masked_messages
 from relevo.handoff.operators import OperatorState
 from relevo.handoff.service import Handoff
-from relevo.handoff.visibility import masks_personal_data, sees_ratings_of_others, whole_history
+from relevo.handoff.visibility import (
+    list_filter,
+    masks_personal_data,
+    sees_ratings_of_others,
+    whole_history,
+)
 
 
 async def conversation_view(
     handoff: Handoff, conversation_id: int, operator: OperatorState
 ) -> dict[str, Any]:
     """One conversation as the console shows it, with the contact's history (the whole
-    of it, or this conversation's alone for kinds that see only their own)."""
+    of it, or this conversation's alone for kinds that see only their own) and the
+    contact's conversations this operator may open (the sidebar's links)."""
     async with handoff.database.read() as conn:
         found = await conversation_store.get(conn, conversation_id)
         if found is None:
@@ -34,6 +40,8 @@ async def conversation_view(
         transitions = await conversation_store.transitions_of(conn, conversation_id)
         handoff_row = await store.get_handoff(conn, conversation_id)
         rating = await csat.pending(conn, conversation_id)
+        earlier = await store.contact_conversations(conn, found.contact_id,
+                                                    visible=list_filter(operator))
     if not whole_history(operator):
         history = [m for m in history if m["conversation_id"] == conversation_id]
     if masks_personal_data(operator, handoff.settings):
@@ -51,15 +59,10 @@ async def conversation_view(
         "display_name": contact and contact["display_name"],
     }
     last = history[-1] if history else None
-    view = summary(
-        handoff,
-        base,
-        (last["author"]["kind"], last["text"], datetime.fromisoformat(last["created_at"]))
-        if last
-        else None,
-        operator,
-        masked=False,  # the contact above is masked already
-    )
+    latest = (last["author"]["kind"], last["text"],
+              datetime.fromisoformat(last["created_at"])) if last else None
+    # masked=False: the contact above is masked already.
+    view = summary(handoff, base, latest, operator, masked=False)
     if handoff_row is not None:
         view.update(
             topic=handoff_row.topic,
@@ -72,12 +75,15 @@ async def conversation_view(
         "messages": history,
         "notes": notes,
         "routing": decisions,
-        "transitions": [
-            {**t, "at": t["at"].isoformat() if isinstance(t["at"], datetime) else t["at"]}
-            for t in transitions
-        ],
+        "transitions": _transitions(transitions),
         "csat": _rating(rating, operator),
+        "contact_conversations": earlier,
     }
+
+
+def _transitions(transitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**t, "at": t["at"].isoformat() if isinstance(t["at"], datetime) else t["at"]}
+            for t in transitions]
 
 
 def _rating(rating: dict[str, Any] | None, viewer: OperatorState) -> dict[str, Any] | None:

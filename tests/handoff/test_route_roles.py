@@ -77,6 +77,16 @@ ROWS = (
     Row("POST", C + "/resolve", reaching(409)),
     Row("POST", C + "/return-to-bot", reaching(409)),
     Row("POST", C + "/transfer", reaching(409), body={"pool": {"kinds": ["internal"]}}),
+    # In reach, but not assigned to the one typing.
+    Row("POST", C + "/typing", reaching(403), body={"active": True}),
+    # Saved replies: everyone reads them, managers and admins write them.
+    Row("GET", "/api/saved-replies", everyone(200)),
+    Row("POST", "/api/saved-replies", only({ADMIN: 201, MANAGER: 201}, 403),
+        body={"language": "en", "shortcut": "hi-{principal}", "title": "Hi", "text": "Hi!"}),
+    Row("PATCH", "/api/saved-replies/{reply_id}", only({ADMIN: 200, MANAGER: 200}, 403),
+        url="/api/saved-replies/{saved_reply_id}", body={"title": "Hello"}),
+    Row("DELETE", "/api/saved-replies/{reply_id}", only({ADMIN: 200, MANAGER: 200}, 403),
+        url="/api/saved-replies/{own_reply_id}"),
     Row("POST", "/api/operators", only({ADMIN: 201}, 403),
         body={"name": "Newcomer", "kind": "expert"}),
     Row("PATCH", "/api/operators/{operator_id}", only({ADMIN: 200}, 403),
@@ -94,6 +104,7 @@ ROWS = (
 # Routes without operator credentials: shoppers, providers (signed), log-in, operations.
 PUBLIC = {
     ("GET", "/"), ("GET", "/widget.js"), ("GET", "/console/audit.js"),
+    ("GET", "/console/compose.js"),
     ("POST", "/webchat/sessions"), ("POST", "/webchat/messages"),
     ("GET", "/webchat/messages"), ("WS", "/webchat/ws"),
     ("POST", "/webchat/link"), ("POST", "/webchat/link/confirm"),
@@ -153,6 +164,8 @@ def test_the_table_covers_every_route(tmp_path: Path) -> None:
 class Scene:
     principals: dict[str, Op | None]
     values: dict[str, int]
+    # Values that differ per principal (each deletes a saved reply of its own).
+    own: dict[str, dict[str, int]]
 
 
 async def _scene(app: FastAPI, client: httpx.AsyncClient) -> Scene:
@@ -168,13 +181,24 @@ async def _scene(app: FastAPI, client: httpx.AsyncClient) -> Scene:
     other = await say(app, client, await new_shopper(client), "hello")
     detail = await client.get(f"/api/conversations/{cid}", headers=staff[ADMIN].headers)
     erased = await client.get(f"/api/conversations/{other}", headers=staff[ADMIN].headers)
+    replies = [await _saved_reply(client, staff[ADMIN], shortcut)
+               for shortcut in ("kept", *PRINCIPALS)]
     return Scene(principals, {
+        "saved_reply_id": replies[0],
         "conversation_id": cid,
         "contact_id": detail.json()["contact"]["id"],
         "erased_contact_id": erased.json()["contact"]["id"],
         "edited_id": (await add_operator(app, "Edith")).id,
         "removed_id": (await add_operator(app, "Remy")).id,
-    })
+    }, {principal: {"own_reply_id": reply} for principal, reply in zip(
+        PRINCIPALS, replies[1:], strict=True)})
+
+
+async def _saved_reply(client: httpx.AsyncClient, admin: Op, shortcut: str) -> int:
+    added = await client.post("/api/saved-replies", headers=admin.headers, json={
+        "language": "es", "shortcut": shortcut, "title": shortcut, "text": "Hola {name}"})
+    assert added.status_code == 201, added.text
+    return int(added.json()["saved_reply"]["id"])
 
 
 async def _socket_status(address: str, op: Op | None) -> int:
@@ -193,9 +217,13 @@ async def _status(
     op = scene.principals[principal]
     if row.method == "WS":
         return await _socket_status(address, op)
-    url = (row.url or row.route).format(**scene.values)
+    url = (row.url or row.route).format(**scene.values, **scene.own[principal])
     headers = op.headers if op is not None else {}
-    response = await client.request(row.method, url, headers=headers, json=row.body)
+    body = row.body
+    if isinstance(body, dict):  # "{principal}" in a body: one value per principal
+        body = {k: v.format(principal=principal) if isinstance(v, str) else v
+                for k, v in body.items()}
+    response = await client.request(row.method, url, headers=headers, json=body)
     return response.status_code
 
 

@@ -1,6 +1,6 @@
 """The console's knowledge-base suggestions (`GET /api/conversations/{id}/suggestions`):
 answers for the shopper's latest question, best first, in the shopper's language,
-never a fallback intent."""
+never a fallback intent, never below `handoff.console.suggestion_min_confidence`."""
 
 from __future__ import annotations
 
@@ -55,7 +55,21 @@ async def test_suggestions_are_in_the_shoppers_language(
         cid = await say(app, client, shopper, "quiero una persona", "es")
         await say(app, client, shopper, "¿cuánto tarda el envío?", "es")
         found = await suggested(client, ana, cid)
+    # shipping_costs (6%) is below the default threshold (30%): not shown.
     assert [(s["intent"], s["title"], s["answer"]) for s in found] == [
         ("shipping_times", "Plazos de envío", "Los pedidos llegan en 2-3 días laborables."),
-        ("shipping_costs", "Shipping costs", "Shipping is free over 50 euros."),
     ]
+
+
+async def test_suggestions_below_the_configured_confidence_are_not_shown(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = build_app(make_settings, console={"suggestion_min_confidence": 0.41})
+    async with started(app) as client:
+        ana = await add_operator(app, "Ana")
+        shopper = await new_shopper(client)
+        cid = await say(app, client, shopper, "I want a person")
+        await say(app, client, shopper, "which charger fits my phone?")
+        found = await suggested(client, ana, cid)
+    # charger_compatibility is 42% sure, fast_charging 40%: only the first passes 41%.
+    assert [(s["intent"], s["confidence"]) for s in found] == [("charger_compatibility", 0.42)]
