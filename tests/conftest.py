@@ -7,14 +7,16 @@ CI=true they fail instead, so CI can never pass without them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -105,3 +107,37 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def live_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database for a real `relevo run`, on each backend: what the browser sees
+    must not depend on it (import this fixture into a browser test module)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/relevo.db"
+        return
+    database = postgres_database()
+    url = _in_own_loop(database.__aenter__())
+    try:
+        yield url
+    finally:
+        _in_own_loop(database.__aexit__(None, None, None))
+
+
+T = TypeVar("T")
+
+
+def _in_own_loop(step: Coroutine[Any, Any, T]) -> T:
+    """Run `step` on a loop of its own thread: Playwright's sync API keeps a loop running
+    on the test's thread. Not `asyncio.run`: it would close the database's context
+    manager (an async generator) at the end of the first step."""
+
+    def run() -> T:
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(step)
+        finally:
+            loop.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import IN_CI, free_port, postgres_database
+from tests.conftest import IN_CI, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,7 +30,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_TIMEOUT_S = 30.0
-T = TypeVar("T")
 
 
 @contextmanager
@@ -60,37 +57,6 @@ def relevo_env(tmp_path: Path, database_url: str | None = None) -> dict[str, str
         "RELEVO_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{tmp_path}/relevo.db",
         "RELEVO_NLU__BACKEND": "none",
     }
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def live_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database for a real `relevo run`, on each backend: what the browser sees
-    must not depend on it (import this fixture into a browser test module)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/relevo.db"
-        return
-    database = postgres_database()
-    url = _in_own_loop(database.__aenter__())
-    try:
-        yield url
-    finally:
-        _in_own_loop(database.__aexit__(None, None, None))
-
-
-def _in_own_loop(step: Coroutine[Any, Any, T]) -> T:
-    """Run `step` on a loop of its own thread: Playwright's sync API keeps a loop running
-    on the test's thread. Not `asyncio.run`: it would close the database's context
-    manager (an async generator) at the end of the first step."""
-
-    def run() -> T:
-        loop = asyncio.new_event_loop()
-        try:
-            return loop.run_until_complete(step)
-        finally:
-            loop.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result()
 
 
 def relevo_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.live import chromium, live_database_url, relevo_cli, relevo_env, relevo_server
+from tests.live import chromium, relevo_cli, relevo_env, relevo_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

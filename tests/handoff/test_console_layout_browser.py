@@ -99,9 +99,9 @@ async def dress_contact(app: Any, contact_id: int) -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 async def test_the_console_at_laptop_and_phone_size(
-    browser: Any, size: str, tmp_path: Path
+    browser: Any, size: str, database_url: str
 ) -> None:
-    settings = load_settings(os.devnull, database_url=f"sqlite+aiosqlite:///{tmp_path}/r.db",
+    settings = load_settings(os.devnull, database_url=database_url,
                              nlu={"backend": "none"})
     app = build_app(lambda **o: settings.model_copy(update={
         "handoff": settings.handoff.model_copy(update={"console": settings.handoff.console

@@ -77,10 +77,13 @@ class LiveApp:
 
 
 @contextmanager
-def live_app(tmp_path: Path, **webchat: Any) -> Iterator[LiveApp]:
-    """A fresh app (its own SQLite file, no NLU: every message goes to a person)."""
+def live_app(
+    tmp_path: Path, database_url: str | None = None, **webchat: Any
+) -> Iterator[LiveApp]:
+    """A fresh app (its own database, a SQLite file unless given; no NLU: every message
+    goes to a person)."""
     settings = load_settings(
-        "/dev/null", database_url=f"sqlite+aiosqlite:///{tmp_path}/relevo.db",
+        "/dev/null", database_url=database_url or f"sqlite+aiosqlite:///{tmp_path}/relevo.db",
         nlu={"backend": "none"}, webchat={"media_dir": str(tmp_path / "media"), **webchat},
     )
     app = create_app(settings)

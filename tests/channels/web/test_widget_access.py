@@ -29,8 +29,8 @@ MAX_BYTES = 4096
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[LiveApp]:
-    with live_app(tmp_path, attachment_max_bytes=MAX_BYTES) as running:
+def app(tmp_path: Path, live_database_url: str) -> Iterator[LiveApp]:
+    with live_app(tmp_path, live_database_url, attachment_max_bytes=MAX_BYTES) as running:
         yield running
 
 

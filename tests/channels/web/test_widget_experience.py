@@ -30,8 +30,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[LiveApp]:
-    with live_app(tmp_path) as running:
+def app(tmp_path: Path, live_database_url: str) -> Iterator[LiveApp]:
+    with live_app(tmp_path, live_database_url) as running:
         yield running
 
 
