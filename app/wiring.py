@@ -134,7 +134,9 @@ def build(
         settings=EngineSettings(default_locale=settings.default_locale,
                                 log_shopper_text=settings.log_shopper_text),
     )
-    inbox = Inbox(database, bus, metrics, on_accepted=engine.submit, epoch=engine.epoch)
+    # A rating lands on the resolved conversation it rates, never in a new one.
+    inbox = Inbox(database, bus, metrics, on_accepted=engine.submit, epoch=engine.epoch,
+                  rating_target=handoff.rated_conversation)
     slack = slack_parts(settings, database, desk, bus, outbox, catalog)
     add_inbound(assembly, settings, database, inbox, linker, web_hub, telegram, whatsapp,
                 catalog)
