@@ -191,35 +191,46 @@ class Handoff:
         exactly once (the message is marked processed in the same transaction). A second
         rating of an already rated conversation is thanked, not stored."""
         parsed = csat_parse.parse_rating(message.text)
-        score, comment = parsed if parsed is not None else (None, None)
-        rated = request is not None and request["conversation_id"] == conversation.id
-        operator = self.state.operators.get(request["operator_id"]) if rated and request else None
+        if request is not None and request["conversation_id"] != conversation.id:
+            request = None
+        operator = self.state.operators.get(request["operator_id"]) if request else None
         async with self.conversations.change(now) as change:
             if not await message_store.mark_processed(change.conn, message.id):
                 return True  # handled before a crash: the engine offers it again
-            awarded, stored = 0, False
-            if rated and request is not None and score is not None:
-                stored = await csat.answer(change.conn, conversation_id=conversation.id,
-                                           score=score, comment=comment,
-                                           message_id=message.id, now=now)
-            if stored and request is not None and score >= self.settings.points.csat_high_min:
-                awarded = await points.award(
-                    change.conn, self.settings.points, operator_id=request["operator_id"],
-                    kind=OperatorKind(request["operator_kind"]),
-                    conversation_id=conversation.id, event="csat_high", now=now,
-                )
+            stored, awarded = False, 0
+            if request is not None and parsed is not None:
+                stored, awarded = await self._store_rating(change.conn, request, parsed,
+                                                           message.id, now)
             locale = message.locale or conversation.locale
-            low = stored and score is not None and score <= 3 and comment is None
+            low = stored and parsed is not None and parsed[0] <= 3 and parsed[1] is None
             await change.tell_shopper(
                 conversation_id=conversation.id, contact_id=conversation.contact_id,
                 channel=message.channel, locale=locale,
                 text=replies.text("csat_thanks_low" if low else "csat_thanks", locale),
-                meta={"handoff": "csat_thanks", "score": score,
+                meta={"handoff": "csat_thanks", "score": parsed[0] if parsed else None,
                       "rated_conversation_id": conversation.id},
             )
             if operator is not None:  # the view's copy of the points follows the commit
                 change.on_commit(lambda: _add_points(operator, awarded))
         return True
+
+    async def _store_rating(
+        self, conn: AsyncConnection, request: dict[str, Any], parsed: tuple[int, str | None],
+        message_id: int, now: datetime,
+    ) -> tuple[bool, int]:
+        """(stored, points awarded): once per request; a rating of 4+ pays the operator."""
+        score, comment = parsed
+        conversation_id = int(request["conversation_id"])
+        if not await csat.answer(conn, conversation_id=conversation_id, score=score,
+                                 comment=comment, message_id=message_id, now=now):
+            return False, 0
+        if score < self.settings.points.csat_high_min:
+            return True, 0
+        return True, await points.award(
+            conn, self.settings.points, operator_id=request["operator_id"],
+            kind=OperatorKind(request["operator_kind"]), conversation_id=conversation_id,
+            event="csat_high", now=now,
+        )
 
     # --- operator activity ------------------------------------------------------------
 
