@@ -129,6 +129,7 @@ def build(
     engine = Engine(
         database, conversations, metrics, models=models, router=handoff.router,
         answers_while_queued=handoff.answers_while_queued, handoff_text=handoff.handoff_text,
+        relayed=handoff.relayed,  # a queued shopper's message is acknowledged
         # The CSAT answer first, then the channels' own (opt-outs, /start), then codes.
         interceptors=(handoff.intercept, *assembly.interceptors, linker.intercept),
         settings=EngineSettings(default_locale=settings.default_locale,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relevo.bot import replies
 from relevo.bot.clock import Clock, utc_now
-from relevo.bot.conversations import Conversations
+from relevo.bot.conversations import Change, Conversations
 from relevo.bot.protocols import NLU, Bus, KnowledgeBase
 from relevo.bot.store import messages as message_store
 from relevo.bot.store import operators as operator_store
@@ -31,7 +31,7 @@ from relevo.bot.types import (
     OperatorKind,
     PresenceChanged,
 )
-from relevo.handoff import csat, csat_parse, points, store
+from relevo.handoff import csat, csat_parse, points, queued_ack, store
 from relevo.handoff.actions import Actions
 from relevo.handoff.auth import session_operator
 from relevo.handoff.config import HandoffSettings
@@ -131,6 +131,15 @@ class Handoff:
         then stored there instead of opening a new conversation."""
         return await csat.awaited_by(conn, contact_id, text, now=self.now(),
                                      answer_seconds=self.settings.csat_answer_seconds)
+
+    async def relayed(
+        self, change: Change, message: StoredMessage, conversation: ConversationRow
+    ) -> None:
+        """The engine relays a message to people: a queued shopper hears it was added to
+        their request (handoff/queued_ack.py), within the engine's transaction."""
+        entry = self.state.queue.get(conversation.id)
+        await queued_ack.acknowledge(change, message, conversation,
+                                     after_hours=entry is not None and entry.after_hours)
 
     async def intercept(self, message: StoredMessage, conversation: ConversationRow) -> bool:
         """Before the bot decides: a CSAT answer is handled here; a shopper's thanks earns
