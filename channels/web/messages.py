@@ -18,6 +18,8 @@ def message_json(
     text: str,
     created_at: datetime,
     quick_replies: Iterable[QuickReply] = (),
+    *,
+    rating_scale: int | None = None,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "id": message_id,
@@ -29,12 +31,17 @@ def message_json(
     if choices:
         # Optional: the choices the bot offered, for clients that show buttons.
         payload["quick_replies"] = choices
+    if rating_scale:
+        # Optional: a rating question (CSAT). The quick replies are the scores 1..scale;
+        # a client may draw stars and a comment box, and send "4" or "4 <comment>".
+        payload["rating"] = {"scale": rating_scale}
     return payload
 
 
 def stored_message_json(message: StoredMessage) -> dict[str, Any]:
+    rating = (message.meta or {}).get("rating") or {}
     return message_json(message.id, message.author, message.text, message.created_at,
-                        _quick_replies(message.meta))
+                        _quick_replies(message.meta), rating_scale=rating.get("scale"))
 
 
 def _quick_replies(meta: Mapping[str, Any] | None) -> tuple[QuickReply, ...]:

@@ -33,6 +33,7 @@ class WebChannel:
             message.text,
             message.created_at or self._clock(),
             message.quick_replies,
+            rating_scale=message.rating_scale,
         )
         pushed = self._hub.push(message.recipient, payload)
         return SendResult(
