@@ -151,8 +151,12 @@ class Handoff:
         if conversation.state == ConversationState.ASSIGNED:
             await self._start_waiting(conversation.id, now)
         request = None
+        # A message on a resolved conversation is a rating the inbox found in storage
+        # (maybe asked by another process): always read its request.
         asked = conversation.contact_id in self.state.asked_contacts
-        if asked and conversation.state != ConversationState.ASSIGNED:
+        if conversation.state == ConversationState.RESOLVED or (
+            asked and conversation.state != ConversationState.ASSIGNED
+        ):
             async with self.database.read() as conn:
                 request = await csat.pending_for_contact(conn, conversation.contact_id,
                                                          message.id)

@@ -183,3 +183,19 @@ async def test_a_rating_offered_again_after_a_crash_is_stored_and_thanked_once(
         ratings = (await stored(app))["ratings"]
     assert again == first
     assert ratings == [(cid, 4, "the parcel came late")]
+
+
+async def test_a_rating_asked_by_another_process_is_still_stored(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = build_app(make_settings)
+    async with started(app) as client:
+        ana = await add_operator(app, "Ana")
+        await go_online(client, ana)
+        shopper = await new_shopper(client, "en")
+        cid = await resolved_by(app, client, ana, shopper, "en")
+        # This process's view never heard of the request: only storage did.
+        service(app).state.asked_contacts.clear()
+        await say(app, client, shopper, "5", "en")
+        ratings = (await stored(app))["ratings"]
+    assert ratings == [(cid, 5, None)]
