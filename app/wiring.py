@@ -27,7 +27,7 @@ from relevo.bot.bus import InProcessBus
 from relevo.bot.catalog import Catalog
 from relevo.bot.clientip import parse_networks
 from relevo.bot.conversations import Conversations
-from relevo.bot.engine import Engine, EngineSettings
+from relevo.bot.engine import Engine, EngineSettings, Interceptor
 from relevo.bot.inbox import Inbox
 from relevo.bot.linking import Linker, linking_router
 from relevo.bot.metrics import Metrics
@@ -126,15 +126,11 @@ def build(
     linker = Linker(conversations, catalog, phone_identities=(whatsapp_identity_for_phone,))
     if telegram is not None:
         add_telegram_welcome(assembly, conversations, catalog)
-    engine = Engine(
-        database, conversations, metrics, models=models, router=handoff.router,
-        answers_while_queued=handoff.answers_while_queued, handoff_text=handoff.handoff_text,
-        # The CSAT answer first, then the channels' own (opt-outs, /start), then codes.
-        interceptors=(handoff.intercept, *assembly.interceptors, linker.intercept),
-        settings=EngineSettings(default_locale=settings.default_locale,
-                                log_shopper_text=settings.log_shopper_text),
-    )
-    inbox = Inbox(database, bus, metrics, on_accepted=engine.submit, epoch=engine.epoch)
+    engine = _engine(settings, database, conversations, metrics, models, handoff,
+                     (handoff.intercept, *assembly.interceptors, linker.intercept))
+    # A rating lands on the resolved conversation it rates, never in a new one.
+    inbox = Inbox(database, bus, metrics, on_accepted=engine.submit, epoch=engine.epoch,
+                  rating_target=handoff.rated_conversation)
     slack = slack_parts(settings, database, desk, bus, outbox, catalog)
     add_inbound(assembly, settings, database, inbox, linker, web_hub, telegram, whatsapp,
                 catalog, bus)
@@ -149,6 +145,22 @@ def build(
         desk=desk, linker=linker, engine=engine, inbox=inbox, web_hub=web_hub, slack=slack,
         privacy=privacy, retention=retention, assembly=assembly,
         rate_limiter=rate_limiter,
+    )
+
+
+def _engine(
+    settings: Settings, database: Database, conversations: Conversations, metrics: Metrics,
+    models: LiveModels, handoff: Handoff, interceptors: tuple[Interceptor, ...],
+) -> Engine:
+    """The engine with the handoff tier's hooks. `interceptors`: the CSAT answer first,
+    then the channels' own (opt-outs, /start), then link codes."""
+    return Engine(
+        database, conversations, metrics, models=models, router=handoff.router,
+        answers_while_queued=handoff.answers_while_queued, handoff_text=handoff.handoff_text,
+        relayed=handoff.relayed,  # a queued shopper's message is acknowledged
+        interceptors=interceptors,
+        settings=EngineSettings(default_locale=settings.default_locale,
+                                log_shopper_text=settings.log_shopper_text),
     )
 
 

@@ -24,6 +24,7 @@ from relevo.bot.metrics import Metrics
 from relevo.bot.models import LiveModels
 from relevo.bot.nlu_types import IntentPrediction, ParseResult
 from relevo.bot.protocols import KnowledgeBase, Router
+from relevo.bot.queued import Relayed, say_nothing
 from relevo.bot.serial import KeyedSerializer
 from relevo.bot.store import conversations as conversation_store
 from relevo.bot.store import messages as message_store
@@ -95,13 +96,11 @@ class Engine:
         interceptors: Sequence[Interceptor] = (),
         settings: EngineSettings = EngineSettings(),
         clock: Clock = utc_now,
+        relayed: Relayed = say_nothing,
     ) -> None:
-        """`answers_while_queued`: whether the bot keeps answering (FAQ answers only) a
-        conversation that waits in the queue, e.g. after hours when no operator can take
-        it. `handoff_text`: what to tell the shopper when handing off (None: the standard
-        text), e.g. an honest after-hours message when nobody is online. Both come from
-        the handoff tier. `interceptors` see each shopper message first, in order; one
-        that returns True has handled it (a CSAT answer, a link code, `/start`…)."""
+        """From handoff: `answers_while_queued` (FAQs still answered in the queue, e.g. after
+        hours), `handoff_text` (None: the standard one), `relayed` (bot/queued.py). Each
+        of `interceptors` sees a shopper message first; True: it handled it (CSAT, codes)."""
         self._db = database
         self._metrics = metrics
         self._models = models
@@ -113,6 +112,7 @@ class Engine:
         self._interceptors = tuple(interceptors)
         self._answers_while_queued = answers_while_queued
         self._handoff_text = handoff_text
+        self._relayed = relayed
 
     @property
     def _kb(self) -> KnowledgeBase | None:
@@ -334,7 +334,7 @@ class Engine:
         conversation: ConversationRow,
     ) -> None:
         if decision.kind == "relay":
-            return
+            return await self._relayed(change, message, conversation)
         locale = decision.locale or conversation.locale or self._settings.default_locale
         misses = conversation.bot_misses + 1 if decision.kind in ("miss", "clarify") else 0
         await conversation_store.touch(

@@ -104,6 +104,14 @@ VerifiedPhoneHook = Callable[[int, str, str], Awaitable[None]]
 OnAccepted = Callable[[int, int, tuple[StoredMessage, ConversationRow], int | None], None]
 
 
+# Whether a shopper's message answers a rating request still awaited, asked in the
+# accepting transaction: (conn, contact_id, text) → the resolved conversation it
+# rates, or None. The handoff tier answers it (`Handoff.rated_conversation`, wired in
+# `app/wiring.py`); the rating is then stored on the conversation it rates, so it never
+# opens a new conversation. It must be cheap for other text (most messages).
+RatingTarget = Callable[[AsyncConnection, int, str], Awaitable[int | None]]
+
+
 class Inbox:
     def __init__(
         self,
@@ -114,8 +122,10 @@ class Inbox:
         on_accepted: OnAccepted | None = None,
         epoch: Callable[[], int] | None = None,
         clock: Clock = utc_now,
+        rating_target: RatingTarget | None = None,
     ) -> None:
         self._db = database
+        self._rating_target = rating_target
         self._bus = bus
         self._metrics = metrics
         self._on_accepted = on_accepted
@@ -131,7 +141,9 @@ class Inbox:
         taken_at = self._epoch() if self._epoch is not None else None
         try:
             async with self._db.write() as conn:
-                message_id, conversation, identity = await _store(conn, message, identity, now)
+                message_id, conversation, identity = await _store(
+                    conn, message, identity, now, self._rating_target
+                )
         except message_store.DuplicateMessage as dup:
             return self._duplicate(message, dup.message_id, dup.conversation_id)
         self._metrics.inc("relevo_messages_in_total", channel=message.channel)
@@ -234,7 +246,8 @@ def _as_stored(
 
 
 async def _store(
-    conn: AsyncConnection, message: InboundMessage, identity: IdentityRef | None, now: datetime
+    conn: AsyncConnection, message: InboundMessage, identity: IdentityRef | None, now: datetime,
+    rating_target: RatingTarget | None = None,
 ) -> tuple[int, ConversationRow, IdentityRef]:
     """The accepting transaction: (message id, its open conversation, the sender's
     identity). Raises `DuplicateMessage` for a `(channel, external_id)` already stored."""
@@ -250,13 +263,8 @@ async def _store(
             display_name=message.display_name,
             locale=message.locale,
         )
-    conversation, _ = await conversation_store.open_for_contact(
-        conn,
-        identity.contact_id,
-        channel=message.channel,
-        locale=message.locale,
-        now=now,
-    )
+    conversation = await _conversation_for(conn, identity.contact_id, message, now,
+                                           rating_target)
     message_id = await message_store.insert_inbound(
         conn,
         message,
@@ -273,3 +281,20 @@ async def _store(
             locale=message.locale,
         )
     return message_id, conversation, identity
+
+
+async def _conversation_for(
+    conn: AsyncConnection, contact_id: int, message: InboundMessage, now: datetime,
+    rating_target: RatingTarget | None,
+) -> ConversationRow:
+    """The contact's open conversation (a new one if none); for the answer to a rating
+    request, the resolved conversation it rates."""
+    if rating_target is not None and message.text:
+        rated = await rating_target(conn, contact_id, message.text)
+        found = await conversation_store.get(conn, rated) if rated is not None else None
+        if found is not None:
+            return found
+    conversation, _ = await conversation_store.open_for_contact(
+        conn, contact_id, channel=message.channel, locale=message.locale, now=now,
+    )
+    return conversation

@@ -140,6 +140,8 @@ class OutboundMessage:
     locale: str | None = None
     quick_replies: tuple[QuickReply, ...] = ()
     created_at: datetime | None = None
+    # A rating question (CSAT): its scale, 5 → the quick replies are the scores 1..5.
+    rating_scale: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -298,7 +298,7 @@ class Actions:
             text=replies.text("csat_question", conversation.locale).format(
                 name=operator.author_name(conversation.locale)
             ),
-            meta={"handoff": "csat_question", "operator_id": operator.id},
+            meta=csat.question_meta(operator.id, conversation.locale),
         )
         return awarded
 

@@ -257,7 +257,8 @@ class HandoffSettings(_Model):
     queue: QueueSettings = QueueSettings()
     presence: PresenceSettings = PresenceSettings()
     points: PointsSettings = PointsSettings()
-    # How long the shopper's CSAT answer (1–5) is awaited after resolving.
+    # How long the shopper's CSAT answer (1–5) is awaited after resolving (a day); other
+    # messages meanwhile do not end the wait.
     csat_answer_seconds: float = Field(86_400.0, gt=0)
     # Console login sessions (cookie) last this long.
     console_session_hours: float = Field(12.0, gt=0, le=24 * 30)

@@ -1,36 +1,39 @@
 """Customer satisfaction: asked on the shopper's channel when an operator resolves,
-answered with a 1–5 score, stored with the operator and their kind."""
+answered with a 1–5 score (and maybe a comment), stored with the operator and their kind.
+
+A request is awaited until it is answered or `csat_answer_seconds` have passed; other
+messages meanwhile do not end it. The answer is stored on the resolved conversation it
+rates (the inbox asks `awaited_by`), never in a new conversation."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from relevo.bot.store.schema import csat_responses, operators
-from relevo.bot.types import OperatorKind
+from relevo.bot import replies
+from relevo.bot.store.schema import conversations, csat_responses, operators
+from relevo.bot.types import ConversationState, OperatorKind
+from relevo.handoff.csat_parse import parse_rating
 
-_DIGIT = re.compile(r"^\s*([1-5])\s*(?:/\s*5|de\s*5|of\s*5|out\s+of\s+5)?\s*[.!]*\s*$", re.I)
-_STARS = re.compile(r"^\s*([★⭐]\ufe0f?){1,5}\s*$")
-_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
-}
+# One-tap answers offered with the question: payload "1".."5" is what a tap sends back
+# (Telegram's inline button, the web chat's star); WhatsApp lists them as numbered lines.
+RATING_SCALE = 5
 
 
-def parse_score(text: str) -> int | None:
-    """A reply that is only a score: "4", "5/5", "4 de 5", "⭐⭐⭐", "cinco"."""
-    if len(text) > 30:
-        return None
-    match = _DIGIT.match(text)
-    if match:
-        return int(match.group(1))
-    if _STARS.match(text):
-        return sum(1 for c in text if c in "★⭐")
-    return _WORDS.get(text.strip().strip(".!").lower())
+def question_meta(operator_id: int, locale: str | None) -> dict[str, Any]:
+    """The CSAT question's meta: one-tap answers 1–5 with their localized labels
+    ("⭐⭐⭐⭐⭐ Excellent") and the scale, for channels that draw buttons or stars."""
+    return {
+        "handoff": "csat_question", "operator_id": operator_id,
+        "quick_replies": [
+            {"title": replies.text(f"csat_option_{score}", locale), "payload": str(score)}
+            for score in range(1, RATING_SCALE + 1)
+        ],
+        "rating": {"scale": RATING_SCALE},
+    }
 
 
 async def request(
@@ -79,25 +82,52 @@ async def pending_for_contact(
     return dict(row._mapping) if row is not None else None
 
 
-async def dismiss(conn: AsyncConnection, conversation_id: int, *, now: datetime) -> None:
-    """No answer is awaited any more (the shopper wrote something else, or too late)."""
-    await conn.execute(
-        sa.update(csat_responses)
-        .where(csat_responses.c.conversation_id == conversation_id,
-               csat_responses.c.score.is_(None))
-        .values(dismissed_at=now)
-    )
+async def awaited_by(
+    conn: AsyncConnection, contact_id: int, text: str, *, now: datetime, answer_seconds: float
+) -> int | None:
+    """The resolved conversation that `text` rates: a rating ("5, thanks!") while the
+    contact's latest request is still awaited and the shopper is not in the middle of
+    something else (an open conversation with people, or a bot question to answer:
+    "2" picks an option there). None: not a rating, or nothing awaits one."""
+    if parse_rating(text) is None:
+        return None
+    request = (
+        await conn.execute(  # the latest request only: an older one was superseded
+            sa.select(csat_responses.c.conversation_id, csat_responses.c.score,
+                      csat_responses.c.dismissed_at, csat_responses.c.requested_at)
+            .where(csat_responses.c.contact_id == contact_id)
+            .order_by(csat_responses.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if request is None or request.score is not None or request.dismissed_at is not None:
+        return None
+    if now - request.requested_at > timedelta(seconds=answer_seconds):
+        return None  # too late: an ordinary message now
+    busy = (
+        await conn.execute(
+            sa.select(conversations.c.state, conversations.c.bot_context)
+            .where(conversations.c.contact_id == contact_id,
+                   conversations.c.state != ConversationState.RESOLVED.value)
+        )
+    ).first()
+    if busy is not None and (
+        busy.state != ConversationState.BOT.value or (busy.bot_context or {}).get("clarify")
+    ):
+        return None
+    return int(request.conversation_id)
 
 
 async def answer(
-    conn: AsyncConnection, *, conversation_id: int, score: int, message_id: int, now: datetime
+    conn: AsyncConnection, *, conversation_id: int, score: int, message_id: int, now: datetime,
+    comment: str | None = None,
 ) -> bool:
-    """Store the score once; False when it was already answered."""
+    """Store the score (and comment) once; False when it was already answered."""
     result = await conn.execute(
         sa.update(csat_responses)
         .where(csat_responses.c.conversation_id == conversation_id,
                csat_responses.c.score.is_(None))
-        .values(score=score, answered_at=now, message_id=message_id)
+        .values(score=score, answered_at=now, message_id=message_id, comment=comment)
     )
     return bool(result.rowcount == 1)
 

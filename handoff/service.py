@@ -10,13 +10,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relevo.bot import replies
 from relevo.bot.clock import Clock, utc_now
-from relevo.bot.conversations import Conversations
+from relevo.bot.conversations import Change, Conversations
 from relevo.bot.protocols import NLU, Bus, KnowledgeBase
+from relevo.bot.store import messages as message_store
 from relevo.bot.store import operators as operator_store
 from relevo.bot.store.conversations import ConversationRow
 from relevo.bot.store.db import Database
@@ -28,7 +31,7 @@ from relevo.bot.types import (
     OperatorKind,
     PresenceChanged,
 )
-from relevo.handoff import csat, points, store
+from relevo.handoff import csat, csat_parse, points, queued_ack, store
 from relevo.handoff.actions import Actions
 from relevo.handoff.auth import session_operator
 from relevo.handoff.config import HandoffSettings
@@ -120,6 +123,24 @@ class Handoff:
         entry = self.state.queue.get(conversation_id)
         return entry is not None and entry.after_hours and entry.offered_to is None
 
+    async def rated_conversation(
+        self, conn: AsyncConnection, contact_id: int, text: str
+    ) -> int | None:
+        """The inbox's question, in its accepting transaction: which resolved conversation
+        this message rates (None: it is not a rating, or none is awaited). The rating is
+        then stored there instead of opening a new conversation."""
+        return await csat.awaited_by(conn, contact_id, text, now=self.now(),
+                                     answer_seconds=self.settings.csat_answer_seconds)
+
+    async def relayed(
+        self, change: Change, message: StoredMessage, conversation: ConversationRow
+    ) -> None:
+        """The engine relays a message to people: a queued shopper hears it was added to
+        their request (handoff/queued_ack.py), within the engine's transaction."""
+        entry = self.state.queue.get(conversation.id)
+        await queued_ack.acknowledge(change, message, conversation,
+                                     after_hours=entry is not None and entry.after_hours)
+
     async def intercept(self, message: StoredMessage, conversation: ConversationRow) -> bool:
         """Before the bot decides: a CSAT answer is handled here; a shopper's thanks earns
         points; a shopper message to an assigned conversation starts the reply timer."""
@@ -130,13 +151,19 @@ class Handoff:
         if conversation.state == ConversationState.ASSIGNED:
             await self._start_waiting(conversation.id, now)
         request = None
+        # A message on a resolved conversation is a rating the inbox found in storage
+        # (maybe asked by another process): always read its request.
         asked = conversation.contact_id in self.state.asked_contacts
-        if asked and conversation.state != ConversationState.ASSIGNED:
+        if conversation.state == ConversationState.RESOLVED or (
+            asked and conversation.state != ConversationState.ASSIGNED
+        ):
             async with self.database.read() as conn:
                 request = await csat.pending_for_contact(conn, conversation.contact_id,
                                                          message.id)
         await self._thanks(message, conversation, request, now)
-        return await self._csat_answer(message, conversation, request, now)
+        if conversation.state != ConversationState.RESOLVED:
+            return False  # a rating lands on the conversation it rates (`rated_conversation`)
+        return await self._rate(message, conversation, request, now)
 
     async def _start_waiting(self, conversation_id: int, now: datetime) -> None:
         assignment = self.state.assignments.get(conversation_id)
@@ -169,59 +196,54 @@ class Handoff:
             )
         operator.points += awarded  # the view's copy; storage has the truth
 
-    async def _csat_answer(
+    async def _rate(
         self, message: StoredMessage, conversation: ConversationRow,
         request: dict[str, Any] | None, now: datetime,
     ) -> bool:
-        if request is None or request["conversation_id"] == conversation.id:
-            return False
-        if conversation.state != ConversationState.BOT:
-            return False
-        if request["message_id"] == message.id:
-            return True  # handled before a crash: the engine offers it again
-        pending = int(request["conversation_id"])
-        score = csat.parse_score(message.text)
-        expired = now - request["requested_at"] > timedelta(
-            seconds=self.settings.csat_answer_seconds
-        )
-        if score is None or expired:
-            async with self.database.write() as conn:
-                await csat.dismiss(conn, pending, now=now)
-            return False
-        return await self._rate(message, conversation, request, score, now)
-
-    async def _rate(
-        self, message: StoredMessage, conversation: ConversationRow, request: dict[str, Any],
-        score: int, now: datetime,
-    ) -> bool:
-        pending = int(request["conversation_id"])
-        operator = self.state.operators.get(request["operator_id"])
+        """Store the rating on the resolved conversation it rates and thank the shopper,
+        exactly once (the message is marked processed in the same transaction). A second
+        rating of an already rated conversation is thanked, not stored."""
+        parsed = csat_parse.parse_rating(message.text)
+        if request is not None and request["conversation_id"] != conversation.id:
+            request = None
+        operator = self.state.operators.get(request["operator_id"]) if request else None
         async with self.conversations.change(now) as change:
-            if not await csat.answer(change.conn, conversation_id=pending, score=score,
-                                     message_id=message.id, now=now):
-                return False
-            awarded = 0
-            if score >= self.settings.points.csat_high_min:
-                awarded = await points.award(
-                    change.conn, self.settings.points, operator_id=request["operator_id"],
-                    kind=OperatorKind(request["operator_kind"]), conversation_id=pending,
-                    event="csat_high", now=now,
-                )
+            if not await message_store.mark_processed(change.conn, message.id):
+                return True  # handled before a crash: the engine offers it again
+            stored, awarded = False, 0
+            if request is not None and parsed is not None:
+                stored, awarded = await self._store_rating(change.conn, request, parsed,
+                                                           message.id, now)
             locale = message.locale or conversation.locale
+            low = stored and parsed is not None and parsed[0] <= 3 and parsed[1] is None
             await change.tell_shopper(
                 conversation_id=conversation.id, contact_id=conversation.contact_id,
                 channel=message.channel, locale=locale,
-                text=replies.text("csat_thanks", locale),
-                meta={"handoff": "csat_thanks", "score": score, "rated_conversation_id": pending},
-            )
-            # The score opened a new conversation; it is complete.
-            await change.transition(
-                conversation.id, ConversationState.RESOLVED, actor="csat",
-                reason=f"CSAT answer for conversation {pending}",
+                text=replies.text("csat_thanks_low" if low else "csat_thanks", locale),
+                meta={"handoff": "csat_thanks", "score": parsed[0] if parsed else None,
+                      "rated_conversation_id": conversation.id},
             )
             if operator is not None:  # the view's copy of the points follows the commit
                 change.on_commit(lambda: _add_points(operator, awarded))
         return True
+
+    async def _store_rating(
+        self, conn: AsyncConnection, request: dict[str, Any], parsed: tuple[int, str | None],
+        message_id: int, now: datetime,
+    ) -> tuple[bool, int]:
+        """(stored, points awarded): once per request; a rating of 4+ pays the operator."""
+        score, comment = parsed
+        conversation_id = int(request["conversation_id"])
+        if not await csat.answer(conn, conversation_id=conversation_id, score=score,
+                                 comment=comment, message_id=message_id, now=now):
+            return False, 0
+        if score < self.settings.points.csat_high_min:
+            return True, 0
+        return True, await points.award(
+            conn, self.settings.points, operator_id=request["operator_id"],
+            kind=OperatorKind(request["operator_kind"]), conversation_id=conversation_id,
+            event="csat_high", now=now,
+        )
 
     # --- operator activity ------------------------------------------------------------
 

@@ -99,6 +99,7 @@ async def claim_due(
                         QuickReply(q["title"], q["payload"]) for q in meta.get("quick_replies", ())
                     ),
                     created_at=row.created_at,
+                    rating_scale=(meta.get("rating") or {}).get("scale"),
                 ),
             )
         )

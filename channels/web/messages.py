@@ -19,7 +19,8 @@ def message_json(
     created_at: datetime,
     quick_replies: Iterable[QuickReply] = (),
     attachments: Iterable[Attachment] = (),
-    rating: Mapping[str, Any] | None = None,
+    *,
+    rating_scale: int | None = None,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "id": message_id,
@@ -36,16 +37,18 @@ def message_json(
     if files:
         # Optional: the files the shopper attached (their names, never a storage path).
         payload["attachments"] = files
-    if rating:
-        # Optional: a satisfaction request ({"scale": 5}); the widget draws stars.
-        payload["rating"] = dict(rating)
+    if rating_scale:
+        # Optional: a rating question (CSAT). The quick replies are the scores 1..scale;
+        # a client may draw stars and a comment box, and send "4" or "4 <comment>".
+        payload["rating"] = {"scale": rating_scale}
     return payload
 
 
 def stored_message_json(message: StoredMessage) -> dict[str, Any]:
+    rating = (message.meta or {}).get("rating") or {}
     return message_json(message.id, message.author, message.text, message.created_at,
                         _quick_replies(message.meta), message.attachments,
-                        (message.meta or {}).get("rating"))
+                        rating_scale=rating.get("scale"))
 
 
 def _quick_replies(meta: Mapping[str, Any] | None) -> tuple[QuickReply, ...]:

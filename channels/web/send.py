@@ -33,8 +33,7 @@ class WebChannel:
             message.text,
             message.created_at or self._clock(),
             message.quick_replies,
-            # A CSAT request carries `rating` ({"scale": 5}) where the core provides it.
-            rating=getattr(message, "rating", None),
+            rating_scale=message.rating_scale,
         )
         pushed = self._hub.push(message.recipient, payload)
         return SendResult(

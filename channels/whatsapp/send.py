@@ -153,6 +153,8 @@ class _Blank(dict[str, str]):
 
 def _text(message: OutboundMessage) -> str:
     text = message.text
+    if message.rating_scale:  # a rating (CSAT): "1 ⭐ Bad" … "5 ⭐⭐⭐⭐⭐ Excellent"
+        text += "\n" + "\n".join(f"{q.payload} {q.title}" for q in message.quick_replies)
     missing = [q.title for q in message.quick_replies if q.title not in text]
     if missing:  # WhatsApp free text has no buttons: the options as numbered lines
         text += "\n" + "\n".join(f"{i}. {title}" for i, title in enumerate(missing, 1))

@@ -1,6 +1,7 @@
 """What a shopper may answer to the CSAT question, over a table of real answers in
-Spanish and English: only a 1–5 score is taken as a rating; anything else goes to the
-bot and leaves no score."""
+Spanish and English, end to end: a rating (a 1–5 score, stars, a rating word, with or
+without a comment) is stored on the resolved conversation and thanked; anything else
+goes to the bot and leaves no score. The full phrasing table is test_csat_parse.py."""
 
 from __future__ import annotations
 
@@ -36,8 +37,10 @@ ANSWERS: list[tuple[str, str, int | None]] = [
     ("en", "9", None),
     ("es", "3/10", None),
     ("en", "45", None),
-    ("es", "muy bien", None),
-    ("en", "great, thanks", None),
+    ("es", "muy bien", 5),
+    ("en", "great, thanks", 5),
+    ("es", "5, gracias Lucía!", 5),
+    ("en", "do you have size 4?", None),
     ("es", "seis", None),
     ("en", "⭐⭐⭐⭐⭐⭐", None),
     ("es", "el pedido 12345 aún no llega", None),
@@ -45,7 +48,7 @@ ANSWERS: list[tuple[str, str, int | None]] = [
 ]
 
 
-async def test_only_a_one_to_five_score_is_taken_as_a_rating(
+async def test_only_a_rating_is_taken_as_a_rating(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = build_app(make_settings)
@@ -69,7 +72,8 @@ async def test_only_a_one_to_five_score_is_taken_as_a_rating(
             view = (await client.get(f"/api/conversations/{cid}", headers=ana.headers)).json()
             scores[(locale, answer)] = view["csat"]["score"]
             last = (await transcript(client, shopper))[-1]
-            thanks = last["text"] == replies.text("csat_thanks", locale)
+            thanks = last["text"] in (replies.text("csat_thanks", locale),
+                                      replies.text("csat_thanks_low", locale))
             answered_by[(locale, answer)] = "thanks" if thanks else last["author"]["kind"]
     expected = {(locale, answer): score for locale, answer, score in ANSWERS}
     assert scores == expected

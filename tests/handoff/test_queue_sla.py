@@ -8,6 +8,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from relevo.app.settings import Settings
+from relevo.bot import replies
 from relevo.bot.store.schema import contacts, conversations
 from tests.conftest import started
 from tests.handoff.helpers import (
@@ -102,10 +103,12 @@ async def test_after_hours_is_honest_and_the_bot_keeps_answering(
         await go_online(client, ana)
         entry = service(app).state.queue.get(cid)
         assert entry is not None and entry.offered_to == ana.id
-        # While someone can take it, the shopper's messages are for people, not the bot.
+        # While someone can take it, the shopper's messages are for people, not the bot:
+        # the shopper hears it was added to their request.
         before = len(await transcript(client, shopper))
         await say(app, client, shopper, "shipping?")
-        assert len(await transcript(client, shopper)) == before + 1
+        after = [m["text"] for m in (await transcript(client, shopper))[before:]]
+        assert after == ["shipping?", replies.text("queued_ack", "en")]
 
 
 async def test_sla_reoffers_widens_reminds_and_reroutes(
