@@ -108,6 +108,7 @@ PUBLIC = {
     ("POST", "/webchat/sessions"), ("POST", "/webchat/messages"),
     ("GET", "/webchat/messages"), ("WS", "/webchat/ws"),
     ("POST", "/webchat/link"), ("POST", "/webchat/link/confirm"),
+    ("POST", "/webchat/attachments"),
     ("POST", "/webhooks/telegram"), ("POST", "/webhooks/twilio/whatsapp"),
     ("POST", "/webhooks/twilio/whatsapp/status"), ("POST", "/slack/events"),
     ("GET", "/console"), ("GET", "/console/console.js"), ("GET", "/console/console.css"),
