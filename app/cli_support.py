@@ -76,6 +76,17 @@ class PackageCommands:
 
         return examples_from_dir()
 
+    def nlu_model_path(self, config: Path | None) -> Path | None:
+        """`nlu.model_path` (None: models are not saved)."""
+        from relevo.app.nlu_config import nlu_settings
+        from relevo.bot.config import ConfigError
+
+        try:
+            configured = nlu_settings(config).model_path
+        except ConfigError as exc:
+            fail(f"config error: {exc}", code=2)
+        return Path(configured) if configured else None
+
     def knowledge_base_settings(self, config: Path | None) -> KnowledgeBaseSettings:
         return settings_from(config).knowledge_base
 
