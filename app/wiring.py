@@ -40,6 +40,7 @@ from relevo.bot.ratelimit_redis import RedisRateLimiter
 from relevo.bot.retention import RetentionTimer
 from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
+from relevo.bot.text import language_of
 from relevo.channels.slack.channel import SlackRuntime
 from relevo.channels.web import WebChatHub
 from relevo.channels.whatsapp.parse import identity_for_phone as whatsapp_identity_for_phone
@@ -119,6 +120,7 @@ def build(
         database, bus, settings.handoff, on_outbound=outbox.wake,
         knowledge_base=lambda: models.current.knowledge_base,
         nlu=lambda: models.current.nlu, passwords=passwords,
+        languages=tuple(dict.fromkeys(language_of(loc) or loc for loc in settings.locales)),
     )
     desk = HandoffDesk(handoff)
     # Shoppers are known by phone number on WhatsApp, whether or not it is configured
