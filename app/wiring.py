@@ -119,8 +119,7 @@ def build(
     handoff = Handoff(
         database, bus, settings.handoff, on_outbound=outbox.wake,
         knowledge_base=lambda: models.current.knowledge_base,
-        nlu=lambda: models.current.nlu, passwords=passwords,
-        languages=tuple(dict.fromkeys(language_of(loc) or loc for loc in settings.locales)),
+        nlu=lambda: models.current.nlu, passwords=passwords, languages=_languages(settings),
     )
     desk = HandoffDesk(handoff)
     # Shoppers are known by phone number on WhatsApp, whether or not it is configured
@@ -211,3 +210,8 @@ def _describe(metrics: Metrics, database: Database) -> None:
             return float(await outbox_store.backlog(conn))
 
     metrics.gauge("relevo_outbox_backlog", "Outbound messages waiting for delivery", backlog)
+
+
+def _languages(settings: Settings) -> tuple[str, ...]:
+    """The configured locales' languages, in order, once each: operators sign per language."""
+    return tuple(dict.fromkeys(language_of(locale) or locale for locale in settings.locales))
