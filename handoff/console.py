@@ -43,6 +43,7 @@ class Login(BaseModel):
 _ASSETS = {  # served under /console/, the page's script and styles
     "console.js": "application/javascript; charset=utf-8",
     "audit.js": "application/javascript; charset=utf-8",
+    "profile.js": "application/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
 
