@@ -41,6 +41,10 @@ class SignaturesView(BaseModel):
     previews: dict[str, str] = Field(
         description='What shoppers see per language, e.g. {"es": "Lucía · experta"}.'
     )
+    defaults: dict[str, SignatureFields] = Field(
+        description="Per language, what applies where you set nothing: your display "
+                    "name and your kind's title."
+    )
 
 
 def signature_routes(router: APIRouter, current: CurrentOperator, handoff: Handoff) -> None:
@@ -78,4 +82,7 @@ def view(handoff: Handoff, operator: OperatorState) -> SignaturesView:
         languages=list(handoff.languages),
         previews=signatures.previews(operator.signature, operator.kind, operator.signatures,
                                      handoff.languages),
+        defaults={language: SignatureFields(
+            name=operator.signature, title=signatures.kind_title(operator.kind, language))
+            for language in handoff.languages},
     )

@@ -61,6 +61,8 @@ async def test_shoppers_see_the_signature_of_their_language(
                        "es": {"name": None, "title": "experta"}},
         "languages": ["en", "es"],
         "previews": {"en": "Lucy · expert", "es": "Lucía · experta"},
+        "defaults": {"en": {"name": "Lucía", "title": "expert"},
+                     "es": {"name": "Lucía", "title": "especialista"}},
     }
     # The "joined" notice and the reply, both signed for the shopper's language.
     assert [m["author"]["name"] for m in spanish] == ["Lucía · experta"]
