@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -231,7 +231,7 @@ def operators_signature(
             current = await operator_store.get(conn, operator_id) if operator_id else None
             if operator_id is None or current is None:
                 return False, f"no operator {operator}"
-            wanted = dict(current.signatures or {})
+            wanted: dict[str, Any] = dict(current.signatures or {})
             wanted[language] = None if clear else {"name": name, "title": title}
             try:
                 stored = signatures.to_json(signatures.parse(wanted, languages))

@@ -75,7 +75,7 @@ async def test_the_docs_are_served_and_errors_match_the_schema(
     make_settings: Callable[..., Settings],
 ) -> None:
     app = build_app(make_settings)
-    async with started(app) as client:
+    async with started(app):
         op = await add_operator(app, "Ana")
         async with serving(app, lifespan=False) as address, \
                 httpx.AsyncClient(base_url=f"http://{address}") as http:

@@ -95,6 +95,7 @@ def test_parse_uses_the_model_the_last_training_saved(tmp_path: Path) -> None:
     # The same answer as a model read explicitly from the file.
     explicit, explicit_out, _ = probe(tmp_path, "nlu", "parse", "kiero debolver el movil",
                                       "--model", str(saved))
+    assert explicit["code"] == 0
     assert json.loads(parsed_out) == json.loads(explicit_out)
     assert json.loads(parsed_out)["intent"]["name"] == "return_item"
 

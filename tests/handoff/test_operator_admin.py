@@ -98,7 +98,7 @@ async def test_the_admin_routes_over_a_real_socket_for_every_role(
     """Through uvicorn, as a browser or script calls them: create, edit and remove for an
     admin; the same refused (403) for every other role, and 401 without a token."""
     app = build_app(make_settings)
-    async with started(app) as client:
+    async with started(app):
         staff = {role: await add_operator(app, role.title(), role=role)
                  for role in ("admin", "manager", "editor", "reviewer", "operator")}
         target = await add_operator(app, "Tess")
