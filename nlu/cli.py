@@ -74,8 +74,6 @@ def _demo_examples(ctx: typer.Context) -> list[TrainingExample]:
 
 
 def _examples(ctx: typer.Context, train: Path | None) -> list[TrainingExample]:
-    from rich.console import Console
-
     from relevo.nlu.yaml_io import NLUDataError, load_rasa_yaml
 
     if train is None:
@@ -85,7 +83,7 @@ def _examples(ctx: typer.Context, train: Path | None) -> list[TrainingExample]:
     except NLUDataError as exc:
         raise _fail(str(exc)) from exc
     for warning in data.warnings:
-        Console(stderr=True).print(f"warning: {warning}", markup=False, highlight=False)
+        typer.echo(f"warning: {warning}", err=True)
     if not data.examples:
         raise _fail(f"{train}: no training examples")
     return data.examples
