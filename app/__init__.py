@@ -1,8 +1,26 @@
 """The top of the house: the composition root that builds every part of relevo with
 its dependencies (`wiring`), the ASGI app that runs it (`asgi`), and the `relevo`
-command line. Nothing below imports this package."""
+command line. Nothing below imports this package.
 
-from relevo.app.asgi import create_app
-from relevo.app.wiring import Relevo, build
+The names below load on first use: the command line (`relevo.app.cli`) lives in this
+package and must start without importing the web stack."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from relevo.app.asgi import create_app
+    from relevo.app.wiring import Relevo, build
 
 __all__ = ["Relevo", "build", "create_app"]
+
+_HOMES = {"create_app": "relevo.app.asgi", "Relevo": "relevo.app.wiring",
+          "build": "relevo.app.wiring"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)

@@ -18,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from relevo.app import openapi
 from relevo.app.migrations import PACKAGE_MIGRATIONS
 from relevo.app.models import load_models
 from relevo.app.settings import Settings
@@ -33,6 +34,13 @@ from relevo.channels.web.attachments import UPLOAD_PATH
 from relevo.nlu.http import PARSE_PATH
 
 log = logging.getLogger("relevo.app")
+
+API_DESCRIPTION = (
+    "relevo's HTTP API: the web chat (visitor token), the operators' API (operator token "
+    "or console session), provider webhooks (signed by the provider), NLU parse, health "
+    "and metrics. Every 4xx answer is `{\"detail\": \"<reason>\"}`. WebSockets "
+    "(`/webchat/ws`, `/api/ws`) are described in the README."
+)
 
 # Provider webhooks (Telegram, Twilio, the order webhook; Slack): their own body limit,
 # and their text is stored sanitised rather than refused.
@@ -59,7 +67,8 @@ def create_app(
         finally:
             await _stop(relevo)
 
-    app = FastAPI(title="relevo", version=_version(), lifespan=lifespan)
+    app = FastAPI(title="relevo", version=_version(), lifespan=lifespan,
+                  description=API_DESCRIPTION)
     app.state.relevo = relevo
     # Outermost last: CORS → request log → body limit → text guard → routes.
     app.add_middleware(JsonTextGuard, exempt=(*WEBHOOK_ROUTES, PARSE_PATH))
@@ -75,6 +84,7 @@ def create_app(
     for router in relevo.assembly.routers:
         app.include_router(router)
     _operations(app, relevo)
+    openapi.install(app)  # /openapi.json, /docs: every route, its body and its errors
     return app
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import typer
-from rich.console import Console
 
-from relevo.app.cli_contacts import contacts_app
-from relevo.app.cli_operators import operators_app
+from relevo.app.cli_lazy import LazyCommand, LazyGroup
 from relevo.app.cli_support import (
     ConfigOption,
     PackageCommands,
@@ -18,16 +15,36 @@ from relevo.app.cli_support import (
     run_with_database,
     settings_from,
 )
-from relevo.app.settings import Settings
-from relevo.bot.config import ConfigError
-from relevo.channels.telegram.cli import app as telegram_app
-from relevo.knowledge_base.cli import app as kb_app
-from relevo.nlu.cli import app as nlu_app
 
+# Nothing heavy at import time (FastAPI, SQLAlchemy, scikit-learn, vendor SDKs): each
+# command imports what it needs when it runs, so `relevo --help` answers at once.
 if TYPE_CHECKING:
+    import socket
+
     from fastapi import FastAPI
 
+    from relevo.app.settings import Settings
+
+
+class RelevoCommands(LazyGroup):
+    # Sub-commands that live with their package (or in their own module), imported
+    # only when run.
+    lazy: ClassVar[dict[str, LazyCommand]] = {
+        "operators": LazyCommand("relevo.app.cli_operators:operators_app",
+                                 "Operators: agents, experts and ambassadors."),
+        "contacts": LazyCommand("relevo.app.cli_contacts:contacts_app",
+                                "Contacts: export or erase a shopper's data (GDPR)."),
+        "nlu": LazyCommand("relevo.nlu.cli:app",
+                           "NLU: train, parse, evaluate, serve, export to Rasa."),
+        "kb": LazyCommand("relevo.knowledge_base.cli:app",
+                          "Knowledge base: import and export articles."),
+        "telegram": LazyCommand("relevo.channels.telegram.cli:app",
+                                "Telegram: webhook set-up and info."),
+    }
+
+
 app = typer.Typer(
+    cls=RelevoCommands,
     help="relevo: a customer-service bot for shops that hands over to the best human.",
     no_args_is_help=True,
     add_completion=False,
@@ -35,8 +52,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(operators_app, name="operators")
-app.add_typer(contacts_app, name="contacts")
 
 
 @app.command()
@@ -54,26 +69,48 @@ def run(
     ] = False,
 ) -> None:
     """Serve relevo (web chat, APIs, webhooks) on embedded defaults or CONFIG."""
-    from relevo.app import create_app
-    from relevo.bot.logs import configure_logging
+    from relevo.app.startup_checks import StartupProblem, database_problem, listening_socket
 
     settings = settings_from(
         config, host=host, port=port, dev=dev or None,
         telegram={"mode": "polling"} if telegram_polling else None,
     )
-    configure_logging(settings.log_level)
     if telegram_polling:
         _check_telegram_polling(settings)
+    # Before anything slow (migrations, training): one line and exit code 2.
     try:
-        application = create_app(settings)
+        sock = listening_socket(settings.host, settings.port)
+    except StartupProblem as exc:
+        fail(str(exc), code=2)
+    try:
+        problem = database_problem(settings.database_url)
+        if problem is not None:
+            fail(problem, code=2)
+        application = _application(settings)
+        _serve(application, settings, sock)
+    finally:
+        sock.close()
+
+
+def _application(settings: Settings) -> FastAPI:
+    from relevo.app import create_app
+    from relevo.bot.config import ConfigError
+    from relevo.bot.logs import configure_logging
+
+    configure_logging(settings.log_level)
+    try:
+        return create_app(settings)
     except ConfigError as exc:  # a channel found its settings incomplete
         fail(f"config error: {exc}", code=2)
-    _serve(application, settings)
 
 
-def _serve(application: FastAPI, settings: Settings) -> None:
-    """Run uvicorn until Ctrl+C; say where the demo shop is once it listens."""
+def _serve(application: FastAPI, settings: Settings, sock: socket.socket) -> None:
+    """Run uvicorn on the bound socket until Ctrl+C; say where the demo shop is once it
+    listens."""
+    import asyncio
+
     import uvicorn
+    from rich.console import Console
 
     server = uvicorn.Server(
         uvicorn.Config(
@@ -102,7 +139,7 @@ def _serve(application: FastAPI, settings: Settings) -> None:
     async def serve() -> None:
         announcer = asyncio.create_task(announce())
         try:
-            await server.serve()
+            await server.serve(sockets=[sock])
         finally:
             announcer.cancel()
 
@@ -132,7 +169,7 @@ def db_upgrade(config: ConfigOption = None) -> None:
         return None
 
     run_with_database(settings_from(config), nothing_more)
-    Console().print("database is up to date", markup=False)
+    print("database is up to date")
 
 
 @app.command()
@@ -141,12 +178,6 @@ def version() -> None:
     from importlib.metadata import version as dist_version
 
     print(dist_version("relevo"))
-
-
-# Sub-commands that live with their package.
-app.add_typer(nlu_app, name="nlu", help="NLU: train, parse, evaluate, serve, export to Rasa.")
-app.add_typer(kb_app, name="kb", help="Knowledge base: import and export articles.")
-app.add_typer(telegram_app, name="telegram", help="Telegram: webhook set-up and info.")
 
 
 @app.callback()

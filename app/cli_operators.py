@@ -1,10 +1,10 @@
-"""`relevo operators …`: add, list, edit, remove, set-password, link-slack."""
+"""`relevo operators …`: add, list, edit, signature, remove, set-password, link-slack."""
 
 from __future__ import annotations
 
 import getpass
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -202,6 +202,52 @@ def operators_edit(
     if isinstance(result, str):
         fail(result)
     print(f"operator {result.id} updated")
+
+
+@operators_app.command("signature")
+def operators_signature(
+    operator: Annotated[str, typer.Argument(help="Operator id or e-mail.")],
+    language: Annotated[str, typer.Option(help="One of the shop's languages (locales).")],
+    title: Annotated[str | None, typer.Option(help='Title shown after the name: "experta".')]
+    = None,
+    name: Annotated[str | None, typer.Option(help="Name shown in this language.")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Back to the default.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Set how the operator signs replies in one language ("Lucía · experta")."""
+    from relevo.bot.store import operators as operator_store
+    from relevo.bot.text import language_of
+    from relevo.handoff import operator_audit, signatures
+
+    settings = settings_from(config)
+    languages = tuple(dict.fromkeys(language_of(loc) or loc for loc in settings.locales))
+    if not clear and title is None and name is None:
+        fail("give --title and/or --name (or --clear)", code=2)
+
+    async def go(database: Database) -> tuple[bool, str]:
+        """(done, the signature shoppers now see) or (False, why not)."""
+        async with database.write() as conn:
+            operator_id = await _find_operator(conn, operator)
+            current = await operator_store.get(conn, operator_id) if operator_id else None
+            if operator_id is None or current is None:
+                return False, f"no operator {operator}"
+            wanted: dict[str, Any] = dict(current.signatures or {})
+            wanted[language] = None if clear else {"name": name, "title": title}
+            try:
+                stored = signatures.to_json(signatures.parse(wanted, languages))
+            except ValueError as exc:
+                return False, str(exc)
+            row = await operator_store.update(conn, operator_id, signatures=stored)
+            if row is None:
+                return False, f"no operator {operator}"
+            await operator_audit.changed(conn, _actor(), current, row, utc_now())
+            return True, signatures.author_name(row.signature or row.name, row.kind,
+                                                signatures.from_json(stored), language)
+
+    done, result = run_with_database(settings, go)
+    if not done:
+        fail(result, code=2)
+    print(f"operator {operator} signs in {language} as: {result}")
 
 
 @operators_app.command("remove")

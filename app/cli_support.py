@@ -3,25 +3,23 @@ database opened (and migrated) for the length of one command."""
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from relevo.app.migrations import PACKAGE_MIGRATIONS
-from relevo.app.settings import Settings, load_settings
-from relevo.bot.audit import Actor
-from relevo.bot.config import ConfigError
-from relevo.bot.nlu_types import TrainingExample
-from relevo.bot.store.db import Database
-from relevo.bot.store.migrate import upgrade
-from relevo.channels.telegram.config import TelegramSettings
-from relevo.knowledge_base.config import KnowledgeBaseSettings
-from relevo.knowledge_base.training import examples_from_dir
+# Imported by every `relevo` command: nothing heavy here (each function imports what it
+# needs), so `relevo --help` does not load the web stack, the database or the NLU.
+if TYPE_CHECKING:
+    from relevo.app.settings import Settings
+    from relevo.bot.audit import Actor
+    from relevo.bot.nlu_types import TrainingExample
+    from relevo.bot.store.db import Database
+    from relevo.channels.telegram.config import TelegramSettings
+    from relevo.knowledge_base.config import KnowledgeBaseSettings
 
 T = TypeVar("T")
 
@@ -38,6 +36,9 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def settings_from(config: Path | None, **overrides: object) -> Settings:
+    from relevo.app.settings import load_settings
+    from relevo.bot.config import ConfigError
+
     try:
         return load_settings(config, **{k: v for k, v in overrides.items() if v is not None})
     except ConfigError as exc:
@@ -46,6 +47,11 @@ def settings_from(config: Path | None, **overrides: object) -> Settings:
 
 def run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     """Open the configured database, bring its schema up to date, run `work`, close."""
+    import asyncio
+
+    from relevo.app.migrations import PACKAGE_MIGRATIONS
+    from relevo.bot.store.db import Database
+    from relevo.bot.store.migrate import upgrade
 
     async def go() -> T:
         database = Database(settings.database_url, show_values=settings.log_shopper_text)
@@ -66,7 +72,20 @@ class PackageCommands:
     each package names its needs as a Protocol; this object meets them all."""
 
     def demo_examples(self) -> list[TrainingExample]:
+        from relevo.knowledge_base.training import examples_from_dir
+
         return examples_from_dir()
+
+    def nlu_model_path(self, config: Path | None) -> Path | None:
+        """`nlu.model_path` (None: models are not saved)."""
+        from relevo.app.nlu_config import nlu_settings
+        from relevo.bot.config import ConfigError
+
+        try:
+            configured = nlu_settings(config).model_path
+        except ConfigError as exc:
+            fail(f"config error: {exc}", code=2)
+        return Path(configured) if configured else None
 
     def knowledge_base_settings(self, config: Path | None) -> KnowledgeBaseSettings:
         return settings_from(config).knowledge_base
@@ -89,6 +108,8 @@ class PackageCommands:
 
 def cli_actor() -> Actor:
     """The OS user running this command, as the audit log names them."""
+    from relevo.bot.audit import Actor
+
     try:
         return Actor.cli(getpass.getuser())
     except (KeyError, OSError):  # no name for this uid (a container)

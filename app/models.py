@@ -4,6 +4,7 @@ Rasa, or none) trained on it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -24,15 +25,19 @@ async def build_nlu(
         log.info("no NLU configured: every message is handed to a person")
         return None
     from relevo.knowledge_base.training import examples_from_articles
-    from relevo.nlu.embedded import EmbeddedNLU
+    from relevo.nlu.model_cache import load_or_train, model_path
 
     articles = getattr(knowledge_base, "articles", None)
     examples = examples_from_articles(articles()) if callable(articles) else []
     embedded: NLU | None = None
     if examples:
-        engine = EmbeddedNLU(settings.nlu)
-        await engine.train(examples)
-        embedded = engine
+        # The model saved by the last training, if its data is unchanged; else trained
+        # (seconds of CPU, off the event loop) and saved for the next start.
+        ready = await asyncio.to_thread(
+            load_or_train, examples, settings.nlu, model_path(settings.nlu)
+        )
+        log.info("nlu model %s", f"loaded from {ready.path}" if ready.loaded else "trained")
+        embedded = ready.engine
     if settings.nlu.backend == "embedded":
         return embedded
     from relevo.nlu.rasa import RasaNLU

@@ -40,6 +40,7 @@ from relevo.bot.ratelimit_redis import RedisRateLimiter
 from relevo.bot.retention import RetentionTimer
 from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
+from relevo.bot.text import language_of
 from relevo.channels.slack.channel import SlackRuntime
 from relevo.channels.web import WebChatHub
 from relevo.channels.whatsapp.parse import identity_for_phone as whatsapp_identity_for_phone
@@ -118,7 +119,7 @@ def build(
     handoff = Handoff(
         database, bus, settings.handoff, on_outbound=outbox.wake,
         knowledge_base=lambda: models.current.knowledge_base,
-        nlu=lambda: models.current.nlu, passwords=passwords,
+        nlu=lambda: models.current.nlu, passwords=passwords, languages=_languages(settings),
     )
     desk = HandoffDesk(handoff)
     # Shoppers are known by phone number on WhatsApp, whether or not it is configured
@@ -221,3 +222,8 @@ def _describe(metrics: Metrics, database: Database) -> None:
             return float(await outbox_store.backlog(conn))
 
     metrics.gauge("relevo_outbox_backlog", "Outbound messages waiting for delivery", backlog)
+
+
+def _languages(settings: Settings) -> tuple[str, ...]:
+    """The configured locales' languages, in order, once each: operators sign per language."""
+    return tuple(dict.fromkeys(language_of(locale) or locale for locale in settings.locales))

@@ -44,6 +44,7 @@ _ASSETS = {  # served under /console/, the page's script and styles
     "console.js": "application/javascript; charset=utf-8",
     "audit.js": "application/javascript; charset=utf-8",
     "compose.js": "application/javascript; charset=utf-8",
+    "profile.js": "application/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
 

@@ -2,9 +2,10 @@
 time zones are validated before anything is saved.
 
 Creating, editing and removing others, and giving any role or kind, needs
-`operators:manage` (admin). Anyone may edit a few of their own fields (signature,
-languages, skills, time zone, schedule, password); nobody changes their own role. Every
-change is in the audit log (`relevo.handoff.operator_audit`), in its own transaction.
+`operators:manage` (admin). Anyone may edit a few of their own fields (signature and
+signatures per language, languages, skills, time zone, schedule, password), also through
+`GET|PUT /api/operators/me/signatures`; nobody changes their own role. Every change is in
+the audit log (`relevo.handoff.operator_audit`), in its own transaction.
 """
 
 from __future__ import annotations
@@ -18,19 +19,21 @@ from relevo.bot.audit import Actor
 from relevo.bot.http import RowId
 from relevo.bot.store import operators as operator_store
 from relevo.bot.types import OperatorKind, Role
-from relevo.handoff import operator_audit
+from relevo.handoff import operator_audit, signatures
 from relevo.handoff.auth import end_sessions_of
 from relevo.handoff.http import CurrentOperator, operator_actor, requires
 from relevo.handoff.operators import OperatorState, validate_schedule
 from relevo.handoff.passwords import HashingBusy
 from relevo.handoff.roles import Scope, has_scope
 from relevo.handoff.service import Handoff
+from relevo.handoff.signature_routes import SignatureMap, signature_routes
 
 # Fields that always have a value (an explicit null is refused, not stored).
 NOT_NULL = ("name", "kind", "role", "signature", "languages", "skills", "max_concurrent",
             "timezone")
 # What an operator may change of their own without operators:manage.
-SELF_EDITABLE = frozenset({"signature", "languages", "skills", "timezone", "schedule"})
+SELF_EDITABLE = frozenset({"signature", "signatures", "languages", "skills", "timezone",
+                           "schedule"})
 
 
 class OperatorFields(BaseModel):
@@ -39,6 +42,7 @@ class OperatorFields(BaseModel):
     role: Role | None = None
     email: str | None = Field(None, max_length=320)
     signature: str | None = Field(None, min_length=1, max_length=200)
+    signatures: SignatureMap | None = None
     languages: list[str] | None = None
     skills: list[str] | None = None
     max_concurrent: int | None = Field(None, ge=1, le=100)
@@ -47,8 +51,17 @@ class OperatorFields(BaseModel):
     password: str | None = Field(None, max_length=1000)
 
 
-def check_fields(values: dict[str, Any], current_timezone: str = "UTC") -> None:
-    """Raises ValueError with a readable reason (bad schedule, zone, empty lists…)."""
+def check_fields(
+    values: dict[str, Any], current_timezone: str = "UTC",
+    languages: tuple[str, ...] = ("en", "es"),
+) -> None:
+    """Raises ValueError with a readable reason (bad schedule, zone, empty lists, a
+    signature in a language the shop does not speak…). Signatures are replaced by
+    their stored form."""
+    if "signatures" in values:
+        values["signatures"] = signatures.to_json(
+            signatures.parse(values["signatures"] or {}, languages)
+        )
     for key in NOT_NULL:
         if key in values and values[key] is None:
             raise ValueError(f"{key}: must not be null")
@@ -85,6 +98,8 @@ def operator_admin_routes(router: APIRouter, current: CurrentOperator, handoff: 
     ) -> dict[str, Any]:
         return await _remove(handoff, operator_id, operator_actor(operator, request))
 
+    signature_routes(router, current, handoff)
+
 
 def _busy(busy: HashingBusy) -> HTTPException:
     return HTTPException(503, "too many passwords being checked: try again shortly",
@@ -104,7 +119,7 @@ async def _create(handoff: Handoff, body: OperatorFields, actor: Actor) -> dict[
         raise HTTPException(422, "name and kind are required")
     values = body.model_dump(exclude_unset=True)
     try:
-        check_fields(values, body.timezone or "UTC")
+        check_fields(values, body.timezone or "UTC", handoff.languages)
         password_hash = await handoff.passwords.hash(body.password) if body.password else None
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
@@ -118,7 +133,8 @@ async def _create(handoff: Handoff, body: OperatorFields, actor: Actor) -> dict[
                 max_concurrent=body.max_concurrent or 3, now=handoff.now(),
                 role=body.role or Role.OPERATOR,
             )
-            extra = {k: values[k] for k in ("signature", "timezone", "schedule") if k in values}
+            extra = {k: values[k] for k in ("signature", "signatures", "timezone", "schedule")
+                     if k in values}
             if extra:
                 row = await operator_store.update(conn, row.id, **extra) or row
             if password_hash:
@@ -157,7 +173,7 @@ async def _edit(
     try:
         async with handoff.database.read() as conn:
             row = await operator_store.get(conn, operator_id)
-        check_fields(values, row.timezone if row else "UTC")
+        check_fields(values, row.timezone if row else "UTC", handoff.languages)
         password_hash = await handoff.passwords.hash(password) if password else None
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from relevo.bot import replies
 from relevo.bot.store.operators import OperatorRow
 from relevo.bot.text import language_of
 from relevo.bot.types import OperatorKind, Role
 from relevo.bot.types import Presence as Presence  # re-exported while callers move to bot.types
 from relevo.handoff.config import Pool
 from relevo.handoff.schedule import WeeklyHours, parse_schedule, parse_zone
+from relevo.handoff.signatures import Signature, author_name, from_json, kind_title, signed, to_json
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -27,13 +27,10 @@ NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 _PRESENCES = frozenset(p.value for p in Presence)
 
 
-def kind_label(kind: OperatorKind, locale: str | None) -> str:
-    return replies.text(f"operator_kind_{kind.value}", locale)
-
-
 def signed_name(name: str, kind: OperatorKind, locale: str | None) -> str:
-    """What the shopper sees as the author of an operator's reply: "Lucía · experto"."""
-    return f"{name} · {kind_label(kind, locale)}"
+    """A name with its kind's title: "Lucía · especialista" (`relevo.handoff.signatures`
+    for an operator's own signatures)."""
+    return signed(name, kind_title(kind, locale))
 
 
 def validate_schedule(schedule: Any, timezone: str) -> WeeklyHours | None:
@@ -57,6 +54,7 @@ class OperatorState:
     last_assigned_at: datetime = NEVER
     points: int = 0
     role: Role = Role.OPERATOR
+    signatures: dict[str, Signature] = field(default_factory=dict)
     assigned: set[int] = field(default_factory=set)
     offered: set[int] = field(default_factory=set)
 
@@ -77,13 +75,16 @@ class OperatorState:
         return not pool.skills or not self.skills.isdisjoint(pool.skills)
 
     def author_name(self, locale: str | None) -> str:
-        return signed_name(self.signature, self.kind, locale)
+        """What the shopper sees as the author of this operator's replies in a
+        conversation in `locale`: their own signature for its language, or a default."""
+        return author_name(self.signature, self.kind, self.signatures, locale)
 
     def public(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,
             "signature": self.signature,
+            "signatures": to_json(self.signatures),
             "kind": self.kind.value,
             "role": self.role.value,
             "languages": sorted(self.languages),
@@ -114,6 +115,7 @@ class OperatorState:
             last_assigned_at=row.last_assigned_at or NEVER,
             points=row.points,
             role=row.role,
+            signatures=from_json(row.signatures),
         )
 
 

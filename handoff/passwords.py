@@ -38,9 +38,10 @@ class HashingBusy(Exception):
 
 class PasswordHashing:
     def __init__(self, *, workers: int, wait_seconds: float) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=workers,
-                                            thread_name_prefix="relevo-password",
-                                            initializer=_give_way)
+        self._workers = workers
+        # Made on first use and again after `close`: an app served again (its lifespan
+        # run a second time, as test clients do) hashes again instead of failing.
+        self._executor: ThreadPoolExecutor | None = None
         self._slots = asyncio.Semaphore(workers)
         self._wait_seconds = wait_seconds
 
@@ -56,7 +57,16 @@ class PasswordHashing:
         await self._run(_dummy_check)
 
     async def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self._workers,
+                                                thread_name_prefix="relevo-password",
+                                                initializer=_give_way)
+        return self._executor
 
     async def _run(self, work: Callable[..., T], *args: object) -> T:
         try:
@@ -66,7 +76,7 @@ class PasswordHashing:
             raise HashingBusy(self._wait_seconds) from None
         loop = asyncio.get_running_loop()
         try:
-            job = self._executor.submit(work, *args)
+            job = self._pool().submit(work, *args)
         except RuntimeError:  # shut down
             self._slots.release()
             raise

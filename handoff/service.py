@@ -62,8 +62,11 @@ class Handoff:
         knowledge_base: Callable[[], KnowledgeBase | None] = lambda: None,
         nlu: Callable[[], NLU | None] = lambda: None,
         passwords: PasswordHashing | None = None,
+        languages: tuple[str, ...] = ("en", "es"),
     ) -> None:
         self.database = database
+        # The shop's configured languages (`locales`): operators sign per language.
+        self.languages = languages
         self.bus = bus
         self.settings = settings
         self._clock = clock

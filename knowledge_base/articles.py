@@ -88,7 +88,7 @@ class Article:
 # --- YAML dialect -------------------------------------------------------------------
 
 
-class _ArticleLoader(yaml.SafeLoader):  # type: ignore[misc,unused-ignore]
+class _ArticleLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """YAML 1.2-ish booleans: only true/false are booleans; `yes`, `no`, `on`, `off`
     stay strings (a shopper question "no" or a Norwegian locale `no` must survive).
     Duplicate mapping keys are errors instead of silently overwriting."""

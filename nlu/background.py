@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+# scipy (a few hundred ms of imports) only where a matrix is built: training, not parsing.
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 import yaml
-from scipy.sparse import csr_matrix
 
 BACKGROUND_FILE = Path(__file__).with_name("off_topic.yml")
 # cosine in the TF-IDF space above which a background sentence counts as "about" one of

@@ -16,13 +16,18 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from sklearn.linear_model import LogisticRegression
-from sklearn.svm import LinearSVC
 
 from relevo.nlu.features import BLOCK_WEIGHT
+
+# scipy (a few hundred ms of imports) only where a matrix is built: training, not parsing.
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+
+# scikit-learn (a second of imports) is needed to train, never to parse: it loads in the
+# functions that fit, so loading a saved model stays fast (`relevo nlu parse`).
 
 SVM_C = 0.5
 # liblinear draws its coordinate order from one process-wide random generator, so two
@@ -56,6 +61,8 @@ def fit_linear(
     row_weights: np.ndarray | None = None,
 ) -> LinearModel:
     """One-vs-rest linear SVM; `labels` are class ids in 0..n_classes-1."""
+    from sklearn.svm import LinearSVC
+
     present = np.unique(labels)
     svm = LinearSVC(C=SVM_C, random_state=seed, tol=1e-3, max_iter=2000)
     with _LIBLINEAR:
@@ -265,6 +272,8 @@ _MONOTONE = (0, 1, 2)
 
 
 def _monotone_fit(x: np.ndarray, correct: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+
     active = list(range(x.shape[1]))
     while True:
         lr = LogisticRegression(C=1.0, random_state=seed, max_iter=1000)

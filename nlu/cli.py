@@ -15,21 +15,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from relevo.bot.nlu_types import TrainingExample
 from relevo.nlu.config import NLUSettings
-from relevo.nlu.evaluate import EvalReport, evaluate_sync
-from relevo.nlu.yaml_io import NLUDataError, load_rasa_yaml
 
+# Each command imports what it needs (rich, the evaluation, scikit-learn through
+# training): `relevo nlu parse` with a saved model must answer in well under a second.
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from relevo.nlu.embedded import EmbeddedNLU
+    from relevo.nlu.evaluate import EvalReport
 
 app = typer.Typer(help="NLU: train, parse, evaluate, serve, export.", no_args_is_help=True)
 
 TrainOption = typer.Option(None, "--train", help="Rasa NLU YAML training data.")
+ConfigOption = typer.Option(
+    None, "--config", "-c", help="config.yml to read nlu.model_path from (default: ./config.yml)."
+)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -46,6 +49,23 @@ class DemoExamples(Protocol):
     def demo_examples(self) -> list[TrainingExample]: ...
 
 
+@runtime_checkable
+class ModelPath(Protocol):
+    """Where the command it is mounted under saves models: `nlu.model_path` of the
+    configuration (None: not saved)."""
+
+    def nlu_model_path(self, config: Path | None) -> Path | None: ...
+
+
+def _model_path(ctx: typer.Context, config: Path | None) -> Path | None:
+    from relevo.nlu.model_cache import model_path
+
+    source = ctx.obj
+    if isinstance(source, ModelPath):
+        return source.nlu_model_path(config)
+    return model_path(NLUSettings())  # run on its own: the default path
+
+
 def _demo_examples(ctx: typer.Context) -> list[TrainingExample]:
     source = ctx.obj
     if not isinstance(source, DemoExamples):
@@ -54,6 +74,8 @@ def _demo_examples(ctx: typer.Context) -> list[TrainingExample]:
 
 
 def _examples(ctx: typer.Context, train: Path | None) -> list[TrainingExample]:
+    from relevo.nlu.yaml_io import NLUDataError, load_rasa_yaml
+
     if train is None:
         return _demo_examples(ctx)
     try:
@@ -61,7 +83,7 @@ def _examples(ctx: typer.Context, train: Path | None) -> list[TrainingExample]:
     except NLUDataError as exc:
         raise _fail(str(exc)) from exc
     for warning in data.warnings:
-        Console(stderr=True).print(f"warning: {warning}", markup=False, highlight=False)
+        typer.echo(f"warning: {warning}", err=True)
     if not data.examples:
         raise _fail(f"{train}: no training examples")
     return data.examples
@@ -84,16 +106,26 @@ def _trained(examples: Sequence[TrainingExample]) -> tuple[EmbeddedNLU, float]:
 def train(
     ctx: typer.Context,
     train: Path | None = TrainOption,
-    out: Path | None = typer.Option(None, "--out", help="Write the model here (.npz)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the model here (.npz); default: nlu.model_path."
+    ),
+    config: Path | None = ConfigOption,
 ) -> None:
-    """Train the embedded engine and report time, intents and examples."""
+    """Train the embedded engine, save it (nlu.model_path) and report time, intents and
+    examples."""
+    from relevo.nlu.model_io import fingerprint
+
     examples = _examples(ctx, train)
     engine, seconds = _trained(examples)
-    if out is not None:
-        engine.save(out)
+    target = out if out is not None else _model_path(ctx, config)
+    if target is not None:
+        try:
+            engine.save(target, fingerprint(examples, engine.seed))
+        except OSError as exc:
+            raise _fail(f"{target}: cannot write the model: {exc.strerror}") from exc
     typer.echo(
         f"trained {len(engine.intents)} intents on {len(examples)} examples in {seconds:.2f} s"
-        + (f"; model written to {out}" if out else "")
+        + (f"; model written to {target}" if target else "")
     )
 
 
@@ -104,20 +136,49 @@ def parse(
     train: Path | None = TrainOption,
     model: Path | None = typer.Option(None, "--model", help="A model written by `train`."),
     locale: str | None = typer.Option(None, "--locale", help="Skip language detection."),
+    config: Path | None = ConfigOption,
 ) -> None:
-    """Print Rasa's parse JSON for one message."""
+    """Print Rasa's parse JSON for one message. Uses the model saved by the last
+    training (nlu.model_path) while the training data is unchanged; else trains and
+    saves it. Which of the two it did goes to stderr."""
+    if model is not None:
+        engine = _load(model)
+    else:
+        engine = _saved_or_trained(ctx, _examples(ctx, train), _model_path(ctx, config))
+    result = engine.parse_sync(text, locale)
+    typer.echo(json.dumps(result.to_rasa(), ensure_ascii=False, indent=2))
+
+
+def _load(model: Path) -> EmbeddedNLU:
     from relevo.nlu.embedded import EmbeddedNLU
     from relevo.nlu.model_io import ModelFileError
 
-    if model is not None:
-        try:
-            engine = EmbeddedNLU.load(model, NLUSettings())
-        except ModelFileError as exc:
-            raise _fail(str(exc)) from exc
+    try:
+        return EmbeddedNLU.load(model, NLUSettings())
+    except ModelFileError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _saved_or_trained(
+    ctx: typer.Context, examples: Sequence[TrainingExample], path: Path | None
+) -> EmbeddedNLU:
+    from relevo.nlu.embedded import NLUTrainingError
+    from relevo.nlu.model_cache import load_or_train
+
+    started = time.perf_counter()
+    try:
+        ready = load_or_train(examples, NLUSettings(), path)
+    except NLUTrainingError as exc:
+        raise _fail(str(exc)) from exc
+    seconds = time.perf_counter() - started
+    if ready.loaded:
+        note = f"model: loaded from {ready.path} (training data unchanged)"
     else:
-        engine, _ = _trained(_examples(ctx, train))
-    result = engine.parse_sync(text, locale)
-    typer.echo(json.dumps(result.to_rasa(), ensure_ascii=False, indent=2))
+        saved = f", saved to {ready.path}" if ready.path else (
+            f", not saved ({ready.save_error})" if ready.save_error else "")
+        note = f"model: trained on {len(examples)} examples in {seconds:.2f} s{saved}"
+    typer.echo(note, err=True)
+    return ready.engine
 
 
 @app.command("eval")
@@ -128,6 +189,11 @@ def eval_command(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """In-scope accuracy, out-of-scope recall/precision, macro F1, timings."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from relevo.nlu.evaluate import evaluate_sync
+
     train_examples = _examples(ctx, train)
     test_examples = _examples(ctx, test)
     progress = Progress(
@@ -149,6 +215,8 @@ def eval_command(
 
 
 def print_report(report: EvalReport, console: Console) -> None:
+    from rich.table import Table
+
     summary = Table(title="NLU evaluation", show_header=False)
     for key, value in report.summary().items():
         summary.add_row(key, "n/a" if value is None else str(value))
@@ -180,15 +248,10 @@ def serve(
     """A drop-in for `rasa run --enable-api` (NLU only): POST /model/parse."""
     import uvicorn
 
-    from relevo.nlu.embedded import EmbeddedNLU
     from relevo.nlu.http import standalone_app
-    from relevo.nlu.model_io import ModelFileError
 
     if model is not None:
-        try:
-            engine = EmbeddedNLU.load(model, NLUSettings())
-        except ModelFileError as exc:
-            raise _fail(str(exc)) from exc
+        engine = _load(model)
     else:
         engine, seconds = _trained(_examples(ctx, train))
         typer.echo(f"trained {len(engine.intents)} intents in {seconds:.2f} s", err=True)

@@ -26,6 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 # mostly turns right-but-unsure in-scope answers into fallbacks.
 DEFAULT_FALLBACK_THRESHOLD = 0.35
 DEFAULT_AMBIGUITY_THRESHOLD = 0.0
+# Where the embedded model is saved after training (`relevo nlu train`, `relevo run`'s
+# start-up) with a fingerprint of its training data; `relevo nlu parse` and the next
+# start-up load it instead of training again while the data is unchanged. Relative to
+# the working directory, like the default SQLite file. Empty: never saved.
+DEFAULT_MODEL_PATH = ".relevo/nlu-model.npz"
 
 class RasaSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -49,6 +54,7 @@ class NLUSettings(BaseModel):
     backend: Literal["embedded", "rasa", "none"] = "embedded"
     fallback_threshold: float = DEFAULT_FALLBACK_THRESHOLD
     ambiguity_threshold: float = DEFAULT_AMBIGUITY_THRESHOLD
+    model_path: str = DEFAULT_MODEL_PATH
     rasa: RasaSettings = Field(default_factory=RasaSettings)
 
     @field_validator("fallback_threshold", "ambiguity_threshold")

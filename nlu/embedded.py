@@ -221,12 +221,14 @@ class EmbeddedNLU:
 
     # --- persistence ----------------------------------------------------------------
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path, fingerprint: str | None = None) -> None:
+        """Write the model (atomically); `fingerprint`: of the data it was trained on
+        (`model_io.fingerprint`), so a later run can tell whether it is still current."""
         from relevo.nlu.model_io import save_model
 
         if self._model is None:
             raise NLUNotTrained
-        save_model(self._model, Path(path))
+        save_model(self._model, Path(path), fingerprint)
 
     @classmethod
     def load(

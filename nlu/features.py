@@ -13,9 +13,13 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
+
+# scipy (a few hundred ms of imports) only where a matrix is built: training, not parsing.
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 CHAR_MIN, CHAR_MAX = 2, 5
 # each block is L2-normalised then weighted so the whole vector has unit norm
@@ -135,6 +139,8 @@ class Vectorizer:
 
     def matrix(self, docs: Sequence[Sequence[str]]) -> tuple[csr_matrix, np.ndarray]:
         """Rows for training, and the per-row coverage stats [word share, char share, n]."""
+        from scipy.sparse import csr_matrix
+
         indptr = [0]
         indices: list[np.ndarray] = []
         values: list[np.ndarray] = []

@@ -6,24 +6,64 @@ cannot run code.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from relevo.bot.nlu_types import TrainingExample
 from relevo.nlu.calibration import Calibrator, LinearModel
 from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import LanguageDetector
 from relevo.nlu.model import TrainedModel
 
 FORMAT = "relevo-nlu-embedded/1"
+BACKGROUND_FILE = Path(__file__).with_name("off_topic.yml")
 
 
 class ModelFileError(Exception):
     """A model file that is missing, corrupt or of another format."""
 
 
-def save_model(model: TrainedModel, path: Path) -> None:
+def fingerprint(examples: Sequence[TrainingExample], seed: int = 0) -> str:
+    """What a trained model depends on: the examples (in any order), the seed, the
+    built-in off-topic sentences, the file format and relevo's version (the code)."""
+    digest = hashlib.sha256()
+    for part in (FORMAT, _relevo_version(), str(seed)):
+        digest.update(part.encode() + b"\0")
+    digest.update(BACKGROUND_FILE.read_bytes())
+    for example in sorted(examples, key=lambda e: (e.intent, e.text, e.locale or "")):
+        digest.update(json.dumps([example.intent, example.text, example.locale]).encode())
+    return digest.hexdigest()
+
+
+def _relevo_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("relevo")
+    except PackageNotFoundError:
+        return "0"
+
+
+def saved_fingerprint(path: Path) -> str | None:
+    """The fingerprint stored with the model at `path`; None if there is no readable
+    model there (reads the header only)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            header = json.loads(str(data["header"]))
+    except (OSError, ValueError, KeyError):
+        return None
+    found = header.get("fingerprint") if isinstance(header, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def save_model(model: TrainedModel, path: Path, fingerprint: str | None = None) -> None:
+    """Write the model to `path` atomically: a reader sees the old file or the new one."""
     header = {
         "format": FORMAT,
         "intents": list(model.intents),
@@ -32,16 +72,22 @@ def save_model(model: TrainedModel, path: Path) -> None:
         "language": model.language.to_state(),
         "n_examples": model.n_examples,
         "topic_words": sorted(model.topic_words),
+        "fingerprint": fingerprint,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as handle:
-        np.savez_compressed(
-            handle,
-            header=np.array(json.dumps(header, ensure_ascii=False)),
-            idf=model.vectorizer.idf,
-            weights=model.linear.weights,
-            bias=model.linear.bias,
-        )
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}.partial")
+    try:
+        with partial.open("wb") as handle:
+            np.savez_compressed(
+                handle,
+                header=np.array(json.dumps(header, ensure_ascii=False)),
+                idf=model.vectorizer.idf,
+                weights=model.linear.weights,
+                bias=model.linear.bias,
+            )
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def load_model(path: Path) -> TrainedModel:

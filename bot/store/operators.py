@@ -33,6 +33,8 @@ class OperatorRow:
     last_seen_at: datetime | None = None
     last_assigned_at: datetime | None = None
     role: Role = Role.OPERATOR
+    # Per language: {"es": {"name": "Lucía", "title": "experta"}} (both keys optional).
+    signatures: dict[str, dict[str, str]] | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -46,6 +48,7 @@ class OperatorRow:
             "max_concurrent": self.max_concurrent,
             "presence": self.presence,
             "signature": self.signature or self.name,
+            "signatures": self.signatures or {},
             "timezone": self.timezone,
             "schedule": self.schedule,
             "points": self.points,
@@ -61,7 +64,7 @@ _COLUMNS = (
     operators.c.languages, operators.c.skills, operators.c.max_concurrent,
     operators.c.presence, operators.c.signature, operators.c.timezone, operators.c.schedule,
     operators.c.points, operators.c.last_seen_at, operators.c.last_assigned_at,
-    operators.c.role,
+    operators.c.role, operators.c.signatures,
 )
 
 
@@ -82,6 +85,7 @@ def _row(row: Any) -> OperatorRow:  # an sa.Row of _COLUMNS
         last_seen_at=row.last_seen_at,
         last_assigned_at=row.last_assigned_at,
         role=Role(row.role),
+        signatures=row.signatures or None,
     )
 
 
@@ -144,7 +148,7 @@ async def by_token(conn: AsyncConnection, token: str) -> OperatorRow | None:
 
 EDITABLE = frozenset(
     {"name", "kind", "role", "email", "signature", "languages", "skills", "max_concurrent",
-     "timezone", "schedule", "slack_user_id"}
+     "timezone", "schedule", "slack_user_id", "signatures"}
 )
 
 

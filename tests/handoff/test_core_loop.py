@@ -50,7 +50,7 @@ async def test_shopper_to_operator_and_back_with_csat(
         await settle(app)
         history = await transcript(client, shopper)
         signed = [m for m in history if m["author"]["kind"] == "operator"]
-        assert signed[-1]["author"]["name"] == "Lucía · experto"
+        assert signed[-1]["author"]["name"] == "Lucía · especialista"
         assert signed[-1]["text"] == "¡Hola! Te ayudo yo."
 
         detail = await client.get(f"/api/conversations/{conversation_id}",
@@ -68,7 +68,7 @@ async def test_shopper_to_operator_and_back_with_csat(
         await settle(app)
         history = await transcript(client, shopper)
         assert history[-1]["text"] == replies.text("csat_question", "es").format(
-            name="Lucía · experto")
+            name="Lucía · especialista")
 
         await say(app, client, shopper, "5", "es")
         history = await transcript(client, shopper)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
 import sqlalchemy as sa
 
 from relevo.app.settings import Settings
 from relevo.bot.store.schema import operators as operator_rows
 from tests.conftest import started
 from tests.handoff.helpers import add_operator, build_app
+from tests.serve import serving
 
 
 async def test_an_admin_adds_edits_and_removes_an_operator(
@@ -88,3 +90,51 @@ async def test_the_openapi_spec_describes_the_operator_api(
     create = paths["/api/operators"]["post"]
     # The operator comes from the Authorization header, never from a query parameter.
     assert "operator" not in [p["name"] for p in create.get("parameters", [])]
+
+
+async def test_the_admin_routes_over_a_real_socket_for_every_role(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Through uvicorn, as a browser or script calls them: create, edit and remove for an
+    admin; the same refused (403) for every other role, and 401 without a token."""
+    app = build_app(make_settings)
+    async with started(app):
+        staff = {role: await add_operator(app, role.title(), role=role)
+                 for role in ("admin", "manager", "editor", "reviewer", "operator")}
+        target = await add_operator(app, "Tess")
+        async with serving(app, lifespan=False) as address, \
+                httpx.AsyncClient(base_url=f"http://{address}") as http:
+            refused = {}
+            for role, op in [*staff.items(), ("nobody", None)]:
+                if role == "admin":
+                    continue
+                headers = op.headers if op else {}
+                refused[role] = (
+                    (await http.post("/api/operators", headers=headers,
+                                     json={"name": "Eve", "kind": "internal"})).status_code,
+                    (await http.patch(f"/api/operators/{target.id}", headers=headers,
+                                      json={"max_concurrent": 9})).status_code,
+                    (await http.delete(f"/api/operators/{target.id}",
+                                       headers=headers)).status_code,
+                )
+            admin = staff["admin"].headers
+            created = await http.post("/api/operators", headers=admin, json={
+                "name": "Eve", "kind": "expert", "languages": ["es"],
+                "signatures": {"es": {"title": "experta"}}})
+            new_id = created.json()["operator"]["id"]
+            edited = await http.patch(f"/api/operators/{new_id}", headers=admin,
+                                      json={"max_concurrent": 5, "skills": ["audio"]})
+            removed = await http.delete(f"/api/operators/{new_id}", headers=admin)
+            gone = await http.patch(f"/api/operators/{new_id}", headers=admin,
+                                    json={"max_concurrent": 4})
+    assert refused == {"manager": (403, 403, 403), "editor": (403, 403, 403),
+                       "reviewer": (403, 403, 403), "operator": (403, 403, 403),
+                       "nobody": (401, 401, 401)}
+    assert created.status_code == 201, created.text
+    assert created.json()["operator"]["signatures"] == {"es": {"title": "experta"}}
+    assert created.json()["token"].startswith("rlv_")
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["operator"]["max_concurrent"], edited.json()["operator"]["skills"]) \
+        == (5, ["audio"])
+    assert removed.status_code == 200 and removed.json() == {"removed": new_id}
+    assert gone.status_code == 404

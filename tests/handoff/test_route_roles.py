@@ -65,6 +65,9 @@ C = "/api/conversations/{conversation_id}"
 ROWS = (
     Row("GET", "/api/operators/me", everyone(200)),
     Row("POST", "/api/operators/me/presence", everyone(200), body={"status": "offline"}),
+    Row("GET", "/api/operators/me/signatures", everyone(200)),
+    Row("PUT", "/api/operators/me/signatures", everyone(200),
+        body={"signatures": {"es": {"title": "especialista"}}}),
     Row("GET", "/api/operators", everyone(200)),
     Row("GET", "/api/leaderboard", everyone(200)),
     Row("GET", "/api/csat", everyone(200)),  # others' ratings only with ratings:read
@@ -105,6 +108,7 @@ ROWS = (
 PUBLIC = {
     ("GET", "/"), ("GET", "/widget.js"), ("GET", "/console/audit.js"),
     ("GET", "/console/compose.js"),
+    ("GET", "/console/profile.js"),
     ("POST", "/webchat/sessions"), ("POST", "/webchat/messages"),
     ("GET", "/webchat/messages"), ("WS", "/webchat/ws"),
     ("POST", "/webchat/link"), ("POST", "/webchat/link/confirm"),
