@@ -20,6 +20,7 @@ from relevo.app.channel_wiring import (
     add_whatsapp,
     slack_parts,
 )
+from relevo.app.models import build_language
 from relevo.app.parts import Assembly, Lifecycle
 from relevo.app.privacy_wiring import add_retention, build_privacy
 from relevo.app.settings import Settings
@@ -29,6 +30,7 @@ from relevo.bot.clientip import parse_networks
 from relevo.bot.conversations import Conversations
 from relevo.bot.engine import Engine, EngineSettings
 from relevo.bot.inbox import Inbox
+from relevo.bot.language import ShopLanguages
 from relevo.bot.linking import Linker, linking_router
 from relevo.bot.metrics import Metrics
 from relevo.bot.models import LiveModels, Models
@@ -104,7 +106,7 @@ def build(
     bus, metrics = InProcessBus(), Metrics()
     _describe(metrics, database)
     catalog = Catalog.load()
-    models = LiveModels(Models(nlu=nlu, knowledge_base=knowledge_base))
+    models = _live_models(settings, nlu, knowledge_base)
     assembly = Assembly()
     web_hub = add_web(assembly)
     telegram = add_telegram(assembly, settings)
@@ -131,8 +133,7 @@ def build(
         answers_while_queued=handoff.answers_while_queued, handoff_text=handoff.handoff_text,
         # The CSAT answer first, then the channels' own (opt-outs, /start), then codes.
         interceptors=(handoff.intercept, *assembly.interceptors, linker.intercept),
-        settings=EngineSettings(default_locale=settings.default_locale,
-                                log_shopper_text=settings.log_shopper_text),
+        settings=_engine_settings(settings),
     )
     inbox = Inbox(database, bus, metrics, on_accepted=engine.submit, epoch=engine.epoch)
     slack = slack_parts(settings, database, desk, bus, outbox, catalog)
@@ -140,7 +141,7 @@ def build(
                 catalog)
     _operators(assembly, handoff, desk, slack)
     assembly.routers.append(linking_router(database, linker))
-    assembly.routers.append(parse_router(lambda: models.current.nlu))
+    _model_parse(assembly, settings, models)
     rate_limiter, privacy, retention = _guarded_doors(
         assembly, settings, database, conversations, handoff, desk, passwords)
     return Relevo(
@@ -150,6 +151,29 @@ def build(
         privacy=privacy, retention=retention, assembly=assembly,
         rate_limiter=rate_limiter,
     )
+
+
+def _engine_settings(settings: Settings) -> EngineSettings:
+    return EngineSettings(default_locale=settings.default_locale, languages=settings.languages,
+                          log_shopper_text=settings.log_shopper_text)
+
+
+def _live_models(
+    settings: Settings, nlu: NLU | None, knowledge_base: KnowledgeBase | None
+) -> LiveModels:
+    """The models served until start-up loads the configured ones. The language detector
+    is the engine's port (and /model/parse's): the core reads the shopper's language
+    with it whichever NLU backend answers."""
+    return LiveModels(Models(nlu=nlu, knowledge_base=knowledge_base,
+                             language=build_language(settings, knowledge_base)))
+
+
+def _model_parse(assembly: Assembly, settings: Settings, models: LiveModels) -> None:
+    """Rasa's `POST /model/parse`, its `locale` read by relevo (one of `languages`)."""
+    languages = ShopLanguages(settings.languages, settings.default_locale)
+    assembly.routers.append(parse_router(
+        lambda: models.current.nlu,
+        lambda text: languages.likeliest(text, models.current.language)))
 
 
 def _operators(
