@@ -10,6 +10,7 @@ nothing, never as Italian.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 
@@ -45,9 +46,13 @@ _BUILTIN: dict[str, str] = {
 _CHAT: dict[str, str] = {
     "es": "vale buenas buenos dias tardes noches adios genial perfecto claro muchas favor "
     "tienen tienes cuesta cuestan puedes queria llega llego problema estoy hacer usted "
-    "ustedes aqui bueno venga chao vosotros",
+    "ustedes aqui bueno venga chao vosotros aceptan acepta hacen envian mandan llegan "
+    "funciona funcionan sirve pueden podeis debo tarda tardan cobran cual cuales algun "
+    "alguna vuestra vuestro",
     "en": "thank thanks you your yes yeah yep nope bye goodbye cheers great cool awesome "
-    "sure got just get still cost costs much whats wheres hows ive youre there here",
+    "sure got just get still cost costs much whats wheres hows ive youre there here "
+    "accept accepts send sends ship ships work works arrive arrives charge any anyone "
+    "could should which",
 }
 _BUILTIN_WEIGHT = 3
 # Words both languages write alike ("no", "ok", "email", product words): known to every
@@ -63,6 +68,8 @@ FUNCTION_WORDS = frozenset(
     word for words in _BUILTIN.values() for word in words.split()
 ) | frozenset("whats who can could would should im its an".split())
 _SMOOTHING = 0.5
+_DOUBLED = re.compile(r"(\w)\1")
+_STRETCHED_END = re.compile(r"(\w)\1+$")
 
 
 class LanguageDetector:
@@ -128,7 +135,7 @@ class LanguageDetector:
             if language in self._log_prob and any(c in marks for c in text.lower()):
                 return LanguageGuess(language, math.inf, 1, marked=True)
         words = tokens(text) if words is None else words
-        known = [w for w in words if any(w in table for table in self._log_prob.values())]
+        known = [k for k in map(self._known, words) if k is not None]
         if not known:
             return None
         scores = sorted(
@@ -141,6 +148,19 @@ class LanguageDetector:
         best_score, best = scores[0]
         margin = best_score - scores[1][0] if len(scores) > 1 else 0.0
         return LanguageGuess(best, margin, len(known))
+
+    def _known(self, word: str) -> str | None:
+        """The word as the languages know it best: as written, without a stretched last
+        letter ("holaa" → "hola", "helloo" → "hello") or with doubled letters made single
+        ("graciass"); None when no language knows any of these."""
+        forms = sorted({word, _STRETCHED_END.sub(r"\1", word), _DOUBLED.sub(r"\1", word)})
+        best, best_prob = None, -math.inf
+        for form in forms:
+            prob = max((table.get(form, -math.inf) for table in self._log_prob.values()),
+                       default=-math.inf)
+            if prob > best_prob:
+                best, best_prob = form, prob
+        return best
 
     def to_state(self) -> dict[str, object]:
         return {"default": self.default, "log_prob": self._log_prob, "unseen": self._unseen}
