@@ -109,9 +109,9 @@ class LanguageDetector:
             for word in (*builtin.split(), *_SHARED):
                 counter[word] += _BUILTIN_WEIGHT
         for example in examples:
-            counter = counts.get(language_of(example.locale) or "")
-            if counter is not None:
-                counter.update(tokens(example.text))
+            taught = counts.get(language_of(example.locale) or "")
+            if taught is not None:
+                taught.update(tokens(example.text))
         if default is None:
             spoken = [(n, language) for language, n in tagged.items() if language in counts]
             default = max(spoken)[1] if spoken else ("en" if "en" in counts else min(counts))
