@@ -20,6 +20,7 @@ writes Spanish, and is answered in Spanish.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,16 @@ from relevo.bot.text import language_of
 # "hola" 2.8); a word both use ("ok" 0.4, "2" 0.0, "iphone") or one known only from
 # the built-in lists ("yes" 1.9, "bueno" 2.0) does not.
 CONFIDENT_MARGIN = 2.0
+
+
+# Not the shopper's words: a bot command with its arguments ("/start order-10482") and
+# the channels' own markers ("[edited] …", "[location] 40.4, -3.7", "[sticker]").
+_COMMAND = re.compile(r"^\s*/\w")
+_MARKER = re.compile(r"\[[a-z]+\]")
+
+
+def _shoppers_words(text: str) -> str:
+    return "" if _COMMAND.match(text) else _MARKER.sub(" ", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +88,7 @@ class ShopLanguages:
     ) -> LanguageChoice:
         """The language to answer `text` in. `conversation`: the conversation's locale;
         `channel`: what the channel said about the shopper's language, if anything."""
-        guess = detector.guess(text) if detector is not None else None
+        guess = detector.guess(_shoppers_words(text)) if detector is not None else None
         if confident(guess) and guess is not None and guess.language in self.languages:
             return LanguageChoice(guess.language, "message")
         for by, locale in (("conversation", conversation), ("channel", channel)):
@@ -89,7 +100,7 @@ class ShopLanguages:
     def likeliest(self, text: str, detector: LanguageDetector | None) -> str:
         """The message's likeliest language however unsure, else the default: for a
         message read on its own (`POST /model/parse`), with no conversation to go by."""
-        guess = detector.guess(text) if detector is not None else None
+        guess = detector.guess(_shoppers_words(text)) if detector is not None else None
         if guess is not None and guess.language in self.languages:
             return guess.language
         return self.default

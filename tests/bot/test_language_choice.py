@@ -127,6 +127,12 @@ ROWS = [
     ("ok", None, None, "en"),
     ("12345", None, None, "en"),
     ("", None, None, "en"),
+    # not the shopper's words: a bot command, the channels' markers
+    ("/start order-10482", "es", None, "es"),
+    ("/start", "en", "es", "es"),
+    ("[location] 40.416775, -3.703790", "en", "es", "es"),
+    ("[sticker]", "es", "en", "en"),
+    ("[edited] cuanto tarda el envio", "en", "en", "es"),
     # languages the shop does not speak: never chosen, whatever the message or locale
     ("ciao, il mio ordine", None, None, "en"),
     ("ciao, il mio ordine", "it", None, "en"),
