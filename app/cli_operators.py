@@ -207,7 +207,7 @@ def operators_edit(
 @operators_app.command("signature")
 def operators_signature(
     operator: Annotated[str, typer.Argument(help="Operator id or e-mail.")],
-    language: Annotated[str, typer.Option(help="One of the shop's languages (locales).")],
+    language: Annotated[str, typer.Option(help="One of the shop's languages (`languages`).")],
     title: Annotated[str | None, typer.Option(help='Title shown after the name: "experta".')]
     = None,
     name: Annotated[str | None, typer.Option(help="Name shown in this language.")] = None,
@@ -216,11 +216,10 @@ def operators_signature(
 ) -> None:
     """Set how the operator signs replies in one language ("Lucía · experta")."""
     from relevo.bot.store import operators as operator_store
-    from relevo.bot.text import language_of
     from relevo.handoff import operator_audit, signatures
 
     settings = settings_from(config)
-    languages = tuple(dict.fromkeys(language_of(loc) or loc for loc in settings.locales))
+    languages = settings.languages
     if not clear and title is None and name is None:
         fail("give --title and/or --name (or --clear)", code=2)
 

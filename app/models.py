@@ -11,7 +11,8 @@ from pathlib import Path
 from relevo.app.settings import Settings
 from relevo.bot.metrics import Metrics
 from relevo.bot.models import Models
-from relevo.bot.protocols import NLU, KnowledgeBase
+from relevo.bot.protocols import NLU, KnowledgeBase, LanguageDetector
+from relevo.bot.text import language_of
 from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, load_dir
 from relevo.knowledge_base.memory import InMemoryKnowledgeBase
 
@@ -52,11 +53,24 @@ async def build_nlu(
     return rasa
 
 
+def build_language(settings: Settings, knowledge_base: KnowledgeBase | None) -> LanguageDetector:
+    """The shop's language detector: built-in function words plus the knowledge base's
+    questions tagged with a locale, for the configured `languages` only. relevo reads the
+    shopper's language with it whatever the NLU backend (Rasa's parse has no locale)."""
+    from relevo.knowledge_base.training import examples_from_articles
+    from relevo.nlu.langid import LanguageDetector as WordDetector
+
+    articles = getattr(knowledge_base, "articles", None)
+    examples = examples_from_articles(articles()) if callable(articles) else []
+    return WordDetector.fit(examples, settings.languages, language_of(settings.default_locale))
+
+
 async def load_models(settings: Settings, given: Models, metrics: Metrics) -> Models:
     """What to serve: the models given (tests' fakes), else the configured ones."""
     knowledge_base = given.knowledge_base or load_knowledge_base(settings)
     nlu = given.nlu or await build_nlu(settings, knowledge_base, metrics)
-    return Models(nlu=nlu, knowledge_base=knowledge_base)
+    return Models(nlu=nlu, knowledge_base=knowledge_base,
+                  language=build_language(settings, knowledge_base))
 
 
 def load_knowledge_base(settings: Settings) -> KnowledgeBase:

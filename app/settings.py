@@ -9,6 +9,7 @@ error, so a token is never committed by accident.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -25,8 +27,10 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from relevo.bot.catalog import BUILTIN_DIR
 from relevo.bot.clientip import parse_networks
 from relevo.bot.config import BodyLimitSettings, ConfigError, OutboxSettings, Section
+from relevo.bot.text import language_of
 from relevo.channels.slack.config import SlackSettings
 from relevo.channels.telegram.config import TelegramSettings
 from relevo.channels.web.config import WebchatSettings
@@ -89,7 +93,8 @@ class Settings(BaseSettings):
     # Debugging only: let shopper text (and SQL parameters) into logs and tracebacks.
     log_shopper_text: bool = False
     default_locale: str = "en"
-    locales: tuple[str, ...] = ("en", "es")
+    # The languages the shop speaks: the only ones relevo detects and answers in.
+    languages: tuple[str, ...] = ("es", "en")
     secret_key: SecretStr | None = None
     webchat: WebchatSettings = WebchatSettings()
     outbox: OutboxSettings = OutboxSettings()
@@ -122,12 +127,18 @@ class Settings(BaseSettings):
         parse_networks(value)
         return value
 
-    @field_validator("locales")
+    @field_validator("languages")
     @classmethod
-    def _some_locales(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("needs at least one locale")
-        return value
+    def _known_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return shop_languages(value)
+
+    @model_validator(mode="after")
+    def _default_spoken(self) -> Settings:
+        if language_of(self.default_locale) not in self.languages:
+            # Not a ValueError: pydantic would file it under no key ("config: ...").
+            raise ConfigError(f"default_locale: must be one of languages "
+                              f"({', '.join(self.languages)}), got {self.default_locale!r}")
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -144,6 +155,26 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def shop_languages(value: tuple[str, ...]) -> tuple[str, ...]:
+    """`languages`: at least one, each a language code with a catalog of relevo's texts
+    (`bot/locales/<language>.yml`); duplicates dropped, order kept."""
+    if not value:
+        raise ValueError("needs at least one language")
+    spoken: list[str] = []
+    for language in value:
+        if not _LANGUAGE_CODE.fullmatch(language):
+            raise ValueError(f"{language!r} is not a language code (es, en, pt…)")
+        if not (BUILTIN_DIR / f"{language}.yml").is_file():
+            raise ValueError(f"{language}: no catalog bot/locales/{language}.yml "
+                             "(every text the shopper sees must exist in that language)")
+        if language not in spoken:
+            spoken.append(language)
+    return tuple(spoken)
+
+
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 
 def load_settings(

@@ -20,6 +20,7 @@ from relevo.app.channel_wiring import (
     add_whatsapp,
     slack_parts,
 )
+from relevo.app.models import build_language
 from relevo.app.parts import Assembly, Lifecycle
 from relevo.app.privacy_wiring import add_retention, build_privacy
 from relevo.app.settings import Settings
@@ -29,6 +30,7 @@ from relevo.bot.clientip import parse_networks
 from relevo.bot.conversations import Conversations
 from relevo.bot.engine import Engine, EngineSettings, Interceptor
 from relevo.bot.inbox import Inbox
+from relevo.bot.language import ShopLanguages
 from relevo.bot.linking import Linker, linking_router
 from relevo.bot.metrics import Metrics
 from relevo.bot.models import LiveModels, Models
@@ -40,7 +42,6 @@ from relevo.bot.ratelimit_redis import RedisRateLimiter
 from relevo.bot.retention import RetentionTimer
 from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
-from relevo.bot.text import language_of
 from relevo.channels.slack.channel import SlackRuntime
 from relevo.channels.web import WebChatHub
 from relevo.channels.whatsapp.parse import identity_for_phone as whatsapp_identity_for_phone
@@ -105,7 +106,7 @@ def build(
     bus, metrics = InProcessBus(), Metrics()
     _describe(metrics, database)
     catalog = Catalog.load()
-    models = LiveModels(Models(nlu=nlu, knowledge_base=knowledge_base))
+    models = _live_models(settings, nlu, knowledge_base)
     assembly = Assembly()
     web_hub = add_web(assembly)
     telegram = add_telegram(assembly, settings)
@@ -119,7 +120,7 @@ def build(
     handoff = Handoff(
         database, bus, settings.handoff, on_outbound=outbox.wake,
         knowledge_base=lambda: models.current.knowledge_base,
-        nlu=lambda: models.current.nlu, passwords=passwords, languages=_languages(settings),
+        nlu=lambda: models.current.nlu, passwords=passwords, languages=settings.languages,
     )
     desk = HandoffDesk(handoff)
     # Shoppers are known by phone number on WhatsApp, whether or not it is configured
@@ -137,7 +138,7 @@ def build(
                 catalog, bus)
     _operators(assembly, handoff, desk, slack)
     assembly.routers.append(linking_router(database, linker))
-    assembly.routers.append(parse_router(lambda: models.current.nlu))
+    _model_parse(assembly, settings, models)
     rate_limiter, privacy, retention = _guarded_doors(
         assembly, settings, database, conversations, handoff, desk, passwords)
     return Relevo(
@@ -160,9 +161,31 @@ def _engine(
         answers_while_queued=handoff.answers_while_queued, handoff_text=handoff.handoff_text,
         relayed=handoff.relayed,  # a queued shopper's message is acknowledged
         interceptors=interceptors,
-        settings=EngineSettings(default_locale=settings.default_locale,
-                                log_shopper_text=settings.log_shopper_text),
+        settings=_engine_settings(settings),
     )
+
+
+def _engine_settings(settings: Settings) -> EngineSettings:
+    return EngineSettings(default_locale=settings.default_locale, languages=settings.languages,
+                          log_shopper_text=settings.log_shopper_text)
+
+
+def _live_models(
+    settings: Settings, nlu: NLU | None, knowledge_base: KnowledgeBase | None
+) -> LiveModels:
+    """The models served until start-up loads the configured ones. The language detector
+    is the engine's port (and /model/parse's): the core reads the shopper's language
+    with it whichever NLU backend answers."""
+    return LiveModels(Models(nlu=nlu, knowledge_base=knowledge_base,
+                             language=build_language(settings, knowledge_base)))
+
+
+def _model_parse(assembly: Assembly, settings: Settings, models: LiveModels) -> None:
+    """Rasa's `POST /model/parse`, its `locale` read by relevo (one of `languages`)."""
+    languages = ShopLanguages(settings.languages, settings.default_locale)
+    assembly.routers.append(parse_router(
+        lambda: models.current.nlu,
+        lambda text: languages.likeliest(text, models.current.language)))
 
 
 def _operators(
@@ -222,8 +245,3 @@ def _describe(metrics: Metrics, database: Database) -> None:
             return float(await outbox_store.backlog(conn))
 
     metrics.gauge("relevo_outbox_backlog", "Outbound messages waiting for delivery", backlog)
-
-
-def _languages(settings: Settings) -> tuple[str, ...]:
-    """The configured locales' languages, in order, once each: operators sign per language."""
-    return tuple(dict.fromkeys(language_of(locale) or locale for locale in settings.locales))

@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from relevo.bot import replies
 from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Change, Conversations
 from relevo.bot.intents import FALLBACK_INTENTS, HANDOFF_INTENT, OUT_OF_SCOPE_INTENT
+from relevo.bot.language import ShopLanguages
 from relevo.bot.logs import without_message
 from relevo.bot.metrics import Metrics
 from relevo.bot.models import LiveModels
@@ -59,6 +60,7 @@ Interceptor = Callable[[StoredMessage, ConversationRow], Awaitable[bool]]
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
     default_locale: str = "en"
+    languages: tuple[str, ...] = ("es", "en")
     max_bot_misses: int = 2
     clarify_min_confidence: float = 0.25
     max_clarify_options: int = 3
@@ -106,6 +108,7 @@ class Engine:
         self._models = models
         self._router = router
         self._settings = settings
+        self._languages = ShopLanguages(settings.languages, settings.default_locale)
         self._clock = clock
         self._serial = KeyedSerializer()
         self._conversations = conversations
@@ -166,6 +169,11 @@ class Engine:
                 return
             stored = (found, current)
         message, conversation = stored
+        # The shopper's language, decided once for everything below (bot/language.py).
+        language = self._languages.choose(message.text, self._models.current.language,
+                                          conversation=conversation.locale,
+                                          channel=message.locale)
+        message = replace(message, locale=language.language)
         context = conversation.bot_context
         for interceptor in self._interceptors:
             if await interceptor(message, conversation):
@@ -183,7 +191,8 @@ class Engine:
             decision = _Decision("relay")  # queued: only plain answers, the rest is for people
         async with self._conversations.change() as change:
             # The parse rides on the shopper's message: routing reads it from there.
-            parsed = {"parse": decision.parse} if decision.parse is not None else None
+            parsed = None if decision.parse is None else {
+                "parse": decision.parse, "language": language.as_meta()}
             if not await message_store.mark_processed(change.conn, message_id, meta=parsed):
                 return
             fresh = await conversation_store.get(change.conn, conversation.id)
@@ -212,32 +221,23 @@ class Engine:
         conversation: ConversationRow,
         context: dict[str, Any] | None,
     ) -> _Decision:
-        told = message.locale  # the channel's word for the shopper's language, if any
+        locale = message.locale or self._settings.default_locale  # chosen by handle()
         folded = fold(message.text)
         if context and context.get("clarify"):
             chosen = _pick_option(folded, context["clarify"])
             if chosen is not None:
-                locale = told or conversation.locale or self._settings.default_locale
                 answered = self._answer(chosen, 1.0, locale, ())
                 if answered is not None:
                     answered.meta["clarified"] = True
                     return answered
         nlu = self._models.current.nlu
         try:
-            result = await nlu.parse(message.text, told) if nlu is not None else None
+            result = await nlu.parse(message.text, locale) if nlu is not None else None
         except Exception as exc:  # an NLU bug or outage must not leave the shopper unheard
             failed = exc if self._settings.log_shopper_text else without_message(exc)
             log.error("nlu parse failed (%s): handed to a person", type(exc).__name__,
                       exc_info=failed)
-            return _Decision("handoff", reason="the NLU failed",
-                             locale=told or conversation.locale or self._settings.default_locale)
-        locale = (
-            told
-            or _trusted_language(result, message.text)
-            or conversation.locale
-            or (result.locale if result is not None else None)
-            or self._settings.default_locale
-        )
+            return _Decision("handoff", reason="the NLU failed", locale=locale)
         if _HUMAN_REQUEST.search(folded):
             decision = _Decision("handoff", reason="the shopper asked for a person", locale=locale)
         elif result is None:
@@ -374,14 +374,6 @@ def _parse_meta(result: ParseResult) -> dict[str, Any]:
         "locale": result.locale,
         "out_of_scope": result.out_of_scope,
     }
-
-
-def _trusted_language(result: ParseResult | None, text: str) -> str | None:
-    """The NLU's language guess, when the message is long enough to go by: "ok" or "2"
-    says nothing, so the conversation keeps the language it had."""
-    if result is None or result.locale is None or len(text.split()) < 3:
-        return None
-    return result.locale
 
 
 def _pick_option(folded: str, options: Sequence[Sequence[str]]) -> str | None:

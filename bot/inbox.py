@@ -235,12 +235,12 @@ def _as_stored(
         created_at=now,
         attachments=message.attachments,
     )
-    if conversation.channel != message.channel or (
-        message.locale and message.locale != conversation.locale
-    ):
+    if conversation.channel != message.channel or (message.locale and not conversation.locale):
+        # The conversation's language is relevo's (bot/language.py): the channel's locale
+        # only fills it in, it never overrides what the shopper was answered in.
         conversation = replace(
             conversation, channel=message.channel,
-            locale=message.locale or conversation.locale, updated_at=now,
+            locale=conversation.locale or message.locale, updated_at=now,
         )
     return stored, conversation
 
@@ -273,12 +273,10 @@ async def _store(
         locale=message.locale,  # only what the channel said
         now=now,
     )
-    if conversation.channel != message.channel or (
-        message.locale and message.locale != conversation.locale
-    ):
+    if conversation.channel != message.channel or (message.locale and not conversation.locale):
         await conversation_store.touch(
             conn, conversation.id, now=now, channel=message.channel,
-            locale=message.locale,
+            locale=None if conversation.locale else message.locale,
         )
     return message_id, conversation, identity
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from relevo.bot.protocols import NLU, KnowledgeBase
+from relevo.bot.protocols import NLU, KnowledgeBase, LanguageDetector
 
 
 @dataclass(frozen=True, slots=True)
 class Models:
     nlu: NLU | None = None
     knowledge_base: KnowledgeBase | None = None
+    # The shop's languages as the knowledge base writes them (bot/language.py reads
+    # it), rebuilt with the knowledge base whatever the NLU backend.
+    language: LanguageDetector | None = None
 
 
 class LiveModels:

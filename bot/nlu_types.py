@@ -65,3 +65,20 @@ class TrainingExample:
     text: str
     intent: str
     locale: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageGuess:
+    """What a message's own words say about its language (a `LanguageDetector`'s read).
+
+    `margin`: how much more likely the best language is than the next one, as a
+    log-likelihood ratio (nats; 0 when only one language is configured and the words
+    were seen in it). `evidence`: the message's words known to any language (0: the
+    words say nothing: "ok", "2", a product name). `marked`: a character only one
+    language writes ("¿", "¡", "ñ") settles it.
+    """
+
+    language: str
+    margin: float
+    evidence: int
+    marked: bool = False

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from relevo.bot.nlu_types import ParseResult, TrainingExample
+from relevo.bot.nlu_types import LanguageGuess, ParseResult, TrainingExample
 from relevo.bot.personal import Erased, Subject
 from relevo.bot.ratelimit import LimitKey, Throttled
 from relevo.bot.types import (
@@ -65,6 +65,17 @@ class NLU(Protocol):
     async def parse(self, text: str, locale: str | None = None) -> ParseResult: ...
 
     async def train(self, examples: Sequence[TrainingExample]) -> None: ...
+
+
+class LanguageDetector(Protocol):
+    """Reads the shop's languages from a message's own words; built by the app from the
+    knowledge base's tagged questions (`nlu/langid.py`), whatever NLU backend answers.
+    `guess` returns only one of `languages`, or None when no word says anything."""
+
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+
+    def guess(self, text: str) -> LanguageGuess | None: ...
 
 
 class KnowledgeBase(Protocol):

@@ -49,7 +49,14 @@ PARSE_BODY = {
 }
 
 
-def parse_router(get_nlu: Callable[[], NLU | None]) -> APIRouter:
+def parse_router(
+    get_nlu: Callable[[], NLU | None],
+    language_of_text: Callable[[str], str] | None = None,
+) -> APIRouter:
+    """`language_of_text`: the shop's reading of a message's language (one of its
+    `languages`), used when the body gives no locale, so the answer's `locale` is
+    relevo's whichever backend parses (Rasa's parse has none); without it (`relevo nlu
+    serve`) the backend detects it itself."""
     router = APIRouter()
 
     @router.post(PARSE_PATH, openapi_extra={"requestBody": PARSE_BODY})
@@ -74,6 +81,8 @@ def parse_router(get_nlu: Callable[[], NLU | None]) -> APIRouter:
         if nlu is None:
             return rasa_error(409, "Conflict", "No NLU model loaded.")
         locale = body.get("locale") if isinstance(body.get("locale"), str) else None
+        if locale is None and language_of_text is not None:
+            locale = language_of_text(text)
         result = await nlu.parse(text, locale)
         return JSONResponse(result.to_rasa())
 

@@ -122,17 +122,23 @@ async def open_for_contact(
     locale: str | None,
     now: datetime,
 ) -> tuple[ConversationRow, bool]:
-    """The contact's open conversation, or a new one in state `bot` (created=True)."""
+    """The contact's open conversation, or a new one in state `bot` (created=True).
+
+    A new one speaks the language of the contact's previous conversation (a CSAT score
+    or "hola otra vez" answered in it), else `locale`, the channel's."""
     found = await _find_open(conn, contact_id)
     if found is not None:
         return found, False
-    previous = (
+    last = (
         await conn.execute(
-            sa.select(sa.func.max(conversations.c.id)).where(
-                conversations.c.contact_id == contact_id
-            )
+            sa.select(conversations.c.id, conversations.c.locale)
+            .where(conversations.c.contact_id == contact_id)
+            .order_by(conversations.c.id.desc())
+            .limit(1)
         )
-    ).scalar_one_or_none()
+    ).first()
+    previous = last.id if last is not None else None
+    locale = (last.locale if last is not None else None) or locale
     try:
         async with conn.begin_nested():
             new_id = (

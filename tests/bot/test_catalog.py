@@ -1,4 +1,5 @@
-"""The text catalog: one file per language, English as the fallback, shops' overrides."""
+"""The text catalog: one file per language, English as the fallback, shops' overrides;
+and every shopper-facing text in every language the shop is configured to speak."""
 
 from __future__ import annotations
 
@@ -7,10 +8,46 @@ from pathlib import Path
 
 import pytest
 
+from relevo.app.settings import load_settings
 from relevo.bot.catalog import BUILTIN_DIR, Catalog
 from relevo.bot.config import ConfigError
+from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, load_dir
 
 PLACEHOLDER = re.compile(r"{(\w+)}")
+REPO = Path(__file__).resolve().parents[2]
+# The languages the shipped config.yml speaks: each must be complete.
+CONFIGURED = load_settings(REPO / "config.yml").languages
+
+
+def test_the_shipped_config_speaks_spanish_and_english() -> None:
+    assert set(CONFIGURED) == {"es", "en"}
+
+
+@pytest.mark.parametrize("language", CONFIGURED)
+def test_each_configured_language_has_its_own_catalog_with_every_key(language: str) -> None:
+    # Its own file: the English fallback would hide a missing text from this check.
+    path = BUILTIN_DIR / f"{language}.yml"
+    assert path.is_file(), f"no catalog {path.name} for configured language {language}"
+    own = Catalog.load([]).keys(language)
+    english = Catalog.load([]).keys("en")
+    assert own, f"{path.name} has no texts"
+    assert not english - own, f"{path.name} lacks {sorted(english - own)}"
+    assert not own - english, f"{path.name} has keys en.yml lacks: {sorted(own - english)}"
+
+
+@pytest.mark.parametrize("language", CONFIGURED)
+def test_every_published_demo_article_speaks_each_configured_language(language: str) -> None:
+    published = [a for a in load_dir(DEMO_CONTENT_DIR) if a.is_published]
+    assert published
+    missing = [
+        article.intent for article in published
+        if not (
+            [q for q in article.questions.get(language, ()) if q.strip()]
+            and (article.answer.get(language) or "").strip()
+            and (article.title.get(language) or "").strip()
+        )
+    ]
+    assert not missing, f"articles without questions, answer or title in {language}: {missing}"
 
 
 def test_every_language_has_every_key_with_the_same_placeholders() -> None:

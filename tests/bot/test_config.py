@@ -47,6 +47,11 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
         ("body_limits:\n  routes: {webchat/messages: 2048}\n", "body_limits.routes"),
         ("body_limits:\n  routes: {/webchat/messages: 1}\n", "body_limits.routes"),
         ("log_shopper_text: sometimes\n", "log_shopper_text"),
+        ("languages: []\n", "languages"),
+        ("languages: [es, fr]\n", "languages"),
+        ("languages: [Spanish]\n", "languages"),
+        ("languages: [es]\n", "default_locale"),
+        ("default_locale: pt-BR\n", "default_locale"),
     ],
 )
 def test_an_invalid_value_names_its_key(tmp_path: Path, yaml_text: str, key: str) -> None:
@@ -57,6 +62,25 @@ def test_an_invalid_value_names_its_key(tmp_path: Path, yaml_text: str, key: str
     message = str(caught.value)
     assert message.startswith(f"{key}:")
     assert "\n" not in message
+
+
+def test_the_shop_languages_are_kept_in_order_without_duplicates(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("languages: [es, en, es]\ndefault_locale: es-MX\n")
+    settings = load_settings(config)
+    assert settings.languages == ("es", "en")
+    assert settings.default_locale == "es-MX"
+
+
+def test_a_language_without_a_catalog_stops_run_with_exit_code_2(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("languages: [es, en, it]\n")
+    result = CliRunner().invoke(app, ["run", "--config", str(config)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("relevo: config error: languages:")
+    assert "bot/locales/it.yml" in lines[0]
 
 
 def test_secrets_in_the_file_are_refused(tmp_path: Path) -> None:

@@ -113,7 +113,8 @@ async def test_after_linking_the_operator_replies_on_the_channel_used_last(
         await operator_reply(app, client, conversation.id, "Hola, soy Lucía.")
         await settle(app)
     assert conversation.channel == "whatsapp"
-    assert twilio.messages[-1]["Body"] == "*Lucía · expert*\nHola, soy Lucía."
+    # The shopper wrote Spanish: the signature is Spanish too.
+    assert twilio.messages[-1]["Body"] == "*Lucía · experto*\nHola, soy Lucía."
 
 
 async def test_the_web_chat_api_links_with_a_code_and_never_says_who_is_known(

@@ -59,7 +59,8 @@ async def test_only_a_rating_is_taken_as_a_rating(
         await go_online(client, ana)
         for locale, answer, _ in ANSWERS:
             shopper = await new_shopper(client, locale)
-            cid = await say(app, client, shopper, "quiero una persona", locale)
+            ask = "quiero una persona" if locale == "es" else "I want to talk to a person"
+            cid = await say(app, client, shopper, ask, locale)
             claimed = await client.post(f"/api/conversations/{cid}/claim", headers=ana.headers)
             assert claimed.status_code in (200, 409), claimed.text  # 409: offered, then won
             resolved = await client.post(f"/api/conversations/{cid}/resolve",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -13,11 +13,14 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from relevo.app import create_app
+from relevo.app.settings import Settings
 from relevo.bot.metrics import Metrics
 from relevo.nlu.config import RasaSettings
 from relevo.nlu.embedded import EmbeddedNLU
 from relevo.nlu.rasa import FAILURE_METRIC, RasaNLU
-from tests.settle import wait_until
+from tests.conftest import started
+from tests.settle import settle, wait_until
 
 
 @dataclass
@@ -25,6 +28,8 @@ class FakeRasa:
     url: str
     mode: str = "ok"  # ok | error | slow
     tokens: list[str | None] = field(default_factory=list)
+    intent: str = "order_status"  # what it reads in every message
+    texts: list[str] = field(default_factory=list)
 
 
 def _free_port() -> int:
@@ -47,10 +52,11 @@ async def fake_rasa() -> AsyncIterator[FakeRasa]:
         if state.mode == "slow":
             await asyncio.sleep(2)
         body = await request.json()
+        state.texts.append(body["text"])
         return JSONResponse({
             "text": body["text"],
-            "intent": {"name": "order_status", "confidence": 0.97},
-            "intent_ranking": [{"name": "order_status", "confidence": 0.97},
+            "intent": {"name": state.intent, "confidence": 0.97},
+            "intent_ranking": [{"name": state.intent, "confidence": 0.97},
                                {"name": "greet", "confidence": 0.03}],
             "entities": [{"entity": "order_number", "value": "12345", "start": 0, "end": 5,
                           "confidence_entity": 0.9, "extractor": "DIETClassifier"}],
@@ -121,3 +127,27 @@ async def test_against_a_real_rasa_server() -> None:
         result = await nlu.parse("where is my order")
     assert result.intent.name
     assert metrics.value(FAILURE_METRIC, backend="rasa", reason="connection") == 0
+
+
+async def test_with_the_rasa_backend_relevo_reads_the_shoppers_language_itself(
+    fake_rasa: FakeRasa, make_settings: Callable[..., Settings],
+) -> None:
+    # Rasa's parse has no locale: the Spanish shopper on an English browser is still
+    # answered in Spanish, and relevo's /model/parse says so.
+    fake_rasa.intent = "order_tracking"
+    app = create_app(make_settings(
+        nlu={"backend": "rasa", "rasa": {"url": fake_rasa.url, "on_failure": "handoff"}}))
+    async with started(app) as client:
+        kb = app.state.relevo.knowledge_base
+        visitor = {"Authorization": "Bearer " + (await client.post(
+            "/webchat/sessions", json={"locale": "en"})).json()["visitor_token"]}
+        sent = await client.post("/webchat/messages", headers=visitor,
+                                 json={"text": "hola, donde esta mi pedido?", "locale": "en"})
+        assert sent.status_code == 202
+        await settle(app)
+        history = (await client.get("/webchat/messages", headers=visitor)).json()["messages"]
+        parsed = (await client.post("/model/parse", json={"text": "donde esta mi pedido"})).json()
+    assert fake_rasa.texts[0] == "hola, donde esta mi pedido?"
+    assert history[-1]["author"]["kind"] == "bot"
+    assert history[-1]["text"] == kb.answer("order_tracking", "es")
+    assert (parsed["intent"]["name"], parsed["locale"]) == ("order_tracking", "es")
