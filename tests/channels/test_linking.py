@@ -114,7 +114,7 @@ async def test_after_linking_the_operator_replies_on_the_channel_used_last(
         await settle(app)
     assert conversation.channel == "whatsapp"
     # The shopper wrote Spanish: the signature is Spanish too.
-    assert twilio.messages[-1]["Body"] == "*Lucía · experto*\nHola, soy Lucía."
+    assert twilio.messages[-1]["Body"] == "*Lucía · especialista*\nHola, soy Lucía."
 
 
 async def test_the_web_chat_api_links_with_a_code_and_never_says_who_is_known(

@@ -30,7 +30,8 @@ from tests.handoff.helpers import (
 
 async def resolved_by(app: FastAPI, client: Any, op: Op, shopper: dict[str, str],
                       locale: str = "es") -> int:
-    cid = await say(app, client, shopper, "quiero hablar con una persona", locale)
+    asking = "I want to talk to a person" if locale == "en" else "quiero hablar con una persona"
+    cid = await say(app, client, shopper, asking, locale)
     assert (await client.post(f"/api/conversations/{cid}/claim", headers=op.headers)).is_success
     assert (await client.post(f"/api/conversations/{cid}/resolve",
                               headers=op.headers)).is_success
@@ -69,10 +70,11 @@ async def test_the_reported_rating_is_stored_with_its_comment_in_the_rated_conve
     assert landed == cid
     assert after_rating == {"ratings": [(cid, 5, "thanks Lucía!")],
                             "conversations": [(cid, "resolved")]}
-    assert thanks["text"] == replies.text("csat_thanks", "es")
+    # Thanked in the language of the shopper's own words (bot/language.py), English here.
+    assert thanks["text"] == replies.text("csat_thanks", "en")
     # The rating and the thanks are in the rated conversation's history; no transition.
     assert [m["text"] for m in view["messages"]][-2:] == [
-        "5, thanks Lucía!", replies.text("csat_thanks", "es")]
+        "5, thanks Lucía!", replies.text("csat_thanks", "en")]
     assert view["transitions"] == before["transitions"]
     assert view["csat"]["score"] == 5
     assert asked != cid and answer["author"]["kind"] == "bot"

@@ -59,7 +59,7 @@ async def test_shoppers_see_the_signature_of_their_language(
     assert read.json() == {
         "signatures": {"en": {"name": "Lucy", "title": "expert"},
                        "es": {"name": None, "title": "experta"}},
-        "languages": ["en", "es"],
+        "languages": ["es", "en"],
         "previews": {"en": "Lucy · expert", "es": "Lucía · experta"},
         "defaults": {"en": {"name": "Lucía", "title": "expert"},
                      "es": {"name": "Lucía", "title": "especialista"}},

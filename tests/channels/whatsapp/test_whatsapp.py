@@ -56,7 +56,7 @@ async def test_handoff_then_the_operator_reply_reaches_whatsapp(
         await settle(app)
     bodies = [m["Body"] for m in twilio_api.messages]
     assert len(bodies) >= 2  # the handoff package's notice (its wording), then the reply
-    assert bodies[-1] == "*Lucía · experto*\nHola Marta, ya lo miro."  # she wrote Spanish
+    assert bodies[-1] == "*Lucía · especialista*\nHola Marta, ya lo miro."  # she wrote Spanish
 
 
 async def test_a_location_is_stored_as_text_and_a_geo_attachment(
