@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -51,7 +52,7 @@ class MediaDirectories:
     def __init__(self, directories: Iterable[Path]) -> None:
         distinct: list[Path] = []
         for directory in directories:
-            where = directory.expanduser().absolute()
+            where = Path(os.path.normpath(directory.expanduser().absolute()))
             if where not in distinct:
                 distinct.append(where)
         self.directories = tuple(distinct)
