@@ -138,7 +138,7 @@ async def test_an_operator_out_of_reach_gets_404_and_a_masked_kind_no_file_name(
         abe = await add_operator(app, "Abe", OperatorKind.AMBASSADOR, max_concurrent=1)
         await go_online(client, amy)
         cid = await web_photo(app, client, "María García DNI.png")  # offered to Amy
-        message_id, files = await shopper_files(client, cid, amy.headers)
+        _, files = await shopper_files(client, cid, amy.headers)
         hers = await client.get(files[0]["url"], headers=amy.headers)
         his = await client.get(files[0]["url"], headers=abe.headers)
     assert files[0]["name"] == "attachment-1.png"
