@@ -16,6 +16,7 @@ from relevo.bot.store.db import Database
 from relevo.channels.media_files import MediaContactData, MediaDirectories
 from relevo.channels.slack.channel import enabled as slack_enabled
 from relevo.channels.slack.privacy import SlackContactData
+from relevo.channels.web.privacy import WebUploadsData
 from relevo.channels.whatsapp.privacy import WhatsAppContactData
 from relevo.handoff.privacy import HandoffContactData
 from relevo.handoff.service import Handoff
@@ -34,6 +35,7 @@ def contact_data(settings: Settings, handoff: Handoff | None) -> list[ContactDat
         HandoffContactData(handoff),
         MediaContactData(media_directories(settings)),
         WhatsAppContactData(),
+        WebUploadsData(Path(settings.webchat.media_dir)),
         SlackContactData(refresh=slack_enabled(settings.slack)),
     ]
 

@@ -24,6 +24,7 @@ from tests.conftest import started
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 OTHER_PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 64
+UNSENT_PNG = b"\x89PNG\r\n\x1a\n" + b"\x02" * 64
 
 
 @pytest.fixture
@@ -65,6 +66,9 @@ async def marta_on_two_channels(shop: Shop, client: httpx.AsyncClient) -> int:
         assert answer.status_code == 202, answer.text
         await settle(app)
     await web_file(client, web, PNG)
+    unsent = await client.post("/webchat/attachments?name=factura-marta.png",
+                               content=UNSENT_PNG, headers={**web, "Content-Type": "image/png"})
+    assert unsent.status_code == 201, unsent.text  # uploaded, then never sent
     stranger = await visitor(client)
     await web_file(client, stranger, OTHER_PNG)
     await settle(app)
@@ -76,13 +80,14 @@ async def marta_on_two_channels(shop: Shop, client: httpx.AsyncClient) -> int:
 async def test_files_in_two_media_dirs_are_exported_and_erased(shop: Shop, tmp_path: Path
                                                               ) -> None:
     web_dir, whatsapp_dir = tmp_path / "web-media", tmp_path / "whatsapp-media"
-    png, other = (hashlib.sha256(body).hexdigest() + ".png" for body in (PNG, OTHER_PNG))
+    png, other, unsent = (hashlib.sha256(body).hexdigest() + ".png"
+                          for body in (PNG, OTHER_PNG, UNSENT_PNG))
     jpeg = hashlib.sha256(JPEG).hexdigest() + ".jpg"
     async with started(shop.app) as client:
         admin = await operator(shop.app, Role.ADMIN)
         marta = await marta_on_two_channels(shop, client)
         exported = await client.get(f"/api/contacts/{marta}/export", headers=admin)
-        assert sorted(p.name for p in web_dir.glob("*.png")) == sorted([png, other])
+        assert sorted(p.name for p in web_dir.glob("*.png")) == sorted([png, other, unsent])
         assert [p.name for p in whatsapp_dir.iterdir()] == [jpeg]
         erased = await client.post(f"/api/contacts/{marta}/erase", headers=admin)
         await settle(shop.app)
@@ -90,6 +95,12 @@ async def test_files_in_two_media_dirs_are_exported_and_erased(shop: Shop, tmp_p
     files = {f["name"]: base64.b64decode(f["content_base64"])
              for f in exported.json()["media_files"]}
     assert files == {png: PNG, jpeg: JPEG}
+    # The record of each web upload, with the name Marta gave it, sent or not.
+    uploads = sorted(u["name"] for u in exported.json()["web_uploads"])
+    assert uploads == ["caja.png", "factura-marta.png"]
     assert erased.status_code == 200, erased.text
     assert list(whatsapp_dir.iterdir()) == []
+    # Her files and the records of her uploads are gone; the other visitor's stay.
     assert [p.name for p in web_dir.glob("*.png")] == [other]
+    records = [p.read_text() for p in web_dir.rglob("*.json")]
+    assert len(records) == 1 and "factura-marta" not in records[0] and "caja.png" in records[0]
