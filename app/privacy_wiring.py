@@ -13,11 +13,19 @@ from relevo.bot.privacy import Privacy
 from relevo.bot.protocols import ContactData
 from relevo.bot.retention import RetentionTimer
 from relevo.bot.store.db import Database
+from relevo.channels.media_files import MediaContactData, MediaDirectories
 from relevo.channels.slack.channel import enabled as slack_enabled
 from relevo.channels.slack.privacy import SlackContactData
+from relevo.channels.web.privacy import WebUploadsData
 from relevo.channels.whatsapp.privacy import WhatsAppContactData
 from relevo.handoff.privacy import HandoffContactData
 from relevo.handoff.service import Handoff
+
+
+def media_directories(settings: Settings) -> MediaDirectories:
+    """Every directory a channel writes shoppers' files to (the web chat's uploads,
+    WhatsApp's media; Telegram keeps only references to its files), each searched once."""
+    return MediaDirectories((Path(settings.webchat.media_dir), Path(settings.twilio.media_dir)))
 
 
 def contact_data(settings: Settings, handoff: Handoff | None) -> list[ContactData]:
@@ -25,7 +33,9 @@ def contact_data(settings: Settings, handoff: Handoff | None) -> list[ContactDat
     channel is configured now: data stored while it was must still be found."""
     return [
         HandoffContactData(handoff),
-        WhatsAppContactData(Path(settings.twilio.media_dir)),
+        MediaContactData(media_directories(settings)),
+        WhatsAppContactData(),
+        WebUploadsData(Path(settings.webchat.media_dir)),
         SlackContactData(refresh=slack_enabled(settings.slack)),
     ]
 

@@ -22,7 +22,7 @@ from relevo.app.channel_wiring import (
 )
 from relevo.app.models import build_language
 from relevo.app.parts import Assembly, Lifecycle
-from relevo.app.privacy_wiring import add_retention, build_privacy
+from relevo.app.privacy_wiring import add_retention, build_privacy, media_directories
 from relevo.app.settings import Settings
 from relevo.bot.bus import InProcessBus
 from relevo.bot.catalog import Catalog
@@ -136,7 +136,7 @@ def build(
     slack = slack_parts(settings, database, desk, bus, outbox, catalog)
     add_inbound(assembly, settings, database, inbox, linker, web_hub, telegram, whatsapp,
                 catalog, bus)
-    _operators(assembly, handoff, desk, slack)
+    _operators(assembly, settings, handoff, desk, slack)
     assembly.routers.append(linking_router(database, linker))
     _model_parse(assembly, settings, models)
     rate_limiter, privacy, retention = _guarded_doors(
@@ -189,12 +189,14 @@ def _model_parse(assembly: Assembly, settings: Settings, models: LiveModels) -> 
 
 
 def _operators(
-    assembly: Assembly, handoff: Handoff, desk: HandoffDesk, slack: SlackRuntime | None
+    assembly: Assembly, settings: Settings, handoff: Handoff, desk: HandoffDesk,
+    slack: SlackRuntime | None,
 ) -> None:
-    """The operators' surfaces: the API and console (always), Slack (when configured).
-    Handoff starts first: its queue must be loaded before any surface reads it."""
+    """The operators' surfaces: the API and console (always; they read the shoppers'
+    files from every channel's media directory), Slack (when configured). Handoff
+    starts first: its queue must be loaded before any surface reads it."""
     assembly.lifecycles.insert(0, Lifecycle("handoff", handoff.start, handoff.stop))
-    assembly.routers.append(operator_api(handoff, desk))
+    assembly.routers.append(operator_api(handoff, desk, media_directories(settings)))
     if slack is not None:
         assembly.post_destinations[slack.poster.name] = slack.poster
         assembly.routers.append(slack.router())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from relevo.bot.nlu_types import LanguageGuess, ParseResult, TrainingExample
@@ -179,6 +180,19 @@ class ContactData(Protocol):
 
     async def erase(self, conn: AsyncConnection, subject: Subject, now: datetime) -> Erased:
         ...
+
+
+class MediaFiles(Protocol):
+    """Where the shoppers' files the channels keep (`Attachment.url` `media/<name>`,
+    named by content) are on disk: one place to read them (operators) or find them
+    (exports and erasures), whichever channel's directory holds them."""
+
+    async def locate(self, url: str) -> Path | None:
+        """The stored file an attachment's `url` names, or None: not a `media/<name>`
+        url (folders, `..` and absolute paths never are), or no such file (erased)."""
+        ...
+
+
 class RateLimiter(Protocol):
     """Attempt limits with a growing lockout, shared by every process that shares its
     store (`bot/ratelimit.py` says the rule). In process by default, Redis when

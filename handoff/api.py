@@ -14,8 +14,10 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from relevo.bot.http import BodyId, RowId
+from relevo.bot.protocols import MediaFiles
 from relevo.bot.types import Assignment, Origin, PoolRef, Presence
 from relevo.handoff import csat, points, store
+from relevo.handoff.attachments import attachment_route
 from relevo.handoff.config import Pool
 from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.http import (
@@ -90,7 +92,9 @@ def _transferred(done: Assignment) -> dict[str, Any]:
     }
 
 
-def operator_api(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
+def operator_api(handoff: Handoff, desk: HandoffDesk, media: MediaFiles) -> APIRouter:
+    """The operator API; `media` finds the files shoppers sent, whichever channel kept
+    them."""
     router = APIRouter(prefix="/api")
     current = operator_dependency(desk, handoff)
     _operator_routes(router, current, handoff, desk)
@@ -100,6 +104,7 @@ def operator_api(handoff: Handoff, desk: HandoffDesk) -> APIRouter:
     _conversation_actions(router, conversation_guard(current, handoff), desk)
     _note_route(router, conversation_guard(current, handoff, to_note=True), desk)
     typing_route(router, conversation_guard(current, handoff), handoff)
+    attachment_route(router, conversation_guard(current, handoff), handoff, media)
     saved_reply_routes(router, current, handoff)
     operator_admin_routes(router, current, handoff)
     socket_route(router, handoff, desk)

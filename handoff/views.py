@@ -12,6 +12,7 @@ from fastapi import HTTPException
 from relevo.bot.store import conversations as conversation_store
 from relevo.bot.types import MessageRef, NoteRef
 from relevo.handoff import csat, store
+from relevo.handoff.attachments import stored_attachments, with_attachments
 from relevo.handoff.masking import mask_name, masked_contact, masked_messages
 from relevo.handoff.operators import OperatorState
 from relevo.handoff.service import Handoff
@@ -42,10 +43,13 @@ async def conversation_view(
         rating = await csat.pending(conn, conversation_id)
         earlier = await store.contact_conversations(conn, found.contact_id,
                                                     visible=list_filter(operator))
-    if not whole_history(operator):
-        history = [m for m in history if m["conversation_id"] == conversation_id]
-    if masks_personal_data(operator, handoff.settings):
+        if not whole_history(operator):
+            history = [m for m in history if m["conversation_id"] == conversation_id]
+        files = await stored_attachments(conn, (m["id"] for m in history))
+    masked = masks_personal_data(operator, handoff.settings)
+    if masked:
         contact, history = masked_contact(contact), masked_messages(history)
+    with_attachments(conversation_id, history, files, masked=masked)
     base = {
         "id": found.id,
         "state": found.state.value,

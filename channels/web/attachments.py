@@ -98,7 +98,7 @@ class Uploads:
         return tuple(a for a in found if a is not None)
 
     def _owner_dir(self, visitor_id: str) -> Path:
-        return self.directory / _OWNERS / hashlib.sha256(visitor_id.encode()).hexdigest()[:40]
+        return owner_dir(self.directory, visitor_id)
 
     def _write(self, visitor_id: str, stored: str, body: bytes, upload: Upload) -> None:
         _write_once(self.directory / stored, body)
@@ -118,6 +118,20 @@ class Uploads:
             found.append(Attachment(url=record["url"], content_type=record["content_type"],
                                     name=record["name"], size=record["size"]))
         return found
+
+
+def owner_dir(directory: Path, visitor_id: str) -> Path:
+    """Where the records of a visitor's uploads are kept (named by a hash of the id)."""
+    return directory / _OWNERS / hashlib.sha256(visitor_id.encode()).hexdigest()[:40]
+
+
+def records(directory: Path, visitor_id: str) -> list[tuple[Path, dict[str, object]]]:
+    """Each upload record of a visitor, with its path (blocking: call in a thread)."""
+    folder = owner_dir(directory, visitor_id)
+    if not folder.is_dir():
+        return []
+    return [(path, json.loads(path.read_text("utf-8")))
+            for path in sorted(folder.glob("*.json"))]
 
 
 def media_type(content_type: str | None) -> str:

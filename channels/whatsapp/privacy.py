@@ -1,46 +1,37 @@
-"""WhatsApp's share of a shopper's data (`bot.protocols.ContactData`): the opt-outs
-kept under their number, and the media files they sent (kept in `media_dir`).
+"""WhatsApp's share of a shopper's data (`bot.protocols.ContactData`): the opt-outs kept
+under their number. (The media files they sent are every channel's concern:
+`relevo.channels.media_files.MediaContactData`.)
 
-An erasure deletes both (the files once it is committed, and only those no other
-shopper's message refers to). A retention erasure keeps the opt-out: it belongs to the
-shopper, not to a conversation, and honouring it is the point of keeping it.
+A retention erasure keeps the opt-out: it belongs to the shopper, not to a
+conversation, and honouring it is the point of keeping it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relevo.bot.personal import Erased, Subject, rows_of
-from relevo.channels import media_files
 from relevo.channels.whatsapp.parse import NAME
 from relevo.channels.whatsapp.store import channel_opt_outs
 
 
 class WhatsAppContactData:
-    def __init__(self, media_dir: Path) -> None:
-        self._media_dir = media_dir
-
     def _opt_outs(self, subject: Subject) -> sa.ColumnElement[bool]:
         return (channel_opt_outs.c.channel == NAME) & channel_opt_outs.c.external_user_id.in_(
             subject.external_ids(NAME))
 
     async def export(self, conn: AsyncConnection, subject: Subject) -> Mapping[str, list[Any]]:
         opt_outs = await conn.execute(sa.select(channel_opt_outs).where(self._opt_outs(subject)))
-        return {
-            "whatsapp_opt_outs": rows_of(opt_outs),
-            "media_files": await media_files.export(conn, subject, self._media_dir),
-        }
+        return {"whatsapp_opt_outs": rows_of(opt_outs)}
 
     async def erase(self, conn: AsyncConnection, subject: Subject, now: datetime) -> Erased:
-        files = await media_files.to_delete(conn, subject, self._media_dir)
-        counts = {"media_files": len(files)}
+        counts: dict[str, int] = {}
         if subject.whole_contact:
             removed = await conn.execute(sa.delete(channel_opt_outs).where(self._opt_outs(subject)))
             counts["whatsapp_opt_outs"] = int(removed.rowcount or 0)
-        return Erased(counts, files=tuple(files))
+        return Erased(counts)

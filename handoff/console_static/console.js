@@ -385,6 +385,7 @@
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     const sameConversation = list.dataset.conversation === String(id);
     list.replaceChildren();
+    if (!sameConversation) thumbnails.clear();
     list.dataset.conversation = String(id);
     for (const m of messages) {
       const item = el("li", m.author.kind);
@@ -393,6 +394,7 @@
       const who = m.author.kind === "shopper" ? "Shopper" : (m.author.name || m.author.kind);
       item.append(el("span", "who", who + " · " + new Date(m.created_at).toLocaleString()));
       item.append(el("span", "text", m.text));
+      if (m.attachments && m.attachments.length) item.append(renderAttachments(m.attachments));
       if (m.meta && m.meta.intent) {
         const parts = ["intent " + m.meta.intent];
         if (m.meta.article) parts.push("article " + m.meta.article);
@@ -403,6 +405,50 @@
     }
     // Scroll inside the pane only (scrollIntoView would also move the page).
     if (!sameConversation || atBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  /* What the shopper sent as files: images as thumbnails (the same <img> kept across
+   * re-renders, so a refresh does not download them again), other files as links; the
+   * URLs are the operator API's, read with the session cookie. */
+  const IMAGE_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
+  const thumbnails = new Map();  // url → its link, for the conversation on screen
+
+  function fileSize(size) {
+    if (typeof size !== "number") return "";
+    return size < 1024 ? " (" + size + " B)" : size < 1048576 ? " (" + Math.round(size / 1024) + " KB)"
+      : " (" + (size / 1048576).toFixed(1) + " MB)";
+  }
+
+  function fileLink(url, className, text) {
+    const link = el("a", className, text);
+    link.href = url;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    return link;
+  }
+
+  function renderAttachments(files) {
+    const box = el("div", "attachments");
+    for (const f of files) {
+      const label = f.name || f.content_type || "attachment";
+      if (f.url && IMAGE_TYPES.has(f.content_type)) {
+        let link = thumbnails.get(f.url);
+        if (!link) {
+          link = fileLink(f.url, "thumb");
+          const image = el("img");
+          image.src = f.url;
+          image.alt = label;
+          link.append(image);
+          thumbnails.set(f.url, link);
+        }
+        box.append(link);
+      } else if (f.url) {
+        box.append(fileLink(f.url, "file", label + fileSize(f.size)));
+      } else {
+        box.append(el("span", "file", label + " (not stored)"));
+      }
+    }
+    return box;
   }
 
   function renderContext(view) {

@@ -31,6 +31,9 @@ from relevo.bot.types import Role
 from tests.conftest import started
 from tests.handoff.helpers import Op, add_operator, build_app, go_online, new_shopper, say
 from tests.serve import serving
+from tests.settle import settle
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 NOBODY = "none"
 PRINCIPALS = (*(role.value for role in Role), NOBODY)
@@ -82,6 +85,9 @@ ROWS = (
     Row("POST", C + "/transfer", reaching(409), body={"pool": {"kinds": ["internal"]}}),
     # In reach, but not assigned to the one typing.
     Row("POST", C + "/typing", reaching(403), body={"active": True}),
+    # A file the shopper sent, for those who may read the conversation.
+    Row("GET", C + "/messages/{message_id}/attachments/{index}", reaching(200),
+        url=C + "/messages/{attachment_message_id}/attachments/0"),
     # Saved replies: everyone reads them, managers and admins write them.
     Row("GET", "/api/saved-replies", everyone(200)),
     Row("POST", "/api/saved-replies", only({ADMIN: 201, MANAGER: 201}, 403),
@@ -178,7 +184,7 @@ async def _scene(app: FastAPI, client: httpx.AsyncClient) -> Scene:
     principals: dict[str, Op | None] = {**staff, NOBODY: None}
     holder = await add_operator(app, "Hal")
     await go_online(client, holder)
-    cid = await say(app, client, await new_shopper(client), "I want a person")
+    cid, attachment_message_id = await _with_a_photo(app, client)
     for action in ("claim", "resolve"):
         done = await client.post(f"/api/conversations/{cid}/{action}", headers=holder.headers)
         assert done.status_code == 200, done.text
@@ -191,12 +197,26 @@ async def _scene(app: FastAPI, client: httpx.AsyncClient) -> Scene:
     return Scene(principals, {
         "saved_reply_id": replies[0],
         "conversation_id": cid,
+        "attachment_message_id": attachment_message_id,
         "contact_id": detail.json()["contact"]["id"],
         "erased_contact_id": erased.json()["contact"]["id"],
         "edited_id": (await add_operator(app, "Edith")).id,
         "removed_id": (await add_operator(app, "Remy")).id,
     }, {principal: {"own_reply_id": reply} for principal, reply in zip(
         PRINCIPALS, replies[1:], strict=True)})
+
+
+async def _with_a_photo(app: FastAPI, client: httpx.AsyncClient) -> tuple[int, int]:
+    """A shopper asks for a person with a photo attached: the conversation and message."""
+    shopper = await new_shopper(client)
+    uploaded = await client.post("/webchat/attachments?name=box.png", content=PNG,
+                                 headers={**shopper, "Content-Type": "image/png"})
+    assert uploaded.status_code == 201, uploaded.text
+    sent = await client.post("/webchat/messages", headers=shopper, json={
+        "text": "I want a person", "attachments": [uploaded.json()["id"]]})
+    assert sent.status_code == 202, sent.text
+    await settle(app)
+    return int(sent.json()["conversation_id"]), int(sent.json()["message_id"])
 
 
 async def _saved_reply(client: httpx.AsyncClient, admin: Op, shortcut: str) -> int:
@@ -233,9 +253,10 @@ async def _status(
 
 
 async def test_every_route_answers_every_role_as_the_table_says(
-    make_settings: Callable[..., Settings],
+    make_settings: Callable[..., Settings], tmp_path: Path,
 ) -> None:
-    app = build_app(make_settings)
+    media = {"media_dir": str(tmp_path / "media")}
+    app = build_app(lambda **options: make_settings(webchat=media, **options))
     async with started(app) as client:
         scene = await _scene(app, client)
         async with serving(app, lifespan=False) as address:
