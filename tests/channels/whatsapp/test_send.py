@@ -61,7 +61,7 @@ async def test_after_24_hours_the_configured_template_is_sent_instead(
         late = (await outbound(app))[-1]
     sent = twilio_api.messages[-1]
     assert sent["ContentSid"] == TEMPLATE_SID
-    assert json.loads(sent["ContentVariables"]) == {"1": "Lucía · especialista"}  # she wrote Spanish
+    assert json.loads(sent["ContentVariables"]) == {"1": "Lucía · especialista"}  # Spanish
     assert "Body" not in sent
     assert late.delivery_status == "sent"
 
