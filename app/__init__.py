@@ -7,7 +7,6 @@ package and must start without importing the web stack."""
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -16,11 +15,15 @@ if TYPE_CHECKING:
 
 __all__ = ["Relevo", "build", "create_app"]
 
-_HOMES = {"create_app": "relevo.app.asgi", "Relevo": "relevo.app.wiring",
-          "build": "relevo.app.wiring"}
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOMES[name]), name)
+    if name == "create_app":
+        from relevo.app.asgi import create_app
+
+        return create_app
+    if name in ("Relevo", "build"):
+        from relevo.app import wiring
+
+        return getattr(wiring, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,20 +26,46 @@ if TYPE_CHECKING:
     from relevo.app.settings import Settings
 
 
+def _operators_app() -> typer.Typer:
+    from relevo.app.cli_operators import operators_app
+
+    return operators_app
+
+
+def _contacts_app() -> typer.Typer:
+    from relevo.app.cli_contacts import contacts_app
+
+    return contacts_app
+
+
+def _nlu_app() -> typer.Typer:
+    from relevo.nlu.cli import app as nlu_app
+
+    return nlu_app
+
+
+def _kb_app() -> typer.Typer:
+    from relevo.knowledge_base.cli import app as kb_app
+
+    return kb_app
+
+
+def _telegram_app() -> typer.Typer:
+    from relevo.channels.telegram.cli import app as telegram_app
+
+    return telegram_app
+
+
 class RelevoCommands(LazyGroup):
     # Sub-commands that live with their package (or in their own module), imported
     # only when run.
     lazy: ClassVar[dict[str, LazyCommand]] = {
-        "operators": LazyCommand("relevo.app.cli_operators:operators_app",
-                                 "Operators: agents, experts and ambassadors."),
-        "contacts": LazyCommand("relevo.app.cli_contacts:contacts_app",
+        "operators": LazyCommand(_operators_app, "Operators: agents, experts and ambassadors."),
+        "contacts": LazyCommand(_contacts_app,
                                 "Contacts: export or erase a shopper's data (GDPR)."),
-        "nlu": LazyCommand("relevo.nlu.cli:app",
-                           "NLU: train, parse, evaluate, serve, export to Rasa."),
-        "kb": LazyCommand("relevo.knowledge_base.cli:app",
-                          "Knowledge base: import and export articles."),
-        "telegram": LazyCommand("relevo.channels.telegram.cli:app",
-                                "Telegram: webhook set-up and info."),
+        "nlu": LazyCommand(_nlu_app, "NLU: train, parse, evaluate, serve, export to Rasa."),
+        "kb": LazyCommand(_kb_app, "Knowledge base: import and export articles."),
+        "telegram": LazyCommand(_telegram_app, "Telegram: webhook set-up and info."),
     }
 
 
