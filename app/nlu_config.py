@@ -9,34 +9,19 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic_settings import SettingsConfigDict
 
+from relevo.app.config_sources import EnvOverFile
 from relevo.bot.config import ConfigError
 from relevo.nlu.config import NLUSettings
 
 
-class _NLUOnly(BaseSettings):
+class _NLUOnly(EnvOverFile):
     model_config = SettingsConfigDict(
         env_prefix="RELEVO_", env_nested_delimiter="__", extra="ignore", frozen=True
     )
 
     nlu: NLUSettings = NLUSettings()
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # As in `Settings`: the file's values < the environment.
-        return env_settings, init_settings
 
 
 def nlu_settings(config_file: Path | None) -> NLUSettings:

@@ -22,11 +22,10 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
+from relevo.app.config_sources import EnvOverFile
 from relevo.bot.catalog import BUILTIN_DIR
 from relevo.bot.clientip import parse_networks
 from relevo.bot.config import BodyLimitSettings, ConfigError, OutboxSettings, Section
@@ -73,7 +72,7 @@ class RetentionSettings(Section):
         return {channel: days for channel, days in kept.items() if days > 0}
 
 
-class Settings(BaseSettings):
+class Settings(EnvOverFile):
     model_config = SettingsConfigDict(
         env_prefix="RELEVO_",
         env_nested_delimiter="__",
@@ -139,18 +138,6 @@ class Settings(BaseSettings):
             raise ConfigError(f"default_locale: must be one of languages "
                               f"({', '.join(self.languages)}), got {self.default_locale!r}")
         return self
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # init (the YAML file's values, passed by load_settings) < environment.
-        return env_settings, init_settings
 
     @property
     def is_sqlite(self) -> bool:
