@@ -6,8 +6,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,21 +32,41 @@ CHROMIUM_ARGS = [
 STARTUP_TIMEOUT_S = 30.0
 
 
-@contextmanager
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium through Playwright; skips without it (fails in CI)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+def require_chromium() -> None:
+    """Skip without Debian's Chromium (fail in CI)."""
     if not CHROMIUM.exists():
         message = "Debian chromium not installed: apt-get install chromium"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium through Playwright; skips without it (fails in CI)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    require_chromium()
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
             browser.close()
+
+
+@asynccontextmanager
+async def chromium_async() -> AsyncIterator[Any]:
+    """The same browser through Playwright's async API, for tests that also drive the
+    app on their own event loop."""
+    async_api = pytest.importorskip("playwright.async_api")
+    require_chromium()
+    async with async_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                   args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
 
 
 def relevo_env(tmp_path: Path, database_url: str | None = None) -> dict[str, str]:

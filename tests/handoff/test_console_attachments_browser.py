@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from relevo.app.settings import Settings
-from tests.conftest import IN_CI, started
+from tests.conftest import started
 from tests.handoff.helpers import add_operator, build_app, new_shopper
-from tests.live import CHROMIUM, CHROMIUM_ARGS
+from tests.live import chromium_async
 from tests.serve import serving
 from tests.settle import settle
 
@@ -40,19 +40,8 @@ def png(width: int, height: int) -> bytes:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    async_api = pytest.importorskip("playwright.async_api")
-    if not CHROMIUM.exists():
-        message = "Debian chromium not installed: apt-get install chromium"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    async with async_api.async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                    args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium_async() as launched:
+        yield launched
 
 
 async def shopper_sends_files(app: Any, client: Any) -> None:

@@ -30,9 +30,9 @@ from playwright.async_api import expect
 from relevo.app.settings import load_settings
 from relevo.bot.store.schema import contacts, identities
 from relevo.bot.types import Event, OperatorTyping, Role
-from tests.conftest import IN_CI, started
+from tests.conftest import started
 from tests.handoff.helpers import add_operator, build_app, new_shopper, say, service
-from tests.live import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT
+from tests.live import REPO_ROOT, chromium_async
 from tests.serve import serving
 from tests.settle import wait_until
 
@@ -47,19 +47,8 @@ ALWAYS_VISIBLE = ("Claim", "Transfer", "Resolve", "Return to bot", "Send")
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    async_api = pytest.importorskip("playwright.async_api")
-    if not CHROMIUM.exists():
-        message = "Debian chromium not installed: apt-get install chromium"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    async with async_api.async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                    args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with chromium_async() as launched:
+        yield launched
 
 
 async def inside_viewport(page: Any, locator: Any) -> bool:
