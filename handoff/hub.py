@@ -35,7 +35,13 @@ from relevo.bot.types import (
     QueueChanged,
 )
 from relevo.handoff.state import HandoffState
-from relevo.handoff.visibility import Reach, may_see, reach, whereabouts_in_memory
+from relevo.handoff.visibility import (
+    Reach,
+    Whereabouts,
+    may_see,
+    reach,
+    whereabouts_in_memory,
+)
 
 log = logging.getLogger("relevo.handoff.hub")
 
@@ -119,10 +125,12 @@ class ConsoleHub:
 
     def may_know(self, operator_id: int, conversation_id: int) -> bool:
         """May this operator's socket be told this conversation's id?"""
+        return self._may_know(operator_id, whereabouts_in_memory(self._state, conversation_id))
+
+    def _may_know(self, operator_id: int, where: Whereabouts | None) -> bool:
         operator = self._state.operators.get(operator_id)
         if operator is None:
             return False
-        where = whereabouts_in_memory(self._state, conversation_id)
         if where is None:  # closed or with the bot
             return reach(operator) != Reach.OFFERED_OR_ASSIGNED
         return may_see(operator, where)
@@ -142,11 +150,12 @@ class ConsoleHub:
         return self._push(self._sockets.get(operator_id, set()), notice)
 
     def _everyone(self, notice: Notice) -> int:
-        conversation_id = notice["conversation_id"]
+        # Where the conversation is, looked up once for every operator's socket.
+        where = whereabouts_in_memory(self._state, notice["conversation_id"])
         told: set[asyncio.Queue[Notice]] = set()
         untold: set[asyncio.Queue[Notice]] = set()
         for operator_id, queues in self._sockets.items():
-            (told if self.may_know(operator_id, conversation_id) else untold).update(queues)
+            (told if self._may_know(operator_id, where) else untold).update(queues)
         # Out of reach: that something changed, not what (the lists refresh).
         return self._push(told, notice) + self._push(untold, {"type": notice["type"]})
 
