@@ -11,15 +11,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relevo.bot.audit import record
 from relevo.bot.http import RowId
 from relevo.bot.store.schema import saved_replies
 from relevo.bot.text import fold, language_of
-from relevo.handoff.http import CurrentOperator, requires
+from relevo.handoff.http import CurrentOperator, operator_actor, requires
 from relevo.handoff.operators import OperatorState
 from relevo.handoff.roles import Scope
 from relevo.handoff.search import contains, folded
@@ -105,7 +106,7 @@ def saved_reply_routes(router: APIRouter, current: CurrentOperator, handoff: Han
 def _writes(router: APIRouter, manager: CurrentOperator, handoff: Handoff) -> None:
     @router.post("/saved-replies", status_code=201)
     async def add_reply(
-        body: SavedReplyBody, operator: OperatorState = Depends(manager)
+        body: SavedReplyBody, request: Request, operator: OperatorState = Depends(manager)
     ) -> dict[str, Any]:
         now = handoff.now()
         values = body.model_dump()
@@ -116,13 +117,17 @@ def _writes(router: APIRouter, manager: CurrentOperator, handoff: Handoff) -> No
                                                     created_at=now, updated_at=now)
                     .returning(saved_replies.c.id))).scalar_one()
                 saved = await _one(conn, int(reply_id))
+                await record(conn, actor=operator_actor(operator, request), at=now,
+                             action="saved_reply.create", target=("saved_reply", reply_id),
+                             after=saved)
         except IntegrityError:
             raise _taken(values) from None
         return {"saved_reply": saved}
 
     @router.patch("/saved-replies/{reply_id}")
     async def change_reply(
-        reply_id: RowId, body: SavedReplyChange, operator: OperatorState = Depends(manager)
+        reply_id: RowId, body: SavedReplyChange, request: Request,
+        operator: OperatorState = Depends(manager),
     ) -> dict[str, Any]:
         values = body.model_dump(exclude_unset=True)
         if any(value is None for value in values.values()):
@@ -132,21 +137,29 @@ def _writes(router: APIRouter, manager: CurrentOperator, handoff: Handoff) -> No
                 before = await _one(conn, reply_id)
                 if before is None:
                     raise HTTPException(404, f"saved reply {reply_id} does not exist")
+                now = handoff.now()
                 await conn.execute(sa.update(saved_replies)
                                    .where(saved_replies.c.id == reply_id)
-                                   .values(**values, updated_at=handoff.now()))
+                                   .values(**values, updated_at=now))
                 saved = await _one(conn, reply_id)
+                await record(conn, actor=operator_actor(operator, request), at=now,
+                             action="saved_reply.update", target=("saved_reply", reply_id),
+                             before={k: before[k] for k in values},
+                             after={k: (saved or {}).get(k) for k in values})
         except IntegrityError:
             raise _taken({**(before or {}), **values}) from None
         return {"saved_reply": saved}
 
     @router.delete("/saved-replies/{reply_id}")
     async def remove_reply(
-        reply_id: RowId, operator: OperatorState = Depends(manager)
+        reply_id: RowId, request: Request, operator: OperatorState = Depends(manager)
     ) -> dict[str, Any]:
         async with handoff.database.write() as conn:
-            gone = await conn.execute(
-                sa.delete(saved_replies).where(saved_replies.c.id == reply_id))
-        if gone.rowcount == 0:
-            raise HTTPException(404, f"saved reply {reply_id} does not exist")
+            before = await _one(conn, reply_id)
+            if before is None:
+                raise HTTPException(404, f"saved reply {reply_id} does not exist")
+            await conn.execute(sa.delete(saved_replies).where(saved_replies.c.id == reply_id))
+            await record(conn, actor=operator_actor(operator, request), at=handoff.now(),
+                         action="saved_reply.remove", target=("saved_reply", reply_id),
+                         before=before)
         return {"deleted": reply_id}

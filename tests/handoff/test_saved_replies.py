@@ -47,6 +47,8 @@ async def test_managers_write_saved_replies_and_everyone_reads_them(
         deleted = await client.delete(f"/api/saved-replies/{reply_id}", headers=bea.headers)
         gone = await client.delete(f"/api/saved-replies/{reply_id}", headers=bea.headers)
         left = await client.get("/api/saved-replies", headers=ana.headers)
+        admin = await add_operator(app, "Ada", role=Role.ADMIN)
+        audited = await client.get("/api/audit?action=saved_reply.", headers=admin.headers)
     assert added.status_code == 201, added.text
     assert added.json()["saved_reply"]["created_by"] == bea.id
     assert [(r["shortcut"], r["text"]) for r in spanish.json()["saved_replies"]] == [
@@ -64,6 +66,14 @@ async def test_managers_write_saved_replies_and_everyone_reads_them(
     assert deleted.json() == {"deleted": reply_id}
     assert gone.status_code == 404
     assert [r["shortcut"] for r in left.json()["saved_replies"]] == ["envio", "hello"]
+    # Every change is in the audit log, by whom, oldest last; refused ones are not.
+    trail = [(e["action"], e["actor"]["label"]) for e in audited.json()["entries"]]
+    assert [action for action, _ in trail] == [
+        "saved_reply.remove", "saved_reply.update", "saved_reply.create",
+        "saved_reply.create", "saved_reply.create"]
+    assert {label for _, label in trail} == {"Bea"}
+    update = audited.json()["entries"][1]
+    assert (update["before"], update["after"]) == ({"title": "Saludo"}, {"title": "Bienvenida"})
 
 
 async def test_the_new_console_routes_are_in_openapi_with_typed_bodies(
