@@ -41,6 +41,8 @@ class Login(BaseModel):
 
 
 _ASSETS = {  # served under /console/, the page's script and styles
+    "render.js": "application/javascript; charset=utf-8",
+    "alerts.js": "application/javascript; charset=utf-8",
     "console.js": "application/javascript; charset=utf-8",
     "audit.js": "application/javascript; charset=utf-8",
     "compose.js": "application/javascript; charset=utf-8",

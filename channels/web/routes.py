@@ -200,6 +200,7 @@ def webchat_router(
 
 _LABELS = re.compile(rb"/\*relevo:widget-strings\*/.*?/\*end\*/", re.DOTALL)
 _STYLES = re.compile(rb"/\*relevo:widget-css\*/.*?/\*end\*/", re.DOTALL)
+_MESSAGES = re.compile(rb"/\*relevo:widget-messages\*/")
 
 
 def widget_script(catalog: Catalog) -> bytes:
@@ -209,6 +210,10 @@ def widget_script(catalog: Catalog) -> bytes:
     labels = {language: catalog.section("widget", language) for language in catalog.languages}
     styles = _static("widget.css").decode("utf-8")
     script = _static("widget.js")
+    # How one message is drawn lives in its own file, written in (same scope).
+    script, count = _MESSAGES.subn(lambda _: _static("widget_messages.js"), script)
+    if count != 1:
+        raise RuntimeError("widget.js lost its relevo:widget-messages marker")
     for marker, value in ((_LABELS, labels), (_STYLES, styles)):
         # ASCII-only JSON is a valid JS literal whatever the texts hold (\u2028 included).
         literal = json.dumps(value, ensure_ascii=True, sort_keys=True).encode("ascii")

@@ -13,24 +13,16 @@
   "use strict";
 
   const $ = (id) => document.getElementById(id);
-  const KIND_LABEL = { internal: "agent", outsourced: "outsourced agent", expert: "expert",
-    ambassador: "ambassador" };
   let me = null;
   let current = null;          // id of the conversation on screen
   let currentView = null;      // its last GET
   let ws = null, wsRetry = 0, refreshTimer = null;
   let myConversations = new Set();  // assigned to me, from the last refresh
   let searchOffset = null;     // where the next page of search results starts
-  const unseen = new Set();    // conversations offered to me / new messages, not yet opened
-  const opened = new Set();    // conversations opened since the page loaded
-  const TITLE = "relevo console";
 
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  const RelevoRender = window.RelevoRender, { el, KIND_LABEL } = RelevoRender;
+  const { showNotifyButton, notify, markUnseen } = window.RelevoAlerts;
+  window.RelevoAlerts.follow(() => current);
 
   async function api(method, path, body) {
     const headers = { Accept: "application/json", "X-Relevo-Console": "1" };
@@ -120,40 +112,6 @@
   $("presence").addEventListener("change", () => setPresence($("presence").value));
   $("go-online").addEventListener("click", () => setPresence("online"));
 
-  /* ---------- notifications and the title badge ---------- */
-
-  function canNotify() { return "Notification" in window; }
-
-  function showNotifyButton() {
-    $("notify").hidden = !canNotify() || Notification.permission !== "default";
-  }
-
-  // Asked on a click: browsers refuse (or nag about) a permission prompt without one.
-  $("notify").addEventListener("click", async () => {
-    if (canNotify()) await Notification.requestPermission().catch(() => null);
-    showNotifyButton();
-  });
-
-  function notify(title, body) {
-    if (!canNotify() || Notification.permission !== "granted") return;
-    if (document.visibilityState === "visible" && document.hasFocus()) return;
-    try { new Notification(title, { body, tag: "relevo-console" }); } catch { /* not shown */ }
-  }
-
-  function renderBadge() {
-    document.title = unseen.size ? "(" + unseen.size + ") " + TITLE : TITLE;
-  }
-
-  function markUnseen(id) {
-    if (!id || (id === current && document.hasFocus())) return;
-    unseen.add(id);
-    renderBadge();
-  }
-
-  window.addEventListener("focus", () => {
-    if (current && unseen.delete(current)) renderBadge();
-  });
-
   function connect() {
     if (ws) return;
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -222,57 +180,14 @@
       ]);
       me = self.operator;
       renderMe();
-      renderList($("queue"), queue.conversations, $("queue-count"));
-      renderList($("mine"), mine.conversations, $("mine-count"));
+      RelevoRender.renderList($("queue"), queue.conversations, $("queue-count"), current, openConversation);
+      RelevoRender.renderList($("mine"), mine.conversations, $("mine-count"), current, openConversation);
       myConversations = new Set(mine.conversations.map((c) => c.id));
-      for (const c of queue.conversations) if (c.offered_to_me && !opened.has(c.id)) markUnseen(c.id);
-      const waiting = new Set([...queue.conversations.filter((c) => c.offered_to_me).map((c) => c.id),
-        ...myConversations]);
-      for (const id of [...unseen]) if (!waiting.has(id)) unseen.delete(id);
-      renderBadge();
-      renderBoard(board.leaderboard);
+      const offered = queue.conversations.filter((c) => c.offered_to_me).map((c) => c.id);
+      window.RelevoAlerts.refreshed(offered, new Set([...offered, ...myConversations]));
+      RelevoRender.renderBoard($("leaderboard"), board.leaderboard);
     } catch (error) {
       $("action-error").textContent = error.message;
-    }
-  }
-
-  function renderList(list, conversations, counter) {
-    list.replaceChildren();
-    if (counter) counter.textContent = conversations.length ? "(" + conversations.length + ")" : "";
-    appendItems(list, conversations);
-  }
-
-  function appendItems(list, conversations) {
-    for (const c of conversations) {
-      const item = el("li");
-      item.dataset.id = c.id;
-      item.tabIndex = 0;
-      if (c.id === current) item.classList.add("current");
-      if (c.offered_to_me) item.classList.add("offered");
-      const line = el("div", "line1");
-      line.append(el("strong", null, c.contact.display_name || "Shopper #" + c.contact.id),
-        el("span", "tag", c.position ? "#" + c.position : c.channel));
-      item.append(line);
-      const detail = ["#" + c.id, c.state, c.channel, c.locale, c.offered_to_me ? "offered to you" : null,
-        c.after_hours ? "after hours" : null, c.priority ? "priority " + c.priority : null]
-        .filter(Boolean).join(" · ");
-      item.append(el("div", "muted", detail));
-      if (c.last_message) item.append(el("div", "preview", c.last_message.text));
-      item.addEventListener("click", () => openConversation(c.id));
-      item.addEventListener("keydown", (event) => {
-        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); openConversation(c.id); }
-      });
-      list.append(item);
-    }
-  }
-
-  function renderBoard(rows) {
-    const list = $("leaderboard");
-    list.replaceChildren();
-    for (const row of rows) {
-      const badges = row.badges.map((b) => b.name).join(", ");
-      list.append(el("li", null, row.name + " — " + row.points + " pts · " + row.level +
-        (badges ? " · " + badges : "")));
     }
   }
 
@@ -288,7 +203,7 @@
       const body = await api("GET", "/api/conversations?" + query);
       const list = $("results");
       if (!more) list.replaceChildren();
-      appendItems(list, body.conversations);
+      RelevoRender.appendItems(list, body.conversations, current, openConversation);
       searchOffset = body.next_offset;
       $("results-more").hidden = searchOffset === null || searchOffset === undefined;
       $("results-count").textContent = "(" + list.children.length + (searchOffset ? "+" : "") + ")";
@@ -316,8 +231,7 @@
   async function openConversation(id) {
     if (current !== id) document.dispatchEvent(new CustomEvent("relevo:leave", { detail: current }));
     current = id;
-    opened.add(id);
-    if (unseen.delete(id)) renderBadge();
+    window.RelevoAlerts.markOpened(id);
     $("app").classList.add("show-conv");
     showDetails(false);
     if (ws && ws.readyState === 1) ws.send(JSON.stringify({ type: "watch", conversation_id: id }));
@@ -372,139 +286,13 @@
       : c.state === "queued" ? "Claim the conversation to reply" : "Only its operator replies here";
     // Notes go on your own conversations (managers and admins: on any).
     $("note-form").hidden = !(c.mine || can("conversations:all"));
-    renderMessages(view.messages, id);
-    renderContext(view);
+    RelevoRender.renderMessages(view.messages, id);
+    RelevoRender.renderContext(view, openConversation);
+    loadTransferTargets();
     document.dispatchEvent(new CustomEvent("relevo:conversation", { detail: {
       id, mine: c.mine, state: c.state, name: view.contact ? view.contact.display_name : null,
       locale: c.locale || (view.contact && view.contact.locale) || null,
     } }));
-  }
-
-  function renderMessages(messages, id) {
-    const list = $("messages");
-    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-    const sameConversation = list.dataset.conversation === String(id);
-    list.replaceChildren();
-    if (!sameConversation) thumbnails.clear();
-    list.dataset.conversation = String(id);
-    for (const m of messages) {
-      const item = el("li", m.author.kind);
-      item.dataset.id = m.id;
-      if (m.conversation_id !== id) item.classList.add("other-conv");
-      const who = m.author.kind === "shopper" ? "Shopper" : (m.author.name || m.author.kind);
-      item.append(el("span", "who", who + " · " + new Date(m.created_at).toLocaleString()));
-      item.append(el("span", "text", m.text));
-      if (m.attachments && m.attachments.length) item.append(renderAttachments(m.attachments));
-      if (m.meta && m.meta.intent) {
-        const parts = ["intent " + m.meta.intent];
-        if (m.meta.article) parts.push("article " + m.meta.article);
-        if (m.meta.confidence !== undefined) parts.push("confidence " + m.meta.confidence);
-        item.append(el("span", "meta", parts.join(" · ")));
-      }
-      list.append(item);
-    }
-    // Scroll inside the pane only (scrollIntoView would also move the page).
-    if (!sameConversation || atBottom) list.scrollTop = list.scrollHeight;
-  }
-
-  /* What the shopper sent as files: images as thumbnails (the same <img> kept across
-   * re-renders, so a refresh does not download them again), other files as links; the
-   * URLs are the operator API's, read with the session cookie. */
-  const IMAGE_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
-  const thumbnails = new Map();  // url → its link, for the conversation on screen
-
-  function fileSize(size) {
-    if (typeof size !== "number") return "";
-    return size < 1024 ? " (" + size + " B)" : size < 1048576 ? " (" + Math.round(size / 1024) + " KB)"
-      : " (" + (size / 1048576).toFixed(1) + " MB)";
-  }
-
-  function fileLink(url, className, text) {
-    const link = el("a", className, text);
-    link.href = url;
-    link.target = "_blank";
-    link.rel = "noopener noreferrer";
-    return link;
-  }
-
-  function renderAttachments(files) {
-    const box = el("div", "attachments");
-    for (const f of files) {
-      const label = f.name || f.content_type || "attachment";
-      if (f.url && IMAGE_TYPES.has(f.content_type)) {
-        let link = thumbnails.get(f.url);
-        if (!link) {
-          link = fileLink(f.url, "thumb");
-          const image = el("img");
-          image.src = f.url;
-          image.alt = label;
-          link.append(image);
-          thumbnails.set(f.url, link);
-        }
-        box.append(link);
-      } else if (f.url) {
-        box.append(fileLink(f.url, "file", label + fileSize(f.size)));
-      } else {
-        box.append(el("span", "file", label + " (not stored)"));
-      }
-    }
-    return box;
-  }
-
-  function renderContext(view) {
-    const contact = $("contact");
-    contact.replaceChildren();
-    const add = (label, value) => {
-      if (value === null || value === undefined || value === "") return;
-      contact.append(el("dt", null, label), el("dd", null, value));
-    };
-    const who = view.contact || { tags: [], channels: [] };
-    add("Name", who.display_name);
-    add("Language", who.locale);
-    add("E-mail", who.email);
-    add("Phone", who.phone);
-    add("Topic", view.conversation.topic);
-    add("Intent", view.conversation.intent);
-    if (view.csat && view.csat.score) add("CSAT", view.csat.score + "/5");
-    const tags = $("tags");
-    tags.replaceChildren();
-    for (const tag of who.tags || []) {
-      tags.append(el("li", String(tag).toLowerCase() === "vip" ? "vip" : null, tag));
-    }
-    const channels = $("channels");
-    channels.replaceChildren();
-    for (const ch of who.channels || []) {
-      channels.append(el("li", null, ch.channel + " · " + ch.external_user_id +
-        (ch.last_seen_at ? " · seen " + new Date(ch.last_seen_at).toLocaleDateString() : "")));
-    }
-    renderHistory(view);
-    $("reason").textContent = view.conversation.handoff_reason || "—";
-    const routing = $("routing");
-    routing.replaceChildren();
-    for (const d of view.routing) routing.append(el("li", null, d.outcome + " (" + d.trigger + "): " + d.explanation));
-    const notes = $("notes");
-    notes.replaceChildren();
-    for (const n of view.notes) notes.append(el("li", null, n.text));
-    loadTransferTargets();
-  }
-
-  function renderHistory(view) {
-    const history = $("history");
-    history.replaceChildren();
-    for (const c of view.contact_conversations || []) {
-      const item = el("li");
-      const label = "#" + c.id + " · " + c.state + " · " + c.channel + " · " + new Date(c.created_at).toLocaleDateString();
-      if (c.id === view.conversation.id) {
-        item.append(el("span", null, label + " (this one)"));
-        item.setAttribute("aria-current", "true");
-      } else {
-        const button = el("button", null, label);
-        button.type = "button";
-        button.addEventListener("click", () => openConversation(c.id));
-        item.append(button);
-      }
-      history.append(item);
-    }
   }
 
   function loadTransferTargets() {

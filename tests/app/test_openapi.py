@@ -21,7 +21,7 @@ NOT_IN_SCHEMA = {
     ("GET", "/"), ("GET", "/widget.js"), ("GET", "/console"),
     ("GET", "/console/console.js"), ("GET", "/console/console.css"),
     ("GET", "/console/audit.js"), ("GET", "/console/profile.js"),
-    ("GET", "/console/compose.js"),
+    ("GET", "/console/compose.js"), ("GET", "/console/render.js"), ("GET", "/console/alerts.js"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
     ("WS", "/webchat/ws"), ("WS", "/api/ws"),

@@ -113,7 +113,7 @@ ROWS = (
 # Routes without operator credentials: shoppers, providers (signed), log-in, operations.
 PUBLIC = {
     ("GET", "/"), ("GET", "/widget.js"), ("GET", "/console/audit.js"),
-    ("GET", "/console/compose.js"),
+    ("GET", "/console/compose.js"), ("GET", "/console/render.js"), ("GET", "/console/alerts.js"),
     ("GET", "/console/profile.js"),
     ("POST", "/webchat/sessions"), ("POST", "/webchat/messages"),
     ("GET", "/webchat/messages"), ("WS", "/webchat/ws"),
