@@ -38,6 +38,15 @@ async def resolved_by(app: FastAPI, client: Any, op: Op, shopper: dict[str, str]
     return cid
 
 
+async def rated_by_ana(app: FastAPI, client: Any) -> tuple[dict[str, str], int]:
+    """An English shopper whose conversation Ana (online) has just resolved: the shopper
+    and the conversation now awaiting a rating."""
+    ana = await add_operator(app, "Ana")
+    await go_online(client, ana)
+    shopper = await new_shopper(client, "en")
+    return shopper, await resolved_by(app, client, ana, shopper, "en")
+
+
 async def stored(app: FastAPI) -> dict[str, Any]:
     async with service(app).database.read() as conn:
         ratings = (await conn.execute(
@@ -111,10 +120,7 @@ async def test_a_low_score_without_comment_is_thanked_with_an_open_door_in_engli
 ) -> None:
     app = build_app(make_settings)
     async with started(app) as client:
-        ana = await add_operator(app, "Ana")
-        await go_online(client, ana)
-        shopper = await new_shopper(client, "en")
-        cid = await resolved_by(app, client, ana, shopper, "en")
+        shopper, cid = await rated_by_ana(app, client)
         await say(app, client, shopper, "meh", "en")
         thanked = (await transcript(client, shopper))[-1]["text"]
         # The next message is not swallowed: it gets the bot's answer.
@@ -132,10 +138,7 @@ async def test_an_expired_request_is_not_answered_any_more(
     clock = ManualClock()
     app = build_app(make_settings, clock, csat_answer_seconds=3600)
     async with started(app) as client:
-        ana = await add_operator(app, "Ana")
-        await go_online(client, ana)
-        shopper = await new_shopper(client, "en")
-        cid = await resolved_by(app, client, ana, shopper, "en")
+        shopper, cid = await rated_by_ana(app, client)
         clock.advance(3601)
         later = await say(app, client, shopper, "5", "en")
         reply = (await transcript(client, shopper))[-1]
@@ -152,10 +155,7 @@ async def test_the_window_is_a_day_by_default_and_a_rating_within_it_counts(
     app = build_app(make_settings, clock)
     assert service(app).settings.csat_answer_seconds == 86_400
     async with started(app) as client:
-        ana = await add_operator(app, "Ana")
-        await go_online(client, ana)
-        shopper = await new_shopper(client, "en")
-        cid = await resolved_by(app, client, ana, shopper, "en")
+        shopper, cid = await rated_by_ana(app, client)
         clock.advance(86_000)
         await say(app, client, shopper, "⭐⭐⭐⭐ quick and kind", "en")
         ratings = (await stored(app))["ratings"]
@@ -167,10 +167,7 @@ async def test_a_rating_offered_again_after_a_crash_is_stored_and_thanked_once(
 ) -> None:
     app = build_app(make_settings)
     async with started(app) as client:
-        ana = await add_operator(app, "Ana")
-        await go_online(client, ana)
-        shopper = await new_shopper(client, "en")
-        cid = await resolved_by(app, client, ana, shopper, "en")
+        shopper, cid = await rated_by_ana(app, client)
         await say(app, client, shopper, "4 - the parcel came late", "en")
         async with service(app).database.read() as conn:
             rating_id = (await conn.execute(
@@ -192,10 +189,7 @@ async def test_a_rating_asked_by_another_process_is_still_stored(
 ) -> None:
     app = build_app(make_settings)
     async with started(app) as client:
-        ana = await add_operator(app, "Ana")
-        await go_online(client, ana)
-        shopper = await new_shopper(client, "en")
-        cid = await resolved_by(app, client, ana, shopper, "en")
+        shopper, cid = await rated_by_ana(app, client)
         # This process's view never heard of the request: only storage did.
         service(app).state.asked_contacts.clear()
         await say(app, client, shopper, "5", "en")
