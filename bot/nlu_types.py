@@ -37,6 +37,9 @@ class ParseResult:
     # The engine recognised the message as off-topic for this bot (not merely unsure):
     # the conversation goes to a person at once instead of "could you rephrase?".
     out_of_scope: bool = False
+    # Further questions in the same message ("how much is delivery and how long does it
+    # take?"), each an intent the engine answers after `intent`; empty for one question.
+    also: tuple[IntentPrediction, ...] = ()
 
     def to_rasa(self) -> dict[str, Any]:
         return {
