@@ -44,8 +44,7 @@ def shop_dev() -> list[TrainingExample]:
 def multi() -> list[dict[str, object]]:
     root = yaml.safe_load(SHOP_DEV_MULTI.read_text(encoding="utf-8"))
     assert root["version"] == "1"
-    messages: list[dict[str, object]] = root["messages"]
-    return messages
+    return [dict(message) for message in root["messages"]]
 
 
 @pytest.fixture(scope="module")
