@@ -29,6 +29,7 @@ from relevo.nlu.config import NLUSettings
 from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import FUNCTION_WORDS, LanguageDetector
 from relevo.nlu.model import TrainedModel
+from relevo.nlu.segments import further_questions, question_segments
 from relevo.nlu.text import MAX_CHARS, extract_entities, tokens
 
 logger = logging.getLogger(__name__)
@@ -147,7 +148,13 @@ class EmbeddedNLU:
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         try:
-            return self._parse(model, text, locale)
+            result = self._parse(model, text, locale)
+            segments = question_segments(text)
+            if len(segments) < 2:
+                return result
+            # several questions: each part is read on its own, in the whole's language
+            parts = [self._parse(model, s, result.locale) for s in segments]
+            return further_questions(result, parts, threshold=self.fallback_threshold)
         except Exception as exc:  # parse must never raise on odd input: degrade to a fallback
             # Without its message: a KeyError or ValueError may quote the shopper's words.
             logger.error("nlu parse failed (%s); answering with the fallback intent",
