@@ -22,10 +22,10 @@ from relevo.nlu.text import MAX_CHARS, tokens
 
 MAX_SEGMENTS = 4  # bounds the extra parses of one message
 MAX_FURTHER = 2  # `ParseResult.also` names at most this many intents
-# A part's score blends its own confidence with the whole message's for the same intent,
-# this much of the whole to 1 of the part: "how long does it take" after "delivery to Portugal" lacks its topic,
-# which the whole message still carries. Measured on tests/nlu/test_segments.py's
-# table (tests/nlu/multi_questions.py, 50 messages): 0 and 0.25 answer 80% fully,
+# A part's score blends its own confidence with the whole message's for the same
+# intent, this much of the whole to 1 of the part: "how long does it take" after
+# "delivery to Portugal" lacks its topic, which the whole message still carries. Measured
+# on the table (tests/nlu/multi_questions.py, 50 messages): 0 and 0.25 answer 80% fully,
 # 0.25 with fewer wrong extras; 0.5 answers 74%, 1.0 54% (the whole's top swamps the part).
 CONTEXT_WEIGHT = 0.25
 
@@ -141,7 +141,8 @@ def _part_intent(
     part: ParseResult, context: dict[str, float], weight: float
 ) -> IntentPrediction | None:
     """The part's best intent at its confidence blended with the whole message's for
-    that intent (`weight` : 1, so it stays a probability); None when the part is off-topic or asks for a person."""
+    that intent (`weight` : 1, so it stays a probability); None when the part is
+    off-topic or asks for a person."""
     if part.out_of_scope:
         return None
     scored = [
