@@ -26,6 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 # mostly turns right-but-unsure in-scope answers into fallbacks.
 DEFAULT_FALLBACK_THRESHOLD = 0.35
 DEFAULT_AMBIGUITY_THRESHOLD = 0.0
+# The engine asks "which one do you mean?" when the top two articles' confidences are
+# within this margin, even above the fallback threshold (bot/engine.py measures it).
+DEFAULT_CLARIFY_MARGIN = 0.1
 # Where the embedded model is saved after training (`relevo nlu train`, `relevo run`'s
 # start-up) with a fingerprint of its training data; `relevo nlu parse` and the next
 # start-up load it instead of training again while the data is unchanged. Relative to
@@ -54,10 +57,11 @@ class NLUSettings(BaseModel):
     backend: Literal["embedded", "rasa", "none"] = "embedded"
     fallback_threshold: float = DEFAULT_FALLBACK_THRESHOLD
     ambiguity_threshold: float = DEFAULT_AMBIGUITY_THRESHOLD
+    clarify_margin: float = DEFAULT_CLARIFY_MARGIN
     model_path: str = DEFAULT_MODEL_PATH
     rasa: RasaSettings = Field(default_factory=RasaSettings)
 
-    @field_validator("fallback_threshold", "ambiguity_threshold")
+    @field_validator("fallback_threshold", "ambiguity_threshold", "clarify_margin")
     @classmethod
     def _unit_interval(cls, value: float, info: object) -> float:
         name = getattr(info, "field_name", "threshold")

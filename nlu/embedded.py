@@ -29,6 +29,7 @@ from relevo.nlu.config import NLUSettings
 from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import FUNCTION_WORDS, LanguageDetector
 from relevo.nlu.model import TrainedModel
+from relevo.nlu.segments import further_questions, question_segments
 from relevo.nlu.text import MAX_CHARS, extract_entities, tokens
 
 logger = logging.getLogger(__name__)
@@ -147,7 +148,13 @@ class EmbeddedNLU:
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         try:
-            return self._parse(model, text, locale)
+            result = self._parse(model, text, locale)
+            segments = question_segments(text)
+            if len(segments) < 2:
+                return result
+            # several questions: each part is read on its own, in the whole's language
+            parts = [self._parse(model, s, result.locale) for s in segments]
+            return further_questions(result, parts, threshold=self.fallback_threshold)
         except Exception as exc:  # parse must never raise on odd input: degrade to a fallback
             # Without its message: a KeyError or ValueError may quote the shopper's words.
             logger.error("nlu parse failed (%s); answering with the fallback intent",
@@ -260,15 +267,20 @@ def content_known_share(words: Sequence[str], vocabulary: Container[str]) -> flo
 def _ranking(
     model: TrainedModel, scores: np.ndarray, confidence: float
 ) -> tuple[IntentPrediction, ...]:
-    """The top intent at its calibrated confidence; the rest share what is left in
-    proportion to a temperature-scaled softmax, never above the top (stays sorted)."""
+    """The top intent at its calibrated confidence; each other one at its share of what
+    is left (1 - confidence), in proportion to a temperature-scaled softmax, but never
+    below the top's confidence scaled by its softmax ratio to the top: two intents whose
+    raw scores tie are reported tied, so a clarify margin sees it; never above the top
+    (stays sorted)."""
     order = np.argsort(-scores, kind="stable")[:RANKING_LENGTH]
     z = (scores - scores[order[0]]) / model.calibrator.temperature
-    probs = np.exp(z)
-    probs /= probs.sum()
-    rest = max(1e-9, 1.0 - float(probs[order[0]]))
+    probs = np.exp(z)  # the top's is 1: each one's ratio to the top
+    total = float(probs.sum())
+    rest = max(1e-9, 1.0 - 1.0 / total)
     out = [IntentPrediction(model.intents[order[0]], round(confidence, 6))]
     for idx in order[1:]:
-        share = (1.0 - confidence) * float(probs[idx]) / rest
-        out.append(IntentPrediction(model.intents[idx], round(min(confidence, share), 6)))
+        share = (1.0 - confidence) * float(probs[idx]) / total / rest
+        tied = confidence * float(probs[idx])
+        reported = min(confidence, max(share, tied))
+        out.append(IntentPrediction(model.intents[idx], round(reported, 6)))
     return tuple(out)
