@@ -23,6 +23,7 @@ from relevo.nlu.config import NLUSettings
 # training): `relevo nlu parse` with a saved model must answer in well under a second.
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from relevo.nlu.embedded import EmbeddedNLU
     from relevo.nlu.evaluate import EvalReport
@@ -188,7 +189,8 @@ def eval_command(
     test: Path = typer.Option(..., "--test", help="Rasa NLU YAML test data."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """In-scope accuracy, out-of-scope recall/precision, macro F1, timings."""
+    """In-scope accuracy, out-of-scope recall/precision, macro F1, timings, and the
+    wrong-answer curve: answered right / wrong / declined at each fallback threshold."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -207,6 +209,7 @@ def eval_command(
         report = evaluate_sync(
             engine.parse_sync, test_examples, seconds,
             progress=lambda done, _total: progress.update(task, completed=done),
+            threshold=engine.fallback_threshold,
         )
     if as_json:
         typer.echo(json.dumps(report.summary()))
@@ -219,8 +222,10 @@ def print_report(report: EvalReport, console: Console) -> None:
 
     summary = Table(title="NLU evaluation", show_header=False)
     for key, value in report.summary().items():
-        summary.add_row(key, "n/a" if value is None else str(value))
+        if key not in ("curve", "operating_point"):
+            summary.add_row(key, "n/a" if value is None else str(value))
     console.print(summary)
+    console.print(curve_table(report))
     per_intent = Table(title="per intent (in scope)")
     for column in ("intent", "precision", "recall", "f1", "support"):
         per_intent.add_column(column, justify="left" if column == "intent" else "right")
@@ -235,6 +240,31 @@ def print_report(report: EvalReport, console: Console) -> None:
         for expected, predicted, count in report.confusions:
             confusions.add_row(expected, predicted, str(count))
         console.print(confusions)
+
+
+def curve_table(report: EvalReport) -> Table:
+    """The wrong-answer curve, one row per threshold; the configured one and the
+    operating point (least wrong at ≥ 60% answered) are marked."""
+    from rich.table import Table
+
+    table = Table(title="wrong-answer curve (shares of in-scope / out-of-scope messages)")
+    for column in ("threshold", "right", "wrong", "declined", "OOS declined", "OOS answered"):
+        table.add_column(column, justify="right")
+    configured = report.configured.threshold if report.configured else None
+    best = report.operating_point.threshold if report.operating_point else None
+    for p in report.curve:
+        marks = ("*" if p.threshold == configured else "") + ("←" if p.threshold == best else "")
+        table.add_row(
+            f"{p.threshold:.2f}{marks}", _pct(p.answered_right), _pct(p.answered_wrong),
+            _pct(p.declined), _pct(p.oos_declined), _pct(p.oos_answered),
+        )
+    table.caption = "* configured threshold   ← operating point: least wrong at ≥ 60% answered" + (
+        "" if best is not None else " (no threshold answers 60%)")
+    return table
+
+
+def _pct(share: float | None) -> str:
+    return "n/a" if share is None else f"{100 * share:.1f}%"
 
 
 @app.command()

@@ -1,7 +1,9 @@
 """Evaluation shared by `relevo nlu eval` and `bench/nlu.py`.
 
 Test examples under `out_of_scope` must get a fallback (`nlu_fallback` or
-`out_of_scope`); for in-scope examples a fallback counts as a miss.
+`out_of_scope`); for in-scope examples a fallback counts as a miss. Beside the
+classic scores, each report keeps every message's outcome and the wrong-answer curve
+over fallback thresholds (nlu/curve.py).
 """
 
 from __future__ import annotations
@@ -10,11 +12,20 @@ import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from relevo.bot.intents import FALLBACK_INTENT, FALLBACK_INTENTS
 from relevo.bot.intents import OUT_OF_SCOPE_INTENT as OOS
 from relevo.bot.nlu_types import ParseResult, TrainingExample
+from relevo.nlu.curve import (
+    CURVE_THRESHOLDS,
+    CurvePoint,
+    Outcome,
+    actual_point,
+    curve,
+    operating_point,
+    outcome_of,
+)
 
 ProgressHook = Callable[[int, int], None]
 
@@ -40,22 +51,40 @@ class EvalReport:
     n: int
     per_intent: list[IntentScore] = field(default_factory=list)
     confusions: list[tuple[str, str, int]] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    # what the engine did at its configured threshold, and what it would do at others
+    configured: CurvePoint | None = None
+    curve: list[CurvePoint] = field(default_factory=list)
+    operating_point: CurvePoint | None = None
 
-    def summary(self) -> dict[str, float | int | None]:
-        """Exactly the keys `relevo nlu eval --json` promises."""
-        full = asdict(self)
-        return {k: full[k] for k in (
+    def summary(self) -> dict[str, object]:
+        """The keys `relevo nlu eval --json` promises: the first eight since #5 exactly,
+        then the wrong-answer curve's (shares of in-scope messages at the configured
+        threshold, the curve, the operating point)."""
+        keys = {k: getattr(self, k) for k in (
             "in_scope_accuracy", "oos_recall", "oos_precision", "macro_f1",
             "train_seconds", "parse_p50_ms", "parse_p99_ms", "n",
         )}
+        at = self.configured
+        return keys | {
+            "fallback_threshold": at.threshold if at else None,
+            "answered_right": at.answered_right if at else None,
+            "answered_wrong": at.answered_wrong if at else None,
+            "declined": at.declined if at else None,
+            "curve": [p.as_dict() for p in self.curve],
+            "operating_point": self.operating_point.as_dict() if self.operating_point else None,
+        }
 
 
 def score(
-    truths: Sequence[str],
-    predictions: Sequence[str],
+    outcomes: Sequence[Outcome],
     latencies_ms: Sequence[float],
     train_seconds: float = 0.0,
+    threshold: float | None = None,
 ) -> EvalReport:
+    """`threshold`: the engine's configured fallback threshold (a row of the curve)."""
+    truths = [o.truth for o in outcomes]
+    predictions = [o.final for o in outcomes]
     in_scope = [(t, p) for t, p in zip(truths, predictions, strict=True) if t != OOS]
     oos_truth = [p for t, p in zip(truths, predictions, strict=True) if t == OOS]
     fallbacks = [t for t, p in zip(truths, predictions, strict=True) if p in FALLBACK_INTENTS]
@@ -72,6 +101,7 @@ def score(
         (t, p if p not in FALLBACK_INTENTS else FALLBACK_INTENT) for t, p in in_scope if t != p
     )
     ordered = sorted(latencies_ms)
+    points = curve(outcomes, (*CURVE_THRESHOLDS, *([threshold] if threshold is not None else [])))
     return EvalReport(
         in_scope_accuracy=round(accuracy, 4),
         oos_recall=None if oos_recall is None else round(oos_recall, 4),
@@ -83,6 +113,10 @@ def score(
         n=len(truths),
         per_intent=per_intent,
         confusions=[(t, p, n) for (t, p), n in confusions.most_common(10)],
+        outcomes=list(outcomes),
+        configured=actual_point(outcomes, threshold) if threshold is not None else None,
+        curve=points,
+        operating_point=operating_point(points),
     )
 
 
@@ -114,17 +148,19 @@ def evaluate_sync(
     test: Sequence[TrainingExample],
     train_seconds: float = 0.0,
     progress: ProgressHook | None = None,
+    threshold: float | None = None,
 ) -> EvalReport:
-    """Parse every test example one at a time (timed) and score the outcome."""
-    predictions, latencies = [], []
+    """Parse every test example one at a time (timed) and score the outcomes;
+    `threshold`: the engine's configured fallback threshold."""
+    outcomes, latencies = [], []
     for i, example in enumerate(test):
         started = time.perf_counter()
         result = parse(example.text)
         latencies.append((time.perf_counter() - started) * 1000.0)
-        predictions.append(result.intent.name)
+        outcomes.append(outcome_of(example.intent, result))
         if progress is not None:
             progress(i + 1, len(test))
-    return score([e.intent for e in test], predictions, latencies, train_seconds)
+    return score(outcomes, latencies, train_seconds, threshold)
 
 
 async def evaluate_async(
@@ -132,17 +168,18 @@ async def evaluate_async(
     test: Sequence[TrainingExample],
     train_seconds: float = 0.0,
     progress: ProgressHook | None = None,
+    threshold: float | None = None,
 ) -> EvalReport:
     """Same as `evaluate_sync` for an async backend (e.g. a Rasa server over HTTP)."""
-    predictions, latencies = [], []
+    outcomes, latencies = [], []
     for i, example in enumerate(test):
         started = time.perf_counter()
         result = await parse(example.text)
         latencies.append((time.perf_counter() - started) * 1000.0)
-        predictions.append(result.intent.name)
+        outcomes.append(outcome_of(example.intent, result))
         if progress is not None:
             progress(i + 1, len(test))
-    return score([e.intent for e in test], predictions, latencies, train_seconds)
+    return score(outcomes, latencies, train_seconds, threshold)
 
 
 def held_out_intents_split(

@@ -35,16 +35,33 @@ nlu:
     return train, test
 
 
+# the keys of #5, which scripts read: never renamed, never dropped
+OLD_KEYS = ["in_scope_accuracy", "oos_recall", "oos_precision", "macro_f1",
+            "train_seconds", "parse_p50_ms", "parse_p99_ms", "n"]
+CURVE_KEYS = ["fallback_threshold", "answered_right", "answered_wrong", "declined", "curve",
+              "operating_point"]
+POINT_KEYS = {"threshold", "answered_right", "answered_wrong", "declined", "oos_declined",
+              "oos_answered"}
+
+
 def test_eval_json_keys(tmp_path: Path) -> None:
     train, test = _files(tmp_path)
     result = runner.invoke(app, ["eval", "--train", str(train), "--test", str(test), "--json"])
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(body) == {"in_scope_accuracy", "oos_recall", "oos_precision", "macro_f1",
-                         "train_seconds", "parse_p50_ms", "parse_p99_ms", "n"}
+    assert list(body) == OLD_KEYS + CURVE_KEYS
     assert body["n"] == 5
     assert body["in_scope_accuracy"] == 1.0
     assert body["oos_recall"] == 1.0
+    # at the configured threshold: all three in-scope messages answered right
+    assert (body["fallback_threshold"], body["answered_right"], body["answered_wrong"],
+            body["declined"]) == (0.35, 1.0, 0.0, 0.0)
+    thresholds = [p["threshold"] for p in body["curve"]]
+    assert thresholds == sorted(thresholds) and 0.35 in thresholds and len(thresholds) == 19
+    assert all(set(p) == POINT_KEYS for p in body["curve"])
+    configured = next(p for p in body["curve"] if p["threshold"] == 0.35)
+    assert configured["oos_declined"] == 1.0 and configured["oos_answered"] == 0.0
+    assert set(body["operating_point"]) == POINT_KEYS
 
 
 def test_eval_human_output(tmp_path: Path) -> None:
@@ -53,6 +70,8 @@ def test_eval_human_output(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "in_scope_accuracy" in result.stdout
     assert "per intent" in result.stdout
+    assert "wrong-answer curve" in result.stdout
+    assert "0.35*" in result.stdout  # the configured threshold's row is marked
 
 
 def test_bad_file_exits_2_without_traceback(tmp_path: Path) -> None:
