@@ -102,18 +102,9 @@ class EmbeddedNLU:
             )
         language = LanguageDetector.fit(usable)
         analyser = Analyser(lexicon=load_lexicon())
-        analysed = [
-            analyser.analyse(tokens(e.text), stem_language(e.locale, language.default))
-            for e in usable
-        ]
+        analysed, topic_words, speller = _analyse_examples(analyser, usable, language)
         docs = [a.words for a in analysed]
         extras = [a.extra for a in analysed]
-        taught = [a for e, a in zip(usable, analysed, strict=True)
-                  if e.intent != OUT_OF_SCOPE_INTENT]
-        topic_words = frozenset(
-            token for a in taught for token in itertools.chain(a.words, a.extra)
-        )
-        speller = Speller.from_words((w for a in taught for w in a.words), load_lexicon().words)
         labels = np.array([intents.index(e.intent) for e in usable], dtype=np.int64)
         # an explicit out_of_scope intent is a real class: never hold it out as "unknown",
         # and the data's own off-topic examples replace the built-in background ones
@@ -286,6 +277,25 @@ def content_known_share(
         return 1.0
     known = sum(w in vocabulary or any(t in vocabulary for t in others) for w, others in content)
     return known / len(content)
+
+
+def _analyse_examples(
+    analyser: Analyser, usable: Sequence[TrainingExample], language: LanguageDetector
+) -> tuple[list[Analysed], frozenset[str], Speller]:
+    """Each example analysed in its own language; the taught words (with their stem and
+    concept tokens) and the speller built from the intents' own examples."""
+    analysed = [
+        analyser.analyse(tokens(e.text), stem_language(e.locale, language.default))
+        for e in usable
+    ]
+    taught = [a for e, a in zip(usable, analysed, strict=True)
+              if e.intent != OUT_OF_SCOPE_INTENT]
+    topic_words = frozenset(
+        token for a in taught for token in itertools.chain(a.words, a.extra)
+    )
+    lexicon_words = analyser.lexicon.words if analyser.lexicon else frozenset()
+    speller = Speller.from_words((w for a in taught for w in a.words), lexicon_words)
+    return analysed, topic_words, speller
 
 
 def _background(analyser: Analyser, language: LanguageDetector) -> list[Analysed]:

@@ -5,7 +5,8 @@ phrase found in a message adds its concept tokens (`@invoice`) to the features, 
 the words themselves, at training and at parse. So a word the knowledge base never
 taught ("bill") shares a feature with one it did ("factura"), in either language.
 
-The data lives in `nlu/lexicon/<language>.yml` (`concepts: {concept: [phrases]}`);
+The data lives in `nlu/lexicon_<language>.yml` (`concepts: {concept: [phrases]}`; beside
+this module rather than in a `lexicon/` folder, which would shadow it as a package);
 `lexicon_version()` is its hash, recorded in trained models so a changed lexicon
 retrains (model_io.fingerprint).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import yaml
 from relevo.nlu.stemming import MIN_STEM_LENGTH, stem
 from relevo.nlu.text import tokens
 
-LEXICON_DIR = Path(__file__).with_name("lexicon")
+LEXICON_DIR = Path(__file__).parent
 LANGUAGES = ("en", "es")
 CONCEPT_PREFIX = "@"
 # a stem shorter than this is too ambiguous to stand for a lexicon word ("pag", "ped")
@@ -37,6 +38,9 @@ class Lexicon:
     # per language: stem of a one-word entry → concept tokens (plurals, verb forms)
     stems: dict[str, dict[str, tuple[str, ...]]]
     longest: int  # tokens in the longest phrase
+    starts: frozenset[str] = frozenset()  # first words of the multi-word phrases
+    # (word, language) → concepts of its other forms; filled as words are seen
+    _forms: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def words(self) -> frozenset[str]:
@@ -48,7 +52,8 @@ class Lexicon:
         longest phrase starting at each word, else the word's stem in `language`."""
         found: list[set[str]] = [set() for _ in words]
         for start in range(len(words)):
-            for size in range(min(self.longest, len(words) - start), 0, -1):
+            longest = self.longest if words[start] in self.starts else 1
+            for size in range(min(longest, len(words) - start), 0, -1):
                 hit = self.phrases.get(tuple(words[start : start + size]))
                 if hit is not None:
                     for i in range(start, start + size):
@@ -62,14 +67,19 @@ class Lexicon:
         """Concepts of another form of a one-word entry: a plural, then the stem."""
         if len(word) < MIN_STEM_LENGTH or word.isdigit():
             return ()
-        for suffix in ("s", "es"):
-            if word.endswith(suffix) and (hit := self.phrases.get((word[: -len(suffix)],))):
-                return hit
-        return self.stems.get(language, {}).get(stem(word, language), ())
+        found = self._forms.get((word, language))
+        if found is None:
+            found = self.stems.get(language, {}).get(stem(word, language), ())
+            for suffix in ("es", "s"):
+                if word.endswith(suffix) and (hit := self.phrases.get((word[: -len(suffix)],))):
+                    found = hit
+            if len(self._forms) < 100_000:  # bounded: parse sees arbitrary words
+                self._forms[(word, language)] = found
+        return found
 
 
 def lexicon_files() -> list[Path]:
-    return [LEXICON_DIR / f"{language}.yml" for language in LANGUAGES]
+    return [LEXICON_DIR / f"lexicon_{language}.yml" for language in LANGUAGES]
 
 
 @cache
@@ -101,4 +111,5 @@ def load_lexicon() -> Lexicon:
                 by_stem.setdefault(root, set()).update(concepts)
         stems[language] = {root: tuple(sorted(c)) for root, c in by_stem.items()}
     longest = max((len(words) for words in phrases), default=1)
-    return Lexicon(phrases=phrases, stems=stems, longest=longest)
+    starts = frozenset(words[0] for words in phrases if len(words) > 1)
+    return Lexicon(phrases=phrases, stems=stems, longest=longest, starts=starts)

@@ -25,9 +25,15 @@ from importlib.resources import files
 
 from relevo.bot.text import fold
 
-# pyspellchecker's counts run from ~10 to ~10^8; below this a "word" is often a typo
-# itself ("recieve" is not there, "adress" is not either)
-GENERAL_MIN_COUNT = 50
+# pyspellchecker's lists hold no common misspellings ("recieve", "adress" are not
+# there), so any listed word counts as a real one: "gatos" must not become "datos"
+GENERAL_MIN_COUNT = 1
+# Spanish imperatives carry their pronouns ("cuéntame", "resérvame", "ayúdame"); the
+# lists rarely have those forms, the bare verb they do
+_ENCLITICS = (
+    "melo", "mela", "selo", "sela", "me", "te", "lo", "la", "le", "nos", "se", "les",
+    "los", "las",
+)
 # shorter words are too ambiguous to correct ("sim" and "sin" are both right)
 MIN_LENGTH = 4
 MAX_CACHED = 50_000
@@ -48,6 +54,18 @@ def general_words() -> frozenset[str]:
         counts: dict[str, int] = json.loads(gzip.decompress(raw))
         words.update(fold(w) for w, n in counts.items() if n >= GENERAL_MIN_COUNT)
     return frozenset(words)
+
+
+def is_general(word: str) -> bool:
+    """A real Spanish or English word (that the shop may not know)."""
+    general = general_words()
+    if word in general:
+        return True
+    return any(
+        word.endswith(suffix) and word[: -len(suffix)] in general
+        for suffix in _ENCLITICS
+        if len(word) - len(suffix) >= MIN_LENGTH
+    )
 
 
 def _deletes(word: str, depth: int) -> set[str]:
@@ -102,7 +120,7 @@ class Speller:
             return word
         found = self._cache.get(word)
         if found is None:
-            found = word if word in general_words() else self._nearest(word)
+            found = word if is_general(word) else self._nearest(word)
             if len(self._cache) < MAX_CACHED:  # bounded: parse sees arbitrary words
                 self._cache[word] = found
         return found

@@ -22,7 +22,7 @@ MIN_STEM_LENGTH = 3
 
 
 @cache
-def _stemmer(language: str) -> snowballstemmer.stemmer:  # type: ignore[name-defined]
+def _stemmer(language: str) -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer(_ALGORITHMS[language])
 
 
