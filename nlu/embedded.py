@@ -10,6 +10,7 @@ out-of-scope queries, and the fallback works exactly like Rasa's FallbackClassif
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Container, Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 from relevo.bot.intents import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT
 from relevo.bot.logs import without_message
 from relevo.bot.nlu_types import IntentPrediction, ParseResult, TrainingExample
+from relevo.nlu.analysis import Analysed, Analyser
 from relevo.nlu.background import background_sentences, background_weights, unclaimed
 from relevo.nlu.calibration import (
     TrainingData,
@@ -28,8 +30,11 @@ from relevo.nlu.calibration import (
 from relevo.nlu.config import NLUSettings
 from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import FUNCTION_WORDS, LanguageDetector
+from relevo.nlu.lexicon import lexicon_version, load_lexicon
 from relevo.nlu.model import TrainedModel
 from relevo.nlu.segments import further_questions, question_segments
+from relevo.nlu.speller import Speller
+from relevo.nlu.stemming import stem_language
 from relevo.nlu.text import MAX_CHARS, extract_entities, tokens
 
 logger = logging.getLogger(__name__)
@@ -96,27 +101,26 @@ class EmbeddedNLU:
             raise NLUTrainingError(
                 f"need examples of at least two intents to train, got {len(intents)}"
             )
-        docs = [tokens(e.text) for e in usable]
-        topic_words = frozenset(
-            word
-            for example, words in zip(usable, docs, strict=True)
-            if example.intent != OUT_OF_SCOPE_INTENT
-            for word in words
-        )
+        language = LanguageDetector.fit(usable)
+        analyser = Analyser(lexicon=load_lexicon())
+        analysed, topic_words, speller = _analyse_examples(analyser, usable, language)
+        docs = [a.words for a in analysed]
+        extras = [a.extra for a in analysed]
         labels = np.array([intents.index(e.intent) for e in usable], dtype=np.int64)
         # an explicit out_of_scope intent is a real class: never hold it out as "unknown",
         # and the data's own off-topic examples replace the built-in background ones
         has_oos = OUT_OF_SCOPE_INTENT in intents
         protected = frozenset({intents.index(OUT_OF_SCOPE_INTENT)} if has_oos else ())
-        extra = [] if has_oos else [tokens(t) for t in background_sentences()]
-        vectorizer = Vectorizer.fit(docs + extra)
-        matrix, stats = vectorizer.matrix(docs + extra)
+        extra = [] if has_oos else _background(analyser, language)
+        extra_docs, extra_terms = [a.words for a in extra], [a.extra for a in extra]
+        vectorizer = Vectorizer.fit(docs + extra_docs, extras + extra_terms)
+        matrix, stats = vectorizer.matrix(docs + extra_docs, extras + extra_terms)
         if extra:
             n = len(docs)
             keep = n + np.flatnonzero(unclaimed(matrix[n:], matrix[:n]))
             rows = np.concatenate([np.arange(n), keep])
             matrix, stats = matrix[rows], stats[rows]
-            docs += [extra[i - n] for i in keep]
+            docs += [extra_docs[i - n] for i in keep]
             labels = np.concatenate([labels, np.full(len(keep), len(intents), dtype=np.int64)])
             row_weights = background_weights(labels, len(intents))
         else:
@@ -133,9 +137,11 @@ class EmbeddedNLU:
             vectorizer=vectorizer,
             linear=linear,
             calibrator=calibrator,
-            language=LanguageDetector.fit(usable),
+            language=language,
             n_examples=len(usable),
             topic_words=topic_words,
+            speller=speller,
+            lexicon_version=lexicon_version(),
         )
         logger.info("nlu trained: %d intents, %d examples", len(intents), len(usable))
 
@@ -167,7 +173,11 @@ class EmbeddedNLU:
         entities = extract_entities(text[:_ENTITY_SCAN_CHARS])
         if not words:
             return self._fallback(text, (), detected, entities)
-        feats = model.vectorizer.features(words)
+        analysed = model.analyser().analyse(
+            words, stem_language(detected, model.language.default)
+        )
+        words = analysed.words
+        feats = model.vectorizer.features(words, analysed.extra)
         all_scores = model.linear.scores_one(feats.indices, feats.values)
         scores = all_scores[: len(model.intents)]
         stats = np.array([feats.known_word_share, feats.known_char_share, feats.n_tokens])
@@ -179,7 +189,7 @@ class EmbeddedNLU:
             float(all_scores[len(scores):].max()) > max(0.0, float(scores.max()))
         )
         taught = model.topic_words or model.vectorizer.word_vocab
-        if content_known_share(words, taught) < UNSEEN_TOPIC_SHARE and (
+        if content_known_share(words, taught, analysed.related) < UNSEEN_TOPIC_SHARE and (
             confidence < UNSEEN_TOPIC_MAX_CONFIDENCE
         ):
             # most of what the message is about (its content words) never appears in the
@@ -255,13 +265,53 @@ UNSEEN_TOPIC_SHARE = 0.4
 UNSEEN_TOPIC_MAX_CONFIDENCE = 0.6
 
 
-def content_known_share(words: Sequence[str], vocabulary: Container[str]) -> float:
+def content_known_share(
+    words: Sequence[str],
+    vocabulary: Container[str],
+    related: Sequence[Sequence[str]] | None = None,
+) -> float:
     """Share of the message's content words (not function words, not numbers) seen in
-    training; 1.0 when it has none (a greeting, an order number)."""
-    content = [w for w in words if w not in FUNCTION_WORDS and not w.isdigit()]
+    training; 1.0 when it has none (a greeting, an order number). With `related` (per
+    word: its stem and lexicon concept tokens, `Analysed.related`), a word also counts
+    as seen when one of those is in `vocabulary` ("bill" when `@invoice` was taught);
+    `words` come spelling-corrected, so a typo of a taught word counts too."""
+    related = related if related is not None else [()] * len(words)
+    content = [
+        (w, others) for w, others in zip(words, related, strict=True)
+        if w not in FUNCTION_WORDS and not w.isdigit()
+    ]
     if not content:
         return 1.0
-    return sum(w in vocabulary for w in content) / len(content)
+    known = sum(w in vocabulary or any(t in vocabulary for t in others) for w, others in content)
+    return known / len(content)
+
+
+def _analyse_examples(
+    analyser: Analyser, usable: Sequence[TrainingExample], language: LanguageDetector
+) -> tuple[list[Analysed], frozenset[str], Speller]:
+    """Each example analysed in its own language; the taught words (with their stem and
+    concept tokens) and the speller built from the intents' own examples."""
+    analysed = [
+        analyser.analyse(tokens(e.text), stem_language(e.locale, language.default))
+        for e in usable
+    ]
+    taught = [a for e, a in zip(usable, analysed, strict=True)
+              if e.intent != OUT_OF_SCOPE_INTENT]
+    topic_words = frozenset(
+        token for a in taught for token in itertools.chain(a.words, a.extra)
+    )
+    lexicon_words = analyser.lexicon.words if analyser.lexicon else frozenset()
+    speller = Speller.from_words((w for a in taught for w in a.words), lexicon_words)
+    return analysed, topic_words, speller
+
+
+def _background(analyser: Analyser, language: LanguageDetector) -> list[Analysed]:
+    """The built-in off-topic sentences, analysed like the examples they train beside."""
+    out = []
+    for text in background_sentences():
+        words = tokens(text)
+        out.append(analyser.analyse(words, stem_language(language.detect(text, words))))
+    return out
 
 
 def _ranking(

@@ -36,8 +36,10 @@ def char_ngrams(word: str) -> list[str]:
     ]
 
 
-def word_terms(words: Sequence[str]) -> list[str]:
-    return list(words) + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+def word_terms(words: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
+    """Word unigrams and bigrams, plus `extra` unigram terms (stems, lexicon concepts:
+    `analysis.Analysed.extra`), which take part in no bigram and no char n-gram."""
+    return [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words)), *extra]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +70,17 @@ class Vectorizer:
         return len(self.word_vocab) + len(self.char_vocab)
 
     @classmethod
-    def fit(cls, docs: Sequence[Sequence[str]]) -> Vectorizer:
-        """Learn vocabularies and idf from tokenised documents."""
+    def fit(
+        cls, docs: Sequence[Sequence[str]], extras: Sequence[Sequence[str]] | None = None
+    ) -> Vectorizer:
+        """Learn vocabularies and idf from tokenised documents (and their extra terms)."""
         n_docs = len(docs)
+        extras = extras if extras is not None else [()] * n_docs
         word_df: Counter[str] = Counter()
         char_df: Counter[str] = Counter()
         ngram_cache: dict[str, list[str]] = {}
-        for words in docs:
-            word_df.update(set(word_terms(words)))
+        for words, extra in zip(docs, extras, strict=True):
+            word_df.update(set(word_terms(words, extra)))
             grams: set[str] = set()
             for word in words:
                 cached = ngram_cache.get(word)
@@ -105,9 +110,9 @@ class Vectorizer:
                 self._word_chars[word] = ids
         return ids
 
-    def features(self, words: Sequence[str]) -> Features:
+    def features(self, words: Sequence[str], extra: Sequence[str] = ()) -> Features:
         word_vocab = self.word_vocab
-        terms = word_terms(words)
+        terms = word_terms(words, extra)
         word_ids = [word_vocab[t] for t in terms if t in word_vocab]
         char_ids: list[int] = []
         n_grams_total = 0
@@ -137,16 +142,19 @@ class Vectorizer:
         weights *= BLOCK_WEIGHT / float(np.sqrt(np.dot(weights, weights)))
         return unique, weights
 
-    def matrix(self, docs: Sequence[Sequence[str]]) -> tuple[csr_matrix, np.ndarray]:
+    def matrix(
+        self, docs: Sequence[Sequence[str]], extras: Sequence[Sequence[str]] | None = None
+    ) -> tuple[csr_matrix, np.ndarray]:
         """Rows for training, and the per-row coverage stats [word share, char share, n]."""
         from scipy.sparse import csr_matrix
 
+        extras = extras if extras is not None else [()] * len(docs)
         indptr = [0]
         indices: list[np.ndarray] = []
         values: list[np.ndarray] = []
         stats = np.zeros((len(docs), 3), dtype=np.float64)
-        for row, words in enumerate(docs):
-            feats = self.features(words)
+        for row, (words, extra) in enumerate(zip(docs, extras, strict=True)):
+            feats = self.features(words, extra)
             indices.append(feats.indices)
             values.append(feats.values)
             indptr.append(indptr[-1] + len(feats.indices))

@@ -19,9 +19,11 @@ from relevo.bot.nlu_types import TrainingExample
 from relevo.nlu.calibration import Calibrator, LinearModel
 from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import LanguageDetector
+from relevo.nlu.lexicon import lexicon_version
 from relevo.nlu.model import TrainedModel
+from relevo.nlu.speller import Speller
 
-FORMAT = "relevo-nlu-embedded/1"
+FORMAT = "relevo-nlu-embedded/2"  # 2: stems, lexicon concepts, speller
 BACKGROUND_FILE = Path(__file__).with_name("off_topic.yml")
 
 
@@ -31,9 +33,10 @@ class ModelFileError(Exception):
 
 def fingerprint(examples: Sequence[TrainingExample], seed: int = 0) -> str:
     """What a trained model depends on: the examples (in any order), the seed, the
-    built-in off-topic sentences, the file format and relevo's version (the code)."""
+    built-in off-topic sentences, the shipped lexicon, the file format and relevo's
+    version (the code)."""
     digest = hashlib.sha256()
-    for part in (FORMAT, _relevo_version(), str(seed)):
+    for part in (FORMAT, _relevo_version(), str(seed), lexicon_version()):
         digest.update(part.encode() + b"\0")
     digest.update(BACKGROUND_FILE.read_bytes())
     for example in sorted(examples, key=lambda e: (e.intent, e.text, e.locale or "")):
@@ -72,6 +75,9 @@ def save_model(model: TrainedModel, path: Path, fingerprint: str | None = None) 
         "language": model.language.to_state(),
         "n_examples": model.n_examples,
         "topic_words": sorted(model.topic_words),
+        # the speller's shop vocabulary with its counts (ties go to the commoner word)
+        "speller": model.speller.counts if model.speller else None,
+        "lexicon_version": model.lexicon_version,
         "fingerprint": fingerprint,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,4 +114,6 @@ def load_model(path: Path) -> TrainedModel:
         language=LanguageDetector.from_state(header["language"]),
         n_examples=int(header["n_examples"]),
         topic_words=frozenset(header.get("topic_words", ())),
+        speller=Speller(header["speller"]) if header.get("speller") else None,
+        lexicon_version=str(header.get("lexicon_version", "")),
     )
