@@ -19,7 +19,7 @@ import numpy as np
 from relevo.bot.intents import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT
 from relevo.bot.logs import without_message
 from relevo.bot.nlu_types import IntentPrediction, ParseResult, TrainingExample
-from relevo.nlu.background import background_sentences, background_weights, unclaimed
+from relevo.nlu.background import background_rows, background_sentences, background_weights
 from relevo.nlu.calibration import (
     TrainingData,
     fit_with_calibration,
@@ -112,7 +112,7 @@ class EmbeddedNLU:
         matrix, stats = vectorizer.matrix(docs + extra)
         if extra:
             n = len(docs)
-            keep = n + np.flatnonzero(unclaimed(matrix[n:], matrix[:n]))
+            keep = n + background_rows(matrix[n:], matrix[:n])
             rows = np.concatenate([np.arange(n), keep])
             matrix, stats = matrix[rows], stats[rows]
             docs += [extra[i - n] for i in keep]

@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from relevo.bot.nlu_types import TrainingExample
+from relevo.nlu.background import background_files
 from relevo.nlu.calibration import Calibrator, LinearModel
 from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import LanguageDetector
 from relevo.nlu.model import TrainedModel
 
 FORMAT = "relevo-nlu-embedded/1"
-BACKGROUND_FILE = Path(__file__).with_name("off_topic.yml")
 
 
 class ModelFileError(Exception):
@@ -35,7 +35,8 @@ def fingerprint(examples: Sequence[TrainingExample], seed: int = 0) -> str:
     digest = hashlib.sha256()
     for part in (FORMAT, _relevo_version(), str(seed)):
         digest.update(part.encode() + b"\0")
-    digest.update(BACKGROUND_FILE.read_bytes())
+    for path in background_files():
+        digest.update(path.read_bytes())
     for example in sorted(examples, key=lambda e: (e.intent, e.text, e.locale or "")):
         digest.update(json.dumps([example.intent, example.text, example.locale]).encode())
     return digest.hexdigest()
