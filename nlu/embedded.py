@@ -26,6 +26,7 @@ from relevo.nlu.calibration import (
     score_features,
 )
 from relevo.nlu.config import NLUSettings
+from relevo.nlu.domain import Evidence, domain_evidence, without_generic_verbs
 from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import FUNCTION_WORDS, LanguageDetector
 from relevo.nlu.model import TrainedModel
@@ -172,14 +173,23 @@ class EmbeddedNLU:
             float(all_scores[len(scores):].max()) > max(0.0, float(scores.max()))
         )
         taught = model.topic_words or model.vectorizer.word_vocab
-        if content_known_share(words, taught) < UNSEEN_TOPIC_SHARE and (
+        # generic verbs ("cancel", "poner") are no evidence of a topic either way
+        topical = without_generic_verbs(words)
+        if content_known_share(topical, taught) < UNSEEN_TOPIC_SHARE and (
             confidence < UNSEEN_TOPIC_MAX_CONFIDENCE
         ):
             # most of what the message is about (its content words) never appears in the
             # training data, and the classifier is not sure: a topic the bot was not
             # taught ("who won the match yesterday" is not about price matching)
             off_topic = True
-        off_topic = off_topic or feats.known_word_share == 0.0
+        evidence = domain_evidence(words, taught)
+        # "cancelar la alarma de las 7": the only taught word is a generic verb, the rest
+        # was never taught: off-topic however sure the classifier is. "cancel it": a
+        # generic verb alone is a question to ask back, not a topic to hand off.
+        off_topic = (off_topic or evidence is Evidence.OFF_TOPIC
+                     or feats.known_word_share == 0.0) and evidence is not Evidence.NO_TOPIC
+        if evidence is Evidence.NO_TOPIC:
+            confidence = min(confidence, 0.5 * self.fallback_threshold)
         if off_topic:
             # not one word of the message was ever seen in training, or it reads like
             # the generic off-topic background: whatever the intent scores say, there is
