@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 # right), learned during training on held-out folds with whole intents held out as
 # stand-in out-of-scope queries; so they mean the same on any data set instead of being
 # tuned to one. Generic off-topic messages are mostly caught by the built-in background
-# class (nlu/off_topic.yml) before the threshold matters, so the threshold is set for
+# class (nlu/off_topic/<lang>.yml) before the threshold matters, so the threshold is set for
 # the hard case, near-domain questions, where it trades in-scope accuracy for OOS
 # recall. In-scope acc / OOS recall on bench/nlu.py's data:
 #   threshold/margin   BANKING77 all   BANKING77 15 held out   demo shop

@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Container, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +22,14 @@ from relevo.bot.intents import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT
 from relevo.bot.logs import without_message
 from relevo.bot.nlu_types import IntentPrediction, ParseResult, TrainingExample
 from relevo.nlu.analysis import Analysed, Analyser
-from relevo.nlu.background import background_sentences, background_weights, unclaimed
+from relevo.nlu.background import background_rows, background_sentences, background_weights
 from relevo.nlu.calibration import (
     TrainingData,
     fit_with_calibration,
     score_features,
 )
 from relevo.nlu.config import NLUSettings
+from relevo.nlu.domain import Evidence, domain_evidence, generic_verbs
 from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import FUNCTION_WORDS, LanguageDetector
 from relevo.nlu.lexicon import lexicon_version, load_lexicon
@@ -117,7 +119,7 @@ class EmbeddedNLU:
         matrix, stats = vectorizer.matrix(docs + extra_docs, extras + extra_terms)
         if extra:
             n = len(docs)
-            keep = n + np.flatnonzero(unclaimed(matrix[n:], matrix[:n]))
+            keep = n + background_rows(matrix[n:], matrix[:n])
             rows = np.concatenate([np.arange(n), keep])
             matrix, stats = matrix[rows], stats[rows]
             docs += [extra_docs[i - n] for i in keep]
@@ -189,14 +191,29 @@ class EmbeddedNLU:
             float(all_scores[len(scores):].max()) > max(0.0, float(scores.max()))
         )
         taught = model.topic_words or model.vectorizer.word_vocab
-        if content_known_share(words, taught, analysed.related) < UNSEEN_TOPIC_SHARE and (
+        # generic verbs ("cancel", "poner") are no evidence of a topic either way
+        generic = generic_verbs()
+        topical = [i for i, word in enumerate(words) if word not in generic]
+        if content_known_share(
+            [words[i] for i in topical], taught, [analysed.related[i] for i in topical]
+        ) < UNSEEN_TOPIC_SHARE and (
             confidence < UNSEEN_TOPIC_MAX_CONFIDENCE
         ):
             # most of what the message is about (its content words) never appears in the
             # training data, and the classifier is not sure: a topic the bot was not
             # taught ("who won the match yesterday" is not about price matching)
             off_topic = True
-        off_topic = off_topic or feats.known_word_share == 0.0
+        # a word the lexicon or its stem relates to a taught one counts as taught
+        related = {w for w, rel in zip(words, analysed.related, strict=True)
+                   if any(r in taught for r in rel)}
+        evidence = domain_evidence(words, _Either(taught, related))
+        # "cancelar la alarma de las 7": the only taught word is a generic verb, the rest
+        # was never taught: off-topic however sure the classifier is. "cancel it": a
+        # generic verb alone is a question to ask back, not a topic to hand off.
+        off_topic = (off_topic or evidence is Evidence.OFF_TOPIC
+                     or feats.known_word_share == 0.0) and evidence is not Evidence.NO_TOPIC
+        if evidence is Evidence.NO_TOPIC:
+            confidence = min(confidence, 0.5 * self.fallback_threshold)
         if off_topic:
             # not one word of the message was ever seen in training, or it reads like
             # the generic off-topic background: whatever the intent scores say, there is
@@ -263,6 +280,17 @@ class EmbeddedNLU:
 # the same words as its intents, so this signal cannot see them).
 UNSEEN_TOPIC_SHARE = 0.4
 UNSEEN_TOPIC_MAX_CONFIDENCE = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class _Either:
+    """A word is in it when it is in either container."""
+
+    first: Container[str]
+    second: Container[str]
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.first or word in self.second
 
 
 def content_known_share(

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from relevo.bot.nlu_types import TrainingExample
+from relevo.nlu.background import background_files
 from relevo.nlu.calibration import Calibrator, LinearModel
 from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import LanguageDetector
@@ -24,7 +25,6 @@ from relevo.nlu.model import TrainedModel
 from relevo.nlu.speller import Speller
 
 FORMAT = "relevo-nlu-embedded/2"  # 2: stems, lexicon concepts, speller
-BACKGROUND_FILE = Path(__file__).with_name("off_topic.yml")
 
 
 class ModelFileError(Exception):
@@ -38,7 +38,8 @@ def fingerprint(examples: Sequence[TrainingExample], seed: int = 0) -> str:
     digest = hashlib.sha256()
     for part in (FORMAT, _relevo_version(), str(seed), lexicon_version()):
         digest.update(part.encode() + b"\0")
-    digest.update(BACKGROUND_FILE.read_bytes())
+    for path in background_files():
+        digest.update(path.read_bytes())
     for example in sorted(examples, key=lambda e: (e.intent, e.text, e.locale or "")):
         digest.update(json.dumps([example.intent, example.text, example.locale]).encode())
     return digest.hexdigest()

@@ -1,4 +1,4 @@
-"""The built-in off-topic background class (nlu/off_topic.yml)."""
+"""The built-in off-topic background class (nlu/off_topic/<lang>.yml)."""
 
 from __future__ import annotations
 
