@@ -116,3 +116,26 @@ def without_generic_verbs(words: Sequence[str]) -> list[str]:
     """The tokens minus generic verbs: what the unseen-topic share should weigh."""
     generic = generic_verbs()
     return [word for word in words if word not in generic]
+
+
+# Other companies' services: "forgot my netflix password", "cancel my dominos order",
+# "borrar mi cuenta de instagram" share the shop's verbs *and* nouns (password, order,
+# account); the object belongs to someone else. A name counts only when the shop's own
+# examples never use it, so a shop that teaches "paypal" or "amazon" (price matching)
+# keeps those questions. Folded, one token each.
+_OTHER_SERVICES = frozenset(
+    "gmail hotmail outlook yahoo icloud protonmail netflix spotify disney hbo max primevideo "
+    "youtube twitch tiktok instagram facebook twitter linkedin snapchat pinterest tinder "
+    "uber cabify glovo deliveroo ubereats justeat dominos telepizza mcdonalds starbucks "
+    "renfe iberia ryanair vueling easyjet airbnb decathlon zara primark carrefour "
+    "mercadona aldi lidl ikea santander bbva caixabank sabadell bankinter revolut hacienda "
+    "hmrc dgt fortnite minecraft roblox steam duolingo wallapop vinted movistar vodafone "
+    "jazztel digi lowi simyo tesco sainsburys asda argos currys gym gimnasio dentista "
+    "dentist".split()
+)
+
+
+def names_another_service(words: Sequence[str], vocabulary: Container[str]) -> bool:
+    """The message names another company's service (or a place like the gym) that the
+    shop never talks about: its object is not the shop's."""
+    return any(word in _OTHER_SERVICES and word not in vocabulary for word in words)

@@ -29,7 +29,7 @@ from relevo.nlu.calibration import (
     score_features,
 )
 from relevo.nlu.config import NLUSettings
-from relevo.nlu.domain import Evidence, domain_evidence, generic_verbs
+from relevo.nlu.domain import Evidence, domain_evidence, generic_verbs, names_another_service
 from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import FUNCTION_WORDS, LanguageDetector
 from relevo.nlu.lexicon import lexicon_version, load_lexicon
@@ -212,6 +212,7 @@ class EmbeddedNLU:
         # generic verb alone is a question to ask back, not a topic to hand off.
         off_topic = (off_topic or evidence is Evidence.OFF_TOPIC
                      or feats.known_word_share == 0.0) and evidence is not Evidence.NO_TOPIC
+        off_topic = off_topic or names_another_service(words, taught)
         if evidence is Evidence.NO_TOPIC:
             confidence = min(confidence, 0.5 * self.fallback_threshold)
         if off_topic:

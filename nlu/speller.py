@@ -133,7 +133,9 @@ class Speller:
         best: tuple[int, int, str] | None = None  # (distance, -count, word)
         for variant in _deletes(word, limit):
             for candidate in self._index.get(variant, ()):
-                if abs(len(candidate) - len(word)) > limit:
+                # a typo rarely hits the first letter, and a different first letter
+                # is how a foreign word ("llueve") would pass for a shop one ("sleeve")
+                if abs(len(candidate) - len(word)) > limit or candidate[0] != word[0]:
                     continue
                 edits = distance(word, candidate)
                 if edits <= min(limit, max_distance(candidate)):
