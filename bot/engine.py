@@ -45,6 +45,7 @@ _HUMAN_REQUEST = re.compile(
     r"\b(human|humano|humana|person|persona|agent|agente|operator|operador|operadora|"
     r"asesor|asesora|representative|representante|real person|alguien real)\b"
 )
+_YES = frozenset("yes yeah yep yup sure correct exactly si claro vale exacto eso ok okay".split())
 _ORDINALS = {
     "1": 0, "first": 0, "primero": 0, "primera": 0,
     "2": 1, "two": 1, "second": 1, "dos": 1, "segundo": 1, "segunda": 1,
@@ -71,6 +72,9 @@ class EngineSettings:
     languages: tuple[str, ...] = ("es", "en")
     max_bot_misses: int = 2
     clarify_min_confidence: float = 0.25
+    # Below the NLU's fallback threshold but at least this sure of one article: ask
+    # "did you mean …?" with that article instead of "please rephrase".
+    suggest_min_confidence: float = 0.4
     max_clarify_options: int = 3
     # Two articles this close (the top two confidences of the ranking) get "which one
     # do you mean?" instead of a silent pick, however confident the top one is.
@@ -265,6 +269,11 @@ class Engine:
             return Decision("handoff", reason="out of scope for the bot", locale=locale)
         if len(options) >= 2:
             return replying.clarify(options, locale, intent.confidence)
+        if (options and ranking[0].confidence >= settings.suggest_min_confidence
+                and not self._smalltalk(ranking[0].name)):
+            # unsure but not lost: "did you mean …?" costs the shopper one tap, a wrong
+            # article costs their trust, and "please rephrase" makes them repeat
+            return replying.suggest(options[0], locale, ranking[0].confidence)
         if conversation.bot_misses + 1 >= settings.max_bot_misses:
             return Decision("handoff", reason="the bot did not understand twice", locale=locale)
         return Decision(
@@ -360,4 +369,6 @@ def _pick_option(folded: str, options: Sequence[Sequence[str]]) -> str | None:
     for name, title in options:
         if folded.strip() in (fold(title).strip(), name):
             return name
+    if len(options) == 1 and words and words[0] in _YES:
+        return options[0][0]  # "did you mean …?" "yes"
     return None

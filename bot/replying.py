@@ -108,6 +108,20 @@ def clarify(options: Sequence[tuple[str, str]], locale: str, confidence: float) 
     )
 
 
+def suggest(option: tuple[str, str], locale: str, confidence: float) -> Decision:
+    """"Did you mean …?" with one article: "yes", "1" or its button answers it."""
+    name, title = option
+    text = replies.text("suggest", locale).format(title=title)
+    return Decision(
+        "clarify",
+        text=text,
+        locale=locale,
+        meta={"clarify": [name], "confidence": confidence, "suggested": True},
+        quick_replies=(QuickReply(title, name),),
+        bot_context={"clarify": [[name, title]]},
+    )
+
+
 def tied(
     ranking: Sequence[IntentPrediction], margin: float, floor: float,
     also: Sequence[IntentPrediction] = (),

@@ -55,11 +55,11 @@ def test_eval_json_keys(tmp_path: Path) -> None:
     assert body["oos_recall"] == 1.0
     # at the configured threshold: all three in-scope messages answered right
     assert (body["fallback_threshold"], body["answered_right"], body["answered_wrong"],
-            body["declined"]) == (0.35, 1.0, 0.0, 0.0)
+            body["declined"]) == (0.75, 1.0, 0.0, 0.0)
     thresholds = [p["threshold"] for p in body["curve"]]
-    assert thresholds == sorted(thresholds) and 0.35 in thresholds and len(thresholds) == 19
+    assert thresholds == sorted(thresholds) and 0.75 in thresholds and len(thresholds) == 19
     assert all(set(p) == POINT_KEYS for p in body["curve"])
-    configured = next(p for p in body["curve"] if p["threshold"] == 0.35)
+    configured = next(p for p in body["curve"] if p["threshold"] == 0.75)
     assert configured["oos_declined"] == 1.0 and configured["oos_answered"] == 0.0
     assert set(body["operating_point"]) == POINT_KEYS
 
@@ -71,7 +71,7 @@ def test_eval_human_output(tmp_path: Path) -> None:
     assert "in_scope_accuracy" in result.stdout
     assert "per intent" in result.stdout
     assert "wrong-answer curve" in result.stdout
-    assert "0.35*" in result.stdout  # the configured threshold's row is marked
+    assert "0.75*" in result.stdout  # the configured threshold's row is marked
 
 
 def test_bad_file_exits_2_without_traceback(tmp_path: Path) -> None:

@@ -106,7 +106,6 @@ PAIRS_EN: list[tuple[str, str, str]] = [
 # teaches ("compra", "shopping", "correo", "laptop", "sunday", "urgente", "delete my …
 # list"), so there is domain evidence and the classifier, not the verb rule, decides.
 KNOWN_MISSES = [
-    "borra la lista de la compra de mercadona",
     "comprueba si hay atasco en la m30",
     "manda un correo a mi profe de inglés",
     "necesito un fontanero urgente en getafe",
@@ -131,11 +130,13 @@ def demo_nlu() -> EmbeddedNLU:
 def test_off_topic_is_declined_and_the_shop_question_with_its_verb_answered(
     demo_nlu: EmbeddedNLU, lang: str, off_topic: str, shop: str, intent: str
 ) -> None:
+    # the off-topic request gets no article; the shop question's best reading is its
+    # article (answered, or below the 0.75 threshold offered as "did you mean …?")
     declined = demo_nlu.parse_sync(off_topic, lang)
     assert declined.intent.name == FALLBACK_INTENT, (off_topic, declined.intent)
-    assert declined.out_of_scope, off_topic
     answered = demo_nlu.parse_sync(shop, lang)
-    assert answered.intent.name == intent, (shop, answered.intent)
+    best = next(p for p in answered.intent_ranking if p.name != FALLBACK_INTENT)
+    assert best.name == intent, (shop, answered.intent)
     assert not answered.out_of_scope
 
 

@@ -15,6 +15,7 @@ from tests.conftest import require
 
 BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "banking77"
 DEMO_EVAL = Path(__file__).resolve().parents[2] / "knowledge_base" / "eval" / "demo_eval.yml"
+SHOP_DEV = DEMO_EVAL.with_name("shop_dev.yml")
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +41,10 @@ def test_banking77_held_out_intents_fallback(banking77: tuple[list, list]) -> No
     engine = EmbeddedNLU()
     engine.train_sync(kept)
     report = evaluate_sync(engine.parse_sync, relabelled)
-    # near-domain held-out intents are the hard case: the default threshold favours
-    # answering (0.90 / 0.44 on this draw); generic off-topic text is the demo's test
-    assert report.in_scope_accuracy >= 0.88
-    assert report.oos_recall is not None and report.oos_recall >= 0.4
+    # near-domain held-out intents are the hard case; the default threshold (0.75) is
+    # chosen for few wrong answers: 0.76 / 0.70 on this draw (0.90 / 0.44 at 0.35)
+    assert report.in_scope_accuracy >= 0.72
+    assert report.oos_recall is not None and report.oos_recall >= 0.6
 
 
 def test_demo_shop_out_of_scope_recall() -> None:
@@ -51,6 +52,33 @@ def test_demo_shop_out_of_scope_recall() -> None:
 
     engine = EmbeddedNLU()
     engine.train_sync(examples_from_dir())
-    report = evaluate_sync(engine.parse_sync, load_examples(DEMO_EVAL))
-    assert report.in_scope_accuracy >= 0.85
-    assert report.oos_recall is not None and report.oos_recall >= 0.7
+    report = evaluate_sync(engine.parse_sync, load_examples(DEMO_EVAL),
+                           threshold=engine.fallback_threshold)
+    # at the 0.75 threshold: 0.737 right, 1.5% wrong, 0.975 off-topic declined
+    assert report.in_scope_accuracy >= 0.70
+    assert report.configured is not None and report.configured.answered_wrong <= 0.03
+    assert report.oos_recall is not None and report.oos_recall >= 0.93
+
+
+def test_shop_phrasing_targets_of_issue_12() -> None:
+    """The shop-phrasing dev set (752 in scope, 950 off-topic, es and en): at most 3%
+    wrong articles while answering at least 60%, off-topic declined >= 95% (es) and
+    >= 93% (en)."""
+    from relevo.knowledge_base.training import examples_from_dir
+
+    engine = EmbeddedNLU()
+    engine.train_sync(examples_from_dir())
+    dev = load_examples(SHOP_DEV)
+    report = evaluate_sync(engine.parse_sync, dev, threshold=engine.fallback_threshold)
+    at = report.configured
+    assert at is not None
+    assert at.answered_right + at.answered_wrong >= 0.60
+    assert at.answered_wrong <= 0.03
+    language = engine._model.language if engine._model else None
+    assert language is not None
+    for code, floor in (("es", 0.95), ("en", 0.93)):
+        off_topic = [e for e in dev if e.intent == "out_of_scope"
+                     and language.detect(e.text) == code]
+        declined = sum(engine.parse_sync(e.text).intent.name == "nlu_fallback"
+                       for e in off_topic)
+        assert declined / len(off_topic) >= floor, code
