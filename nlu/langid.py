@@ -58,6 +58,7 @@ _BUILTIN_WEIGHT = 3
 # Words both languages write alike ("no", "ok", "email", product words): known to every
 # language with the same weight, so they never tip a message one way.
 _SHARED = "no ok okay email mail app web online wifi usb pack pro max mini plus".split()
+_SHARED_SET = frozenset(_SHARED)
 
 # Characters only one language writes: one of them settles it.
 _MARKS: dict[str, str] = {"es": "¿¡ñ"}
@@ -110,8 +111,8 @@ class LanguageDetector:
                 counter[word] += _BUILTIN_WEIGHT
         for example in examples:
             taught = counts.get(language_of(example.locale) or "")
-            if taught is not None:
-                taught.update(tokens(example.text))
+            if taught is not None:  # shared words keep their equal built-in weight
+                taught.update(w for w in tokens(example.text) if w not in _SHARED_SET)
         if default is None:
             spoken = [(n, language) for language, n in tagged.items() if language in counts]
             default = max(spoken)[1] if spoken else ("en" if "en" in counts else min(counts))

@@ -71,7 +71,7 @@ async def test_the_message_language_beats_the_browser_locale(
     meta = stored.meta if isinstance(stored.meta, dict) else json.loads(stored.meta)
     assert meta["language"] == {"code": expected, "by": "message"}
     # an answer, or (unsure) "did you mean …?" / "please rephrase": in that language
-    ranked = [p["name"] for p in meta["parse"]["intent_ranking"] if p["name"] != "nlu_fallback"]
+    ranked = [p["intent"] for p in meta["parse"]["ranking"] if p["intent"] != "nlu_fallback"]
     assert reply.text in {
         kb.answer(meta["parse"]["intent"], expected),
         replies.text("suggest", expected).format(title=kb.title(ranked[0], expected)),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from relevo.bot.nlu_types import TrainingExample
+from relevo.bot.intents import FALLBACK_INTENTS
+from relevo.bot.nlu_types import IntentPrediction, ParseResult, TrainingExample
 from relevo.nlu.embedded import EmbeddedNLU
 
 SHOP_DATA: dict[str, dict[str, list[str]]] = {
@@ -78,3 +79,9 @@ def shop_nlu() -> EmbeddedNLU:
     engine = EmbeddedNLU()
     engine.train_sync(shop_examples())
     return engine
+
+
+def best_reading(result: ParseResult) -> IntentPrediction:
+    """The intent the engine reads in a message whether or not it answers it: below the
+    fallback threshold the bot offers it as "did you mean …?" instead."""
+    return next(p for p in result.intent_ranking if p.name not in FALLBACK_INTENTS)

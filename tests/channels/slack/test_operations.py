@@ -234,6 +234,7 @@ async def test_link_slack_maps_a_slack_user_whose_email_differs(
         assert missing.exit_code == 1
 
         await press(client, ACTION_CLAIM, conversation_id, root["ts"], user="U0MARTA0001")
+        await settle(app)  # the claim first: under load the reply could overtake it
         await post_event(client, thread_reply(root["ts"], "Hi, Marta here",
                                               user="U0MARTA0001"))
         await settle(app)
