@@ -18,7 +18,12 @@ from typing import Any
 from relevo.bot import replies, replying
 from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Change, Conversations
-from relevo.bot.intents import FALLBACK_INTENTS, HANDOFF_INTENT, OUT_OF_SCOPE_INTENT
+from relevo.bot.intents import (
+    DEFAULT_CLARIFY_MARGIN,
+    FALLBACK_INTENTS,
+    HANDOFF_INTENT,
+    OUT_OF_SCOPE_INTENT,
+)
 from relevo.bot.language import ShopLanguages
 from relevo.bot.logs import without_message
 from relevo.bot.metrics import Metrics
@@ -52,12 +57,6 @@ _ORDINALS = {
     "3": 2, "three": 2, "third": 2, "tres": 2, "tercero": 2, "tercera": 2,
 }
 
-
-# Measured on the demo shop's evaluation set (404 messages, 309 answered): 0.1 turns
-# 10 answers (3.2%) into "which one?" — 6 of them wrong answers, 4 of those with the
-# right article as option 2 — and 4 right ones; 0.05: 4 (2 wrong); 0.2: 23 (10 wrong).
-# The config default is the same number (nlu.clarify_margin, nlu/config.py).
-DEFAULT_CLARIFY_MARGIN = 0.1
 
 
 # Runs before the engine decides; returns True when it handled the message itself
@@ -273,7 +272,7 @@ class Engine:
                 and not self._smalltalk(ranking[0].name)):
             # unsure but not lost: "did you mean …?" costs the shopper one tap, a wrong
             # article costs their trust, and "please rephrase" makes them repeat
-            return replying.suggest(options[0], locale, ranking[0].confidence)
+            return replying.clarify(options[:1], locale, ranking[0].confidence)
         if conversation.bot_misses + 1 >= settings.max_bot_misses:
             return Decision("handoff", reason="the bot did not understand twice", locale=locale)
         return Decision(

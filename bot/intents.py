@@ -11,3 +11,8 @@ OUT_OF_SCOPE_INTENT = "out_of_scope"
 FALLBACK_INTENTS = frozenset({FALLBACK_INTENT, OUT_OF_SCOPE_INTENT})
 # The shopper asks for a person.
 HANDOFF_INTENT = "human_handoff"
+# Two articles whose confidences are this close get "which one do you mean?" instead of
+# a silent pick (the engine's default and `nlu.clarify_margin`'s). Measured on the demo
+# shop's evaluation set (404 messages, 309 answered): 0.1 turns 10 answers (3.2%) into
+# the question, 6 of them wrong answers; 0.05: 4 (2 wrong); 0.2: 23 (10 wrong).
+DEFAULT_CLARIFY_MARGIN = 0.1

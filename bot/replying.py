@@ -92,33 +92,26 @@ def clarify_options(
 
 
 def clarify(options: Sequence[tuple[str, str]], locale: str, confidence: float) -> Decision:
-    """"Which of these do you mean?" with the options numbered and as buttons."""
-    numbered = "\n".join(f"{i}. {title}" for i, (_, title) in enumerate(options, 1))
-    text = (
-        f"{replies.text('clarify', locale)}\n{numbered}\n"
-        f"{replies.text('clarify_hint', locale)}"
-    )
+    """"Which of these do you mean?" with the options numbered and as buttons; with one
+    option, "did you mean …?" ("yes", "1" or its button answers it)."""
+    if len(options) == 1:
+        text = replies.text("suggest", locale).format(title=options[0][1])
+    else:
+        numbered = "\n".join(f"{i}. {title}" for i, (_, title) in enumerate(options, 1))
+        text = (
+            f"{replies.text('clarify', locale)}\n{numbered}\n"
+            f"{replies.text('clarify_hint', locale)}"
+        )
+    meta: dict[str, Any] = {"clarify": [name for name, _ in options], "confidence": confidence}
+    if len(options) == 1:
+        meta["suggested"] = True
     return Decision(
         "clarify",
         text=text,
         locale=locale,
-        meta={"clarify": [name for name, _ in options], "confidence": confidence},
+        meta=meta,
         quick_replies=tuple(QuickReply(t, n) for n, t in options),
         bot_context={"clarify": [[n, t] for n, t in options]},
-    )
-
-
-def suggest(option: tuple[str, str], locale: str, confidence: float) -> Decision:
-    """"Did you mean …?" with one article: "yes", "1" or its button answers it."""
-    name, title = option
-    text = replies.text("suggest", locale).format(title=title)
-    return Decision(
-        "clarify",
-        text=text,
-        locale=locale,
-        meta={"clarify": [name], "confidence": confidence, "suggested": True},
-        quick_replies=(QuickReply(title, name),),
-        bot_context={"clarify": [[name, title]]},
     )
 
 

@@ -10,6 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+# the engine asks "which one do you mean?" within it, even above the fallback threshold
+from relevo.bot.intents import DEFAULT_CLARIFY_MARGIN
+
 # Both thresholds apply to the embedded engine's calibrated confidence, P(top intent is
 # right), learned during training on held-out folds with whole intents held out as
 # stand-in out-of-scope queries. A wrong article costs more than a handoff (issue #12),
@@ -26,9 +29,6 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 # answers fall back; a bot whose traffic is all in scope can lower it.
 DEFAULT_FALLBACK_THRESHOLD = 0.75
 DEFAULT_AMBIGUITY_THRESHOLD = 0.0
-# The engine asks "which one do you mean?" when the top two articles' confidences are
-# within this margin, even above the fallback threshold (bot/engine.py measures it).
-DEFAULT_CLARIFY_MARGIN = 0.1
 # Where the embedded model is saved after training (`relevo nlu train`, `relevo run`'s
 # start-up) with a fingerprint of its training data; `relevo nlu parse` and the next
 # start-up load it instead of training again while the data is unchanged. Relative to

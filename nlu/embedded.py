@@ -14,6 +14,7 @@ import itertools
 import logging
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -22,14 +23,23 @@ from relevo.bot.intents import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT
 from relevo.bot.logs import without_message
 from relevo.bot.nlu_types import IntentPrediction, ParseResult, TrainingExample
 from relevo.nlu.analysis import Analysed, Analyser
-from relevo.nlu.background import background_rows, background_sentences, background_weights
+from relevo.nlu.background import (
+    background_rows,
+    background_sentences_by_language,
+    background_weights,
+)
 from relevo.nlu.calibration import (
     TrainingData,
     fit_with_calibration,
     score_features,
 )
 from relevo.nlu.config import NLUSettings
-from relevo.nlu.domain import Evidence, domain_evidence, generic_verbs, names_another_service
+from relevo.nlu.domain import (
+    Evidence,
+    domain_evidence,
+    names_another_service,
+    without_generic_verbs,
+)
 from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import FUNCTION_WORDS, LanguageDetector
 from relevo.nlu.lexicon import lexicon_version, load_lexicon
@@ -113,7 +123,7 @@ class EmbeddedNLU:
         # and the data's own off-topic examples replace the built-in background ones
         has_oos = OUT_OF_SCOPE_INTENT in intents
         protected = frozenset({intents.index(OUT_OF_SCOPE_INTENT)} if has_oos else ())
-        extra = [] if has_oos else _background(analyser, language)
+        extra = () if has_oos else _background()
         extra_docs, extra_terms = [a.words for a in extra], [a.extra for a in extra]
         vectorizer = Vectorizer.fit(docs + extra_docs, extras + extra_terms)
         matrix, stats = vectorizer.matrix(docs + extra_docs, extras + extra_terms)
@@ -193,21 +203,18 @@ class EmbeddedNLU:
             float(all_scores[len(scores):].max()) > max(0.0, float(scores.max()))
         )
         taught = model.topic_words or model.vectorizer.word_vocab
+        # a word whose stem or lexicon concept was taught counts as taught ("bill")
+        known = _Either(taught, {w for w, rel in zip(words, analysed.related, strict=True)
+                                 if any(r in taught for r in rel)})
         # generic verbs ("cancel", "poner") are no evidence of a topic either way
-        generic = generic_verbs()
-        topical = [i for i, word in enumerate(words) if word not in generic]
-        if content_known_share(
-            [words[i] for i in topical], taught, [analysed.related[i] for i in topical]
-        ) < UNSEEN_TOPIC_SHARE and (
+        if content_known_share(without_generic_verbs(words), known) < UNSEEN_TOPIC_SHARE and (
             confidence < UNSEEN_TOPIC_MAX_CONFIDENCE
         ):
             # most of what the message is about (its content words) never appears in the
             # training data, and the classifier is not sure: a topic the bot was not
             # taught ("who won the match yesterday" is not about price matching)
             off_topic = True
-        related = {w for w, rel in zip(words, analysed.related, strict=True)  # via lexicon
-                   if any(r in taught for r in rel)}  # or stem: counts as taught
-        evidence = domain_evidence(words, _Either(taught, related))
+        evidence = domain_evidence(words, known)
         # "cancelar la alarma de las 7": the only taught word is a generic verb, the rest
         # was never taught: off-topic however sure the classifier is. "cancel it": a
         # generic verb alone is a question to ask back, not a topic to hand off.
@@ -297,25 +304,13 @@ class _Either:
         return word in self.first or word in self.second
 
 
-def content_known_share(
-    words: Sequence[str],
-    vocabulary: Container[str],
-    related: Sequence[Sequence[str]] | None = None,
-) -> float:
+def content_known_share(words: Sequence[str], vocabulary: Container[str]) -> float:
     """Share of the message's content words (not function words, not numbers) seen in
-    training; 1.0 when it has none (a greeting, an order number). With `related` (per
-    word: its stem and lexicon concept tokens, `Analysed.related`), a word also counts
-    as seen when one of those is in `vocabulary` ("bill" when `@invoice` was taught);
-    `words` come spelling-corrected, so a typo of a taught word counts too."""
-    related = related if related is not None else [()] * len(words)
-    content = [
-        (w, others) for w, others in zip(words, related, strict=True)
-        if w not in FUNCTION_WORDS and not w.isdigit()
-    ]
+    training; 1.0 when it has none (a greeting, an order number)."""
+    content = [w for w in words if w not in FUNCTION_WORDS and not w.isdigit()]
     if not content:
         return 1.0
-    known = sum(w in vocabulary or any(t in vocabulary for t in others) for w, others in content)
-    return known / len(content)
+    return sum(w in vocabulary for w in content) / len(content)
 
 
 def _analyse_examples(
@@ -337,13 +332,16 @@ def _analyse_examples(
     return analysed, topic_words, speller
 
 
-def _background(analyser: Analyser, language: LanguageDetector) -> list[Analysed]:
-    """The built-in off-topic sentences, analysed like the examples they train beside."""
-    out = []
-    for text in background_sentences():
-        words = tokens(text)
-        out.append(analyser.analyse(words, stem_language(language.detect(text, words))))
-    return out
+@cache
+def _background() -> tuple[Analysed, ...]:
+    """The built-in off-topic sentences, analysed like the examples they train beside,
+    each file in its own language; shipped data, so once per process."""
+    analyser = Analyser(lexicon=load_lexicon())
+    return tuple(
+        analyser.analyse(tokens(text), language)
+        for language, texts in background_sentences_by_language().items()
+        for text in texts
+    )
 
 
 def _ranking(
