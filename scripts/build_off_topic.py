@@ -122,9 +122,9 @@ def build(lang: str, eval_files: tuple[Path, ...] = EVAL_FILES) -> list[str]:
     spec = yaml.safe_load((FRAMES / f"{lang}.yml").read_text(encoding="utf-8"))
     slots: dict[str, list[str]] = spec["slots"]
     rng = random.Random(f"{SEED}-{lang}")
-    seen: set[str] = {folded(line.strip()[2:]) for path in EXACT_EXCLUDE
-                      for line in path.read_text(encoding="utf-8").splitlines()
-                      if line.strip().startswith("- ")}
+    from relevo.nlu.yaml_io import load_examples
+
+    seen = {folded(e.text) for path in EXACT_EXCLUDE for e in load_examples(path)}
     frames: list[list[str]] = []
     for category in sorted(spec["frames"]):
         for template in spec["frames"][category]:
