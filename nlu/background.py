@@ -49,7 +49,12 @@ def unclaimed(background: csr_matrix, training: csr_matrix) -> np.ndarray:
     """Mask of background rows whose nearest training example is not too similar."""
     if background.shape[0] == 0 or training.shape[0] == 0:
         return np.ones(background.shape[0], dtype=bool)
-    nearest = np.asarray((background @ training.T).max(axis=1).todense()).ravel()
+    # float32 and a max over each row's stored products (all >= 0: TF-IDF weights):
+    # half the time of sparse .max(), which first sorts the product's indices
+    product = (background.astype(np.float32) @ training.T.astype(np.float32)).tocsr()
+    nearest = np.zeros(background.shape[0], dtype=np.float32)
+    filled = np.diff(product.indptr) > 0
+    nearest[filled] = np.maximum.reduceat(product.data, product.indptr[:-1][filled])
     return nearest < MAX_SIMILARITY
 
 
