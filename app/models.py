@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from relevo.app.settings import Settings
@@ -13,7 +14,7 @@ from relevo.bot.metrics import Metrics
 from relevo.bot.models import Models
 from relevo.bot.protocols import NLU, KnowledgeBase, LanguageDetector
 from relevo.bot.text import language_of
-from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, load_dir
+from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, Article, load_dir
 from relevo.knowledge_base.memory import InMemoryKnowledgeBase
 
 log = logging.getLogger("relevo.nlu")
@@ -69,6 +70,17 @@ async def load_models(settings: Settings, given: Models, metrics: Metrics) -> Mo
     """What to serve: the models given (tests' fakes), else the configured ones."""
     knowledge_base = given.knowledge_base or load_knowledge_base(settings)
     nlu = given.nlu or await build_nlu(settings, knowledge_base, metrics)
+    return Models(nlu=nlu, knowledge_base=knowledge_base,
+                  language=build_language(settings, knowledge_base))
+
+
+async def models_from_articles(
+    settings: Settings, articles: Sequence[Article], metrics: Metrics
+) -> Models:
+    """The models for exactly these articles (only the published ones answer): what a
+    publish trains aside before swapping it in, and what a preview parses with."""
+    knowledge_base = InMemoryKnowledgeBase(articles)
+    nlu = await build_nlu(settings, knowledge_base, metrics)
     return Models(nlu=nlu, knowledge_base=knowledge_base,
                   language=build_language(settings, knowledge_base))
 

@@ -20,6 +20,7 @@ from relevo.app.channel_wiring import (
     add_whatsapp,
     slack_parts,
 )
+from relevo.app.kb_wiring import add_knowledge_base, staff_door
 from relevo.app.models import build_language
 from relevo.app.parts import Assembly, Lifecycle
 from relevo.app.privacy_wiring import add_retention, build_privacy, media_directories
@@ -139,6 +140,7 @@ def build(
     _operators(assembly, settings, handoff, desk, slack)
     assembly.routers.append(linking_router(database, linker))
     _model_parse(assembly, settings, models)
+    add_knowledge_base(assembly, settings, database, bus, models, staff_door(handoff, desk))
     rate_limiter, privacy, retention = _guarded_doors(
         assembly, settings, database, conversations, handoff, desk, passwords)
     return Relevo(

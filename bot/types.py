@@ -49,7 +49,7 @@ class DeliveryStatus(enum.StrEnum):
 
 class Role(enum.StrEnum):
     """What a person may do besides handling the conversations routed to them (the
-    scopes of each role are in `relevo.handoff.roles`)."""
+    scopes of each role are in `relevo.bot.roles`)."""
 
     ADMIN = "admin"
     MANAGER = "manager"

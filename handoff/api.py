@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from relevo.bot.http import BodyId, RowId
 from relevo.bot.protocols import MediaFiles
+from relevo.bot.roles import ROLE_SCOPES
 from relevo.bot.types import Assignment, Origin, PoolRef, Presence
 from relevo.handoff import csat, points, store
 from relevo.handoff.attachments import attachment_route
@@ -28,7 +29,6 @@ from relevo.handoff.http import (
 )
 from relevo.handoff.operator_admin import operator_admin_routes
 from relevo.handoff.operators import OperatorState
-from relevo.handoff.roles import ROLE_SCOPES
 from relevo.handoff.saved_replies import saved_reply_routes
 from relevo.handoff.search import MAX_QUERY, conversation_page
 from relevo.handoff.service import Handoff

@@ -16,10 +16,10 @@ from fastapi import Depends, Header, HTTPException, Request
 
 from relevo.bot.audit import Actor
 from relevo.bot.http import RowId
+from relevo.bot.roles import Scope, has_scope
 from relevo.bot.types import OperatorRef, RefusalKind, Refused, Surface
 from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.operators import OperatorState
-from relevo.handoff.roles import Scope, has_scope
 from relevo.handoff.service import Handoff
 from relevo.handoff.visibility import may_note, may_see, whereabouts
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from relevo.bot.audit import Actor
 from relevo.bot.http import RowId
+from relevo.bot.roles import Scope, has_scope
 from relevo.bot.store import operators as operator_store
 from relevo.bot.types import OperatorKind, Role
 from relevo.handoff import operator_audit, signatures
@@ -24,7 +25,6 @@ from relevo.handoff.auth import end_sessions_of
 from relevo.handoff.http import CurrentOperator, operator_actor, requires
 from relevo.handoff.operators import OperatorState, validate_schedule
 from relevo.handoff.passwords import HashingBusy
-from relevo.handoff.roles import Scope, has_scope
 from relevo.handoff.service import Handoff
 from relevo.handoff.signature_routes import SignatureMap, signature_routes
 

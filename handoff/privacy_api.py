@@ -17,10 +17,10 @@ from fastapi.responses import JSONResponse
 from relevo.bot import audit
 from relevo.bot.http import MAX_ROW_ID, RowId
 from relevo.bot.privacy import ContactNotFound, Privacy
+from relevo.bot.roles import Scope
 from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.http import operator_actor, operator_dependency, requires
 from relevo.handoff.operators import OperatorState
-from relevo.handoff.roles import Scope
 from relevo.handoff.service import Handoff
 
 

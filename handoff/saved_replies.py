@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relevo.bot.audit import record
 from relevo.bot.http import RowId
+from relevo.bot.roles import Scope
 from relevo.bot.store.schema import saved_replies
 from relevo.bot.text import fold, language_of
 from relevo.handoff.http import CurrentOperator, operator_actor, requires
 from relevo.handoff.operators import OperatorState
-from relevo.handoff.roles import Scope
 from relevo.handoff.search import contains, folded
 from relevo.handoff.service import Handoff
 

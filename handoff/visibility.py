@@ -1,6 +1,6 @@
 """Which conversations an operator may see, and what of them: the one place every
 operator route and the console socket ask. Roles say what someone may do
-(`relevo.handoff.roles`); kinds say how far they see.
+(`relevo.bot.roles`); kinds say how far they see.
 
 Reach, from widest:
 - `ALL` — role with `conversations:all` (manager, admin): every conversation, in any state.
@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relevo.bot.roles import Scope, has_scope
 from relevo.bot.store.schema import conversations, handoffs
 from relevo.bot.types import ConversationState, OperatorKind
 from relevo.handoff.config import HandoffSettings
 from relevo.handoff.operators import OperatorState
-from relevo.handoff.roles import Scope, has_scope
 from relevo.handoff.state import HandoffState
 
 S = ConversationState

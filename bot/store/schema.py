@@ -59,6 +59,9 @@ operators = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("role", sa.String(16), nullable=False, default="operator"),
+    # Every role the person holds (["editor", "reviewer"]); `role` is the first of them,
+    # kept for readers of the single-role form. None: just `role` (rows before 0011).
+    sa.Column("roles", sa.JSON),
     sa.Column("email", sa.String(320), unique=True),
     sa.Column("signature", sa.String(200)),
     sa.Column("languages", sa.JSON, nullable=False, default=list),
@@ -369,4 +372,17 @@ saved_replies = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("language", "shortcut", name="uq_saved_replies_language_shortcut"),
+)
+
+# 👍/👎 under a bot answer: one vote per answer (the last one counts).
+message_feedback = sa.Table(
+    "message_feedback",
+    metadata,
+    sa.Column("message_id", Id, sa.ForeignKey("messages.id"), primary_key=True),
+    sa.Column("conversation_id", Id, sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("helpful", sa.Boolean, nullable=False),
+    # The article the rated answer came from (the answer's meta `intent`), for counts.
+    sa.Column("intent", sa.String(100)),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_message_feedback_intent", "intent"),
 )

@@ -8,8 +8,10 @@ kind (see `relevo.handoff.visibility`): roles say what, kinds say how far.
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
-from relevo.bot.types import Role
+from relevo.bot.types import OperatorKind, Role
 
 
 class Scope(enum.StrEnum):
@@ -18,8 +20,9 @@ class Scope(enum.StrEnum):
     RATINGS_READ = "ratings:read"  # other operators' CSAT ratings
     OPERATORS_READ = "operators:read"
     OPERATORS_MANAGE = "operators:manage"  # create, edit, remove operators; give roles
-    KB_EDIT = "kb:edit"
-    KB_REVIEW = "kb:review"
+    KB_PROPOSE = "kb:propose"  # read the knowledge base and inbox, propose answers
+    KB_EDIT = "kb:edit"  # write drafts, submit them for review, work the inbox
+    KB_REVIEW = "kb:review"  # approve, publish, archive, restore
     ANALYTICS_READ = "analytics:read"
     CONTACTS_EXPORT = "contacts:export"
     CONTACTS_ERASE = "contacts:erase"
@@ -27,7 +30,7 @@ class Scope(enum.StrEnum):
     SAVED_REPLIES_MANAGE = "saved_replies:manage"  # add, edit, remove saved replies
 
 
-_BASE = frozenset({Scope.CONVERSATIONS_OWN})
+_BASE = frozenset({Scope.CONVERSATIONS_OWN, Scope.KB_PROPOSE})
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.OPERATOR: _BASE,
@@ -41,5 +44,26 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
 }
 
 
-def has_scope(role: Role, scope: Scope) -> bool:
-    return scope in ROLE_SCOPES[role]
+def has_scope(roles: Role | Iterable[Role], scope: Scope) -> bool:
+    """Whether any of `roles` (one role, or every role a person holds) grants `scope`."""
+    held = (roles,) if isinstance(roles, Role) else tuple(roles)
+    return any(scope in ROLE_SCOPES[role] for role in held)
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """Who is asking, as the packages beside handoff (knowledge base, analytics) see a
+    signed-in person: the composition root builds it from handoff's operator log-in."""
+
+    id: int
+    name: str
+    kind: OperatorKind
+    roles: frozenset[Role]
+
+    def may(self, scope: Scope) -> bool:
+        return has_scope(self.roles, scope)
+
+
+# A FastAPI dependency answering "who is asking?" (401 when nobody signed in):
+# routes take `staff: Staff = Depends(door)`.
+StaffDoor = Callable[..., Awaitable[Staff]]
