@@ -8,6 +8,7 @@ messages a crash left stored but unanswered. Shutdown: the reverse.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -101,7 +102,8 @@ async def _start(relevo: Relevo, load_defaults: bool) -> None:
         await upgrade(relevo.database, locations=PACKAGE_MIGRATIONS)
     if load_defaults:
         relevo.models.publish(
-            await load_models(relevo.settings, relevo.models.current, relevo.metrics)
+            await load_models(relevo.settings, relevo.models.current, relevo.metrics,
+                              relevo.trainer)
         )
     served = getattr(relevo.knowledge_base, "articles", None)
     await record_startup(relevo.database, relevo.settings,
@@ -121,6 +123,7 @@ async def _stop(relevo: Relevo) -> None:
             log.exception("shutdown of %s failed", part.name)
     await relevo.engine.close()
     await relevo.bus.close()
+    await asyncio.to_thread(relevo.trainer.close)
     closer = getattr(relevo.nlu, "close", None)
     if closer is not None:
         await closer()

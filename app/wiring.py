@@ -54,6 +54,7 @@ from relevo.handoff.passwords import PasswordHashing
 from relevo.handoff.privacy_api import privacy_api
 from relevo.handoff.service import Handoff
 from relevo.nlu.http import parse_router
+from relevo.nlu.trainer import Trainer
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,9 @@ class Relevo:
     retention: RetentionTimer | None
     rate_limiter: RateLimiter
     assembly: Assembly
+    # Trains the embedded NLU (large knowledge bases in a child process kept warm
+    # between publishes); closed at shutdown.
+    trainer: Trainer
 
     @property
     def nlu(self) -> NLU | None:
@@ -148,7 +152,7 @@ def build(
         models=models, conversations=conversations, outbox=outbox, handoff=handoff,
         desk=desk, linker=linker, engine=engine, inbox=inbox, web_hub=web_hub, slack=slack,
         privacy=privacy, retention=retention, assembly=assembly,
-        rate_limiter=rate_limiter,
+        rate_limiter=rate_limiter, trainer=Trainer(),
     )
 
 
