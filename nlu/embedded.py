@@ -16,8 +16,12 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 from relevo.bot.intents import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT
 from relevo.bot.logs import without_message
@@ -29,6 +33,7 @@ from relevo.nlu.background import (
     background_weights,
 )
 from relevo.nlu.calibration import (
+    Calibrator,
     LinearModel,
     TrainingData,
     fit_with_calibration,
@@ -45,7 +50,7 @@ from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import FUNCTION_WORDS, LanguageDetector
 from relevo.nlu.lexicon import lexicon_version, load_lexicon
 from relevo.nlu.model import TrainedModel
-from relevo.nlu.neighbours import NeighbourModel, fit_neighbours, index_rows
+from relevo.nlu.neighbours import NeighbourModel, fit_neighbours, function_word_mask, index_rows
 from relevo.nlu.segments import further_questions, question_segments
 from relevo.nlu.speller import Speller
 from relevo.nlu.stemming import stem_language
@@ -131,7 +136,7 @@ class EmbeddedNLU:
         matrix, stats = vectorizer.matrix(docs + extra_docs, extras + extra_terms)
         large = len(intents) >= self.settings.neighbour_min_intents
         # the rows as nearest neighbours will index them (neighbours.index_rows)
-        index = index_rows(matrix, _function_word_mask(vectorizer)) if large else None
+        index = index_rows(matrix, function_word_mask(vectorizer)) if large else None
         if extra:
             n = len(docs)
             own = index[:n] if index is not None else matrix[:n]
@@ -150,12 +155,7 @@ class EmbeddedNLU:
             n_word_features=len(vectorizer.word_vocab), protected=protected,
             row_weights=row_weights,
         )
-        linear: LinearModel | NeighbourModel
-        if large:
-            # large: see neighbours.py
-            linear, calibrator = fit_neighbours(data, self.seed, index)
-        else:
-            linear, calibrator = fit_with_calibration(data, self.seed)
+        linear, calibrator = _fit(data, self.seed, index)
         self._model = TrainedModel(
             intents=intents,
             vectorizer=vectorizer,
@@ -360,13 +360,14 @@ def _background() -> tuple[Analysed, ...]:
     )
 
 
-def _function_word_mask(vectorizer: Vectorizer) -> np.ndarray:
-    """Word features made only of function words ("the", "de la"): never indexed."""
-    mask = np.zeros(vectorizer.n_features, dtype=bool)
-    for term, feature in vectorizer.word_vocab.items():
-        if all(word in FUNCTION_WORDS for word in term.split(" ")):
-            mask[feature] = True
-    return mask
+def _fit(
+    data: TrainingData, seed: int, index: csr_matrix | None
+) -> tuple[LinearModel | NeighbourModel, Calibrator]:
+    """Nearest neighbours over `index` (a large knowledge base: see neighbours.py),
+    else the SVM."""
+    if index is not None:
+        return fit_neighbours(data, seed, index)
+    return fit_with_calibration(data, seed)
 
 
 def _ranking(

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from relevo.nlu.calibration import Calibrator, TrainingData, fit_calibrator, score_features
+from relevo.nlu.features import Vectorizer
+from relevo.nlu.langid import FUNCTION_WORDS
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -209,3 +211,12 @@ def index_rows(matrix: csr_matrix, stopwords: np.ndarray) -> csr_matrix:
     postings = np.bincount(pruned.indices, minlength=matrix.shape[1])
     common = postings > max(MIN_POSTING_CAP, MAX_POSTING_SHARE * matrix.shape[0])
     return prune_rows(pruned, unindexed=common) if common.any() else pruned
+
+
+def function_word_mask(vectorizer: Vectorizer) -> np.ndarray:
+    """Word features made only of function words ("the", "de la"): never indexed."""
+    mask = np.zeros(vectorizer.n_features, dtype=bool)
+    for term, feature in vectorizer.word_vocab.items():
+        if all(word in FUNCTION_WORDS for word in term.split(" ")):
+            mask[feature] = True
+    return mask
