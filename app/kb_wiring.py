@@ -4,7 +4,6 @@ person through a `StaffDoor` built here from handoff's log-in, never handoff its
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from relevo.handoff.http import operator_dependency
 from relevo.handoff.operators import OperatorState
 from relevo.handoff.service import Handoff
 from relevo.knowledge_base.api import kb_articles_router
-from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, Article, load_dir
+from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, Article
 from relevo.knowledge_base.editorial import Editorial
 
 log = logging.getLogger("relevo.knowledge_base")
@@ -56,6 +55,6 @@ async def served_articles(editorial: Editorial, settings: Settings) -> list[Arti
     """What shoppers are served at start-up: the database's published articles, after
     a first start seeded it from `knowledge_base.content_dir` (the demo shop's)."""
     directory = Path(settings.knowledge_base.content_dir or DEMO_CONTENT_DIR)
-    if await editorial.seed(await asyncio.to_thread(load_dir, directory), "seed"):
+    if await editorial.seed_from(directory):
         log.info("knowledge base: seeded from %s", directory)
     return await editorial.published_articles()

@@ -15,9 +15,11 @@ Refusals are `Refused` values (`views.InvalidField`, `views.Stale`, `views.Regre
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from relevo.bot.clock import Clock, utc_now
@@ -26,7 +28,7 @@ from relevo.bot.protocols import Bus
 from relevo.bot.store.db import Database
 from relevo.bot.types import RefusalKind, Refused
 from relevo.knowledge_base import importing, store
-from relevo.knowledge_base.articles import Article
+from relevo.knowledge_base.articles import Article, load_dir
 from relevo.knowledge_base.revisions import (
     AnswerCheck,
     Invalid,
@@ -345,6 +347,13 @@ class Editorial:
         if done.published or done.unpublished:
             await self._retrain()
         return done
+
+    async def seed_from(self, directory: Path) -> int:
+        """`seed` with the articles of `directory`, read only when there are none yet."""
+        async with self._database.read() as conn:
+            if await store.count(conn):
+                return 0
+        return await self.seed(await asyncio.to_thread(load_dir, directory), "seed")
 
     async def seed(self, articles: Iterable[Article], author_name: str) -> int:
         """Imports `articles` only when there are no articles yet; how many it did."""

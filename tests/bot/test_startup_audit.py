@@ -145,6 +145,7 @@ def test_kb_import_records_who_imported_which_articles(
     assert imported.exit_code == 0, imported.output
     (entry,) = asyncio.run(_log(url, "kb.publish"))
     assert entry.actor.kind == "cli" and entry.actor.source == "cli"
-    assert entry.target_id == "shop"
-    assert entry.after == {"imported": ["gift_wrapping"], "new": 1, "replaced": 0, "total": 1}
+    assert entry.target_id == "new"  # the folder imported (into the database)
+    assert entry.after == {"imported": ["gift_wrapping"], "draft": False, "new": 1,
+                           "revised": 0, "unchanged": 0, "total": 1}
 
