@@ -154,6 +154,11 @@ def kb_articles_router(editorial: Editorial, door: StaffDoor) -> APIRouter:
         return _detail(await editorial.restore(intent, body.revision, body.base_revision,
                                                _person(staff)))
 
+    _workflow_routes(router, editorial, editor, reviewer)
+    return router
+
+
+def _workflow_routes(router: APIRouter, editorial: Editorial, editor: Any, reviewer: Any) -> None:
     @router.post("/articles/{intent}/submit", summary="Submit a draft for review",
                  responses=CONFLICT)
     async def submit(intent: Intent, body: NoteBody | None = None,
@@ -180,8 +185,6 @@ def kb_articles_router(editorial: Editorial, door: StaffDoor) -> APIRouter:
     async def archive(intent: Intent, body: NoteBody | None = None,
                       staff: Staff = reviewer) -> Any:
         return _detail(await editorial.archive(intent, _person(staff), _note(body)))
-
-    return router
 
 
 def _reading_routes(router: APIRouter, editorial: Editorial, reader: Any) -> None:
