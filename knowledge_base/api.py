@@ -26,6 +26,7 @@ from relevo.knowledge_base.views import (
     InvalidField,
     Regressions,
     Stale,
+    invalid,
     revision_detail,
     revision_summary,
 )
@@ -66,6 +67,7 @@ class NewArticle(Content):
 
 
 class SavedArticle(Content):
+    intent: str | None = Field(None, description="optional: the path's intent (no renames)")
     base_revision: int = Field(ge=1, description="the head revision this edit started from")
     note: Note = ""
     proposal: BodyId | None = None
@@ -145,6 +147,8 @@ def kb_articles_router(editorial: Editorial, door: StaffDoor) -> APIRouter:
     @router.put("/articles/{intent}", summary="Save a new revision (optimistic: base_revision)",
                 responses={**CONFLICT, **INVALID})
     async def save(intent: Intent, body: SavedArticle, staff: Staff = editor) -> Any:
+        if body.intent not in (None, intent):
+            return answered(invalid("intent", f"an article cannot be renamed ('{intent}')"))
         return _detail(await editorial.save(intent, _content(body), body.base_revision,
                                             _person(staff), body.note, body.proposal))
 

@@ -172,6 +172,16 @@ async def test_an_invalid_article_is_422_naming_the_field(
     assert (await kb.call("editor", "GET", A)).json() == {"articles": []}
 
 
+async def test_a_save_may_repeat_the_intent_but_not_rename(kb: Kb) -> None:
+    await kb.call("editor", "POST", A, GIFT)
+    same = await kb.call("editor", "PUT", f"{A}/gift_wrapping",
+                         {**content(), "intent": "gift_wrapping", "base_revision": 1})
+    renamed = await kb.call("editor", "PUT", f"{A}/gift_wrapping",
+                            {**content(), "intent": "wrapping", "base_revision": 2})
+    assert same.status_code == 200, same.text
+    assert (renamed.status_code, renamed.json()["field"]) == (422, "intent")
+
+
 async def test_missing_articles_and_revisions_are_404(kb: Kb) -> None:
     missing = await kb.call("editor", "GET", f"{A}/nope")
     assert (missing.status_code, missing.json()) == (
