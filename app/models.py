@@ -72,10 +72,15 @@ def build_language(settings: Settings, knowledge_base: KnowledgeBase | None) -> 
 
 
 async def load_models(
-    settings: Settings, given: Models, metrics: Metrics, trainer: Trainer | None = None
+    settings: Settings, given: Models, metrics: Metrics,
+    articles: Sequence[Article] | None = None, trainer: Trainer | None = None,
 ) -> Models:
-    """What to serve: the models given (tests' fakes), else the configured ones."""
-    knowledge_base = given.knowledge_base or load_knowledge_base(settings)
+    """What to serve: the models given (tests' fakes), else the configured ones; the
+    knowledge base is `articles` (the database's published ones) when given, else the
+    configured folder's."""
+    knowledge_base = given.knowledge_base or (
+        InMemoryKnowledgeBase(articles) if articles is not None
+        else load_knowledge_base(settings))
     nlu = given.nlu or await build_nlu(settings, knowledge_base, metrics, trainer)
     return Models(nlu=nlu, knowledge_base=knowledge_base,
                   language=build_language(settings, knowledge_base))
@@ -94,6 +99,8 @@ async def models_from_articles(
 
 
 def load_knowledge_base(settings: Settings) -> KnowledgeBase:
+    """The configured folder's articles as files say them (tools and tests; `relevo run`
+    serves the database's published articles, seeded from this folder)."""
     directory = Path(settings.knowledge_base.content_dir or DEMO_CONTENT_DIR)
     articles = load_dir(directory)
     log.info("knowledge base: %d articles from %s", len(articles), directory)

@@ -6,4 +6,5 @@ from relevo.bot.config import Section
 
 
 class KnowledgeBaseSettings(Section):
-    content_dir: str | None = None  # None: the demo shop's articles shipped with relevo
+    # Seeds an empty database on the first start; None: the demo shop shipped with relevo.
+    content_dir: str | None = None

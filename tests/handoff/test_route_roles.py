@@ -65,6 +65,11 @@ class Row:
 
 
 C = "/api/conversations/{conversation_id}"
+KB = "/api/kb/articles"
+EDITOR, REVIEWER = Role.EDITOR.value, Role.REVIEWER.value
+KB_CONTENT = {"topic": "store", "title": {"en": "Scene"}, "questions": {"en": ["scene?"]},
+              "answer": {"en": "A scene."}}
+KB_ARTICLE = {**KB_CONTENT, "intent": "kb_scene"}
 ROWS = (
     Row("GET", "/api/operators/me", everyone(200)),
     Row("POST", "/api/operators/me/presence", everyone(200), body={"status": "offline"}),
@@ -108,6 +113,30 @@ ROWS = (
     Row("POST", "/api/contacts/{contact_id}/erase", only({ADMIN: 200}, 403),
         url="/api/contacts/{erased_contact_id}/erase"),
     Row("GET", "/api/audit", only({ADMIN: 200}, 403)),
+    # The knowledge base's articles (knowledge_base/api.py; tests/knowledge_base prove the
+    # workflow): everyone reads, editors and admins write drafts, reviewers and admins
+    # review. The scene's article `kb_scene` is a draft at revision 1 nobody may publish
+    # unsubmitted but an admin (reviewer and editor at once).
+    Row("GET", KB, everyone(200)),
+    Row("GET", KB + "/{intent}", everyone(200), url=KB + "/kb_scene"),
+    Row("GET", KB + "/{intent}/revisions", everyone(200), url=KB + "/kb_scene/revisions"),
+    Row("GET", KB + "/{intent}/revisions/{number}", everyone(200),
+        url=KB + "/kb_scene/revisions/1"),
+    Row("GET", KB + "/{intent}/diff", everyone(200), url=KB + "/kb_scene/diff?from=1&to=1"),
+    Row("POST", KB, only({ADMIN: 201, EDITOR: 201}, 403),
+        body={**KB_ARTICLE, "intent": "kb_{principal}"}),
+    Row("PUT", KB + "/{intent}", only({ADMIN: 409, EDITOR: 409}, 403),  # stale on purpose
+        url=KB + "/kb_scene", body={**KB_CONTENT, "base_revision": 99}),
+    Row("POST", KB + "/{intent}/restore", only({ADMIN: 409, EDITOR: 409}, 403),
+        url=KB + "/kb_scene/restore", body={"revision": 1, "base_revision": 99}),
+    Row("POST", KB + "/{intent}/submit", only({ADMIN: 404, EDITOR: 404}, 403),
+        url=KB + "/kb_none/submit", body={}),
+    Row("POST", KB + "/{intent}/reject", only({ADMIN: 409, REVIEWER: 409}, 403),
+        url=KB + "/kb_scene/reject", body={"note": "no"}),
+    Row("POST", KB + "/{intent}/publish", only({ADMIN: 409, REVIEWER: 409}, 403),
+        url=KB + "/kb_scene/publish", body={"revision": 99}),
+    Row("POST", KB + "/{intent}/archive", only({ADMIN: 404, REVIEWER: 404}, 403),
+        url=KB + "/kb_none/archive", body={}),
 )
 
 # Routes without operator credentials: shoppers, providers (signed), log-in, operations.
@@ -194,6 +223,8 @@ async def _scene(app: FastAPI, client: httpx.AsyncClient) -> Scene:
     erased = await client.get(f"/api/conversations/{other}", headers=staff[ADMIN].headers)
     replies = [await _saved_reply(client, staff[ADMIN], shortcut)
                for shortcut in ("kept", *PRINCIPALS)]
+    article = await client.post(KB, headers=staff[ADMIN].headers, json=KB_ARTICLE)
+    assert article.status_code == 201, article.text
     return Scene(principals, {
         "saved_reply_id": replies[0],
         "conversation_id": cid,
