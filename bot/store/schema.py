@@ -386,3 +386,16 @@ message_feedback = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Index("ix_message_feedback_intent", "intent"),
 )
+
+# Community points for a published answer (#13): one row per article revision, so a
+# replayed `ArticlePublished` pays once. The points themselves add up in
+# `operators.points`, like every other award; badges count these rows.
+community_credits = sa.Table(
+    "community_credits",
+    metadata,
+    sa.Column("intent", sa.String(100), primary_key=True),
+    sa.Column("revision", sa.Integer, primary_key=True),
+    sa.Column("operator_id", Id, sa.ForeignKey("operators.id"), nullable=False, index=True),
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)

@@ -52,7 +52,7 @@ async def test_an_admin_gives_roles_and_every_change_is_audited(
                                        "operator.create"]
     assert {e.actor for e in log} == {Actor("operator", "Ana", ana.id, "127.0.0.1")}
     remove, role, update, create = log
-    assert role.before == {"role": "manager"} and role.after == {"role": "reviewer"}
+    assert role.before == {"roles": ["manager"]} and role.after == {"roles": ["reviewer"]}
     assert update.before == {"max_concurrent": 3, "signature": "Bea"}
     assert update.after == {"max_concurrent": 5, "signature": "Bea S."}
     assert create.before is None and create.after["role"] == "manager"
@@ -132,5 +132,5 @@ def test_the_cli_gives_roles_and_records_who_ran_it(
     assert [e.action for e in log] == ["operator.remove", "operator.role", "operator.update",
                                        "operator.create"]
     assert {e.actor for e in log} == {Actor.cli(getpass.getuser())}
-    assert log[1].before == {"role": "manager"} and log[1].after == {"role": "admin"}
+    assert log[1].before == {"roles": ["manager"]} and log[1].after == {"roles": ["admin"]}
     assert log[2].after == {"max_concurrent": 6}
