@@ -387,9 +387,8 @@ message_feedback = sa.Table(
     sa.Index("ix_message_feedback_intent", "intent"),
 )
 
-# Community points for a published answer (#13): one row per article revision, so a
-# replayed `ArticlePublished` pays once. The points themselves add up in
-# `operators.points`, like every other award; badges count these rows.
+# Points for a published community answer (#13): one row per article revision, so a
+# replayed `ArticlePublished` pays once (the points add up in `operators.points`).
 community_credits = sa.Table(
     "community_credits",
     metadata,
