@@ -187,11 +187,14 @@ async def _edit(
     request: Request,
 ) -> dict[str, Any]:
     values = body.model_dump(exclude_unset=True)
-    try:
+    try:  # who may comes first (403), then whether the roles make sense (422)
         merge_roles(values)
+        invalid = None
     except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        invalid = str(exc)
     _check_allowed(operator, operator_id, values)
+    if invalid is not None:
+        raise HTTPException(422, invalid)
     if handoff.state.operators.get(operator_id) is None:
         raise HTTPException(404, f"operator {operator_id} does not exist")
     password = values.pop("password", None)
