@@ -32,7 +32,7 @@ def staff_door(handoff: Handoff, desk: HandoffDesk) -> StaffDoor:
     current = operator_dependency(desk, handoff)
 
     async def staff(operator: OperatorState = Depends(current)) -> Staff:
-        return Staff(operator.id, operator.name, operator.kind, frozenset({operator.role}))
+        return Staff(operator.id, operator.name, operator.kind, frozenset(operator.roles))
 
     return staff
 

@@ -9,6 +9,11 @@ The scene: operators of each role (all in-house, `internal`, so kind rules stay 
 the way; `test_visibility.py` covers kinds) and one conversation resolved by someone
 else, which only roles with `conversations:all` (manager, admin) may reach: the others
 get 404 on every route under it, as for an id that was never used.
+
+People who hold several roles (`COMBOS`) are asked too: their scopes add up, so a route
+answers them as it answers the most powerful of their roles *for that route*
+(`with_combos`), never as their "highest" role alone: an editor who is also a reviewer
+reviews, an operator who is also an editor edits but does not review.
 """
 
 from __future__ import annotations
@@ -36,18 +41,37 @@ from tests.settle import settle
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 NOBODY = "none"
-PRINCIPALS = (*(role.value for role in Role), NOBODY)
+# Several roles held at once: principal (also a saved-reply shortcut) → its roles.
+COMBOS: dict[str, tuple[Role, ...]] = {
+    "editor-reviewer": (Role.EDITOR, Role.REVIEWER),
+    "operator-editor": (Role.OPERATOR, Role.EDITOR),
+    "reviewer-manager": (Role.REVIEWER, Role.MANAGER),
+}
+PRINCIPALS = (*(role.value for role in Role), *COMBOS, NOBODY)
 ADMIN, MANAGER = Role.ADMIN.value, Role.MANAGER.value
 
 
 def everyone(status: int) -> dict[str, int]:
     """Every role gets `status`; no credentials, 401."""
-    return {**{role.value: status for role in Role}, NOBODY: 401}
+    return with_combos({**{role.value: status for role in Role}, NOBODY: 401})
 
 
 def only(allowed: dict[str, int], others: int) -> dict[str, int]:
     """The roles named get their status, the other roles `others`; no credentials, 401."""
-    return {**everyone(others), **allowed}
+    return with_combos({**everyone(others), **allowed})
+
+
+def with_combos(expect: dict[str, int]) -> dict[str, int]:
+    """`expect` with what each person of several roles gets: their scopes add up, so the
+    furthest any of their roles gets — let through (any status but 403/404) beats
+    forbidden (403, in reach but not allowed), which beats out of reach (404)."""
+
+    def progress(status: int) -> int:
+        return {404: 0, 403: 1}.get(status, 2)
+
+    combos = {principal: max((expect[role.value] for role in roles), key=progress)
+              for principal, roles in COMBOS.items()}
+    return {**expect, **combos}
 
 
 # Routes under /conversations/{id} for a conversation resolved by another operator.
@@ -210,6 +234,8 @@ class Scene:
 
 async def _scene(app: FastAPI, client: httpx.AsyncClient) -> Scene:
     staff = {role.value: await add_operator(app, role.value.title(), role=role) for role in Role}
+    for principal, roles in COMBOS.items():
+        staff[principal] = await add_operator(app, principal.title(), roles=roles)
     principals: dict[str, Op | None] = {**staff, NOBODY: None}
     holder = await add_operator(app, "Hal")
     await go_online(client, holder)
