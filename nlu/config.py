@@ -58,10 +58,14 @@ class NLUSettings(BaseModel):
     fallback_threshold: float = DEFAULT_FALLBACK_THRESHOLD
     ambiguity_threshold: float = DEFAULT_AMBIGUITY_THRESHOLD
     clarify_margin: float = DEFAULT_CLARIFY_MARGIN
+    # Answers below this confidence still go out, and are filed in the knowledge base's
+    # unanswered-question inbox for an editor to strengthen the article.
+    low_confidence: float = 0.85
     model_path: str = DEFAULT_MODEL_PATH
     rasa: RasaSettings = Field(default_factory=RasaSettings)
 
-    @field_validator("fallback_threshold", "ambiguity_threshold", "clarify_margin")
+    @field_validator("fallback_threshold", "ambiguity_threshold", "clarify_margin",
+                     "low_confidence")
     @classmethod
     def _unit_interval(cls, value: float, info: object) -> float:
         name = getattr(info, "field_name", "threshold")
