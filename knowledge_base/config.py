@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from relevo.bot.config import Section
+
+
+class InboxSettings(Section):
+    """The unanswered-question inbox (`knowledge_base.inbox`)."""
+
+    # A question joins the most similar open cluster of its language at or above this
+    # cosine similarity, else starts a new one (tuned on the shop dev set: README).
+    join_threshold: float = Field(0.35, gt=0, le=1)
+    # Ranking: a cluster's count is halved for every this many days since its last question.
+    half_life_days: float = Field(7.0, gt=0)
 
 
 class KnowledgeBaseSettings(Section):
     content_dir: str | None = None  # None: the demo shop's articles shipped with relevo
+    inbox: InboxSettings = InboxSettings()
