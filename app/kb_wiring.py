@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import Depends
 
-from relevo.app.parts import Assembly
+from relevo.app.parts import Assembly, Lifecycle
 from relevo.app.settings import Settings
 from relevo.bot.bus import InProcessBus
 from relevo.bot.models import LiveModels
@@ -16,6 +16,8 @@ from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.http import operator_dependency
 from relevo.handoff.operators import OperatorState
 from relevo.handoff.service import Handoff
+from relevo.knowledge_base.inbox import UnansweredInbox
+from relevo.knowledge_base.inbox_api import inbox_router
 
 
 def staff_door(handoff: Handoff, desk: HandoffDesk) -> StaffDoor:
@@ -35,3 +37,16 @@ def add_knowledge_base(
 ) -> None:
     """The editor, its API, publishing and the inbox: each part adds its routes and
     lifecycles to `assembly` here."""
+    add_inbox(assembly, settings, database, bus, staff)
+
+
+def add_inbox(
+    assembly: Assembly, settings: Settings, database: Database, bus: InProcessBus,
+    staff: StaffDoor,
+) -> UnansweredInbox:
+    """The unanswered-question inbox: files the bus's `BotMissed` into clusters, accepts
+    proposals on `ArticlePublished`, and serves `/api/kb/clusters…`."""
+    inbox = UnansweredInbox(database, bus, settings.knowledge_base.inbox)
+    assembly.lifecycles.append(Lifecycle("kb-inbox", inbox.start, inbox.stop))
+    assembly.routers.append(inbox_router(inbox, staff, settings.languages))
+    return inbox

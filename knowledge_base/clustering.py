@@ -78,7 +78,7 @@ def merged(centroid: Mapping[str, float], added: Mapping[str, float]) -> Vector:
 
 def recency_score(size: int, age_days: float, half_life_days: float) -> float:
     """Ranking: how many asked, halved every `half_life_days` since the last one."""
-    return size * 0.5 ** (max(age_days, 0.0) / half_life_days)
+    return float(size * 0.5 ** (max(age_days, 0.0) / half_life_days))
 
 
 def _unit(weights: Mapping[str, float]) -> Vector:
