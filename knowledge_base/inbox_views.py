@@ -164,6 +164,8 @@ def _prefill(
     (else the operators' most common reply) as answer, the label as title."""
     questions: dict[str, str] = {}
     for example in examples:
+        if not example["text"]:
+            continue  # erased
         key = " ".join(_WORDS.findall(fold(example["text"])))
         if key not in questions and len(questions) < PREFILL_QUESTIONS:
             questions[key] = example["text"]

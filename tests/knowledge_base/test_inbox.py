@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from relevo.app.settings import Settings
 from relevo.bot.events import BotMissed
 from relevo.bot.types import Event
+from relevo.bot.store.schema import conversations
 from relevo.knowledge_base.schema import kb_clusters, kb_unanswered
 from tests.conftest import started
 from tests.handoff.helpers import new_shopper, say, service
@@ -143,3 +144,26 @@ async def test_a_cluster_shows_what_operators_replied_and_prefills_an_article(
     assert "do you sell gift card" in questions
     assert detail["prefill"]["title"] == {"en": detail["label"]}
 
+
+
+async def test_an_erased_shoppers_questions_leave_the_inbox_but_keep_the_counts(
+    make_settings: Callable[..., Settings],
+) -> None:
+    app = inbox_app(make_settings)
+    async with started(app) as client:
+        admin = (await staff(app))["admin"]
+        erased = await ask(app, client, "do you sell gift cards Zyxwv Street 12")
+        await ask(app, client, "do you sell gift cards")
+        async with service(app).database.read() as conn:
+            contact_id = await conn.scalar(sa.select(conversations.c.contact_id).where(
+                conversations.c.id == erased))
+        response = await client.post(f"/api/contacts/{contact_id}/erase", headers=admin.headers)
+        assert response.status_code == 200, response.text
+        await settle(app)
+        found = await clusters(client, admin)
+        detail = await cluster(client, admin, found[0]["id"])
+        exported = await client.get(f"/api/contacts/{contact_id}/export", headers=admin.headers)
+    assert [(c["label"], c["size"]) for c in found] == [("do you sell gift cards", 2)]
+    assert "Zyxwv" not in str(detail)
+    assert detail["prefill"]["questions"] == {"en": ["do you sell gift cards"]}
+    assert "Zyxwv" not in exported.text
