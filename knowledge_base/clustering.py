@@ -21,7 +21,7 @@ from relevo.bot.text import fold
 Vector = dict[str, float]
 
 # Tuned on the shop dev set's in-scope messages (README, "The unanswered-question inbox").
-DEFAULT_JOIN_THRESHOLD = 0.35
+DEFAULT_JOIN_THRESHOLD = 0.4
 CENTROID_TERMS = 40
 STEM_LENGTH = 5
 
@@ -46,8 +46,15 @@ cant would could get got
 
 def terms(text: str) -> list[str]:
     """`text`'s content words as stems, in order."""
-    return [word[:STEM_LENGTH] for word in _WORD.findall(fold(text))
+    return [_stem(word) for word in _WORD.findall(fold(text))
             if word not in _FUNCTION_WORDS and (len(word) > 1 or word.isdigit())]
+
+
+def _stem(word: str) -> str:
+    """A plural's s off ("cards" and "card" meet), then the first letters."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    return word[:STEM_LENGTH]
 
 
 def vector(text: str) -> Vector:
@@ -105,31 +112,38 @@ class Clusters:
     threshold: float = DEFAULT_JOIN_THRESHOLD
     _by_id: dict[int, Candidate] = field(default_factory=dict)
     _index: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    _unit: dict[int, Vector] = field(default_factory=dict)  # centroids at unit length
 
     def __len__(self) -> int:
         return len(self._by_id)
 
     def nearest(self, question: Mapping[str, float]) -> tuple[Candidate, float] | None:
-        """The most similar cluster at or above the threshold, or None (a new one)."""
-        seen: set[int] = set()
-        for term in question:
-            seen.update(self._index.get(term, ()))
+        """The most similar cluster at or above the threshold, or None (a new one).
+        Dot products accumulate over the question's terms' postings only."""
+        norm = math.sqrt(sum(w * w for w in question.values()))
+        if not norm:
+            return None
+        dots: dict[int, float] = defaultdict(float)
+        for term, weight in question.items():
+            for cluster_id in self._index.get(term, ()):
+                dots[cluster_id] += weight * self._unit[cluster_id][term]
         best: tuple[Candidate, float] | None = None
-        for cluster_id in sorted(seen):
-            candidate = self._by_id[cluster_id]
-            similarity = cosine(question, candidate.centroid)
+        for cluster_id, dot in sorted(dots.items()):
+            similarity = dot / norm
             if similarity >= self.threshold and (best is None or similarity > best[1]):
-                best = (candidate, similarity)
+                best = (self._by_id[cluster_id], similarity)
         return best
 
     def put(self, candidate: Candidate) -> None:
         self.drop(candidate.id)
         self._by_id[candidate.id] = candidate
+        self._unit[candidate.id] = _unit(candidate.centroid)
         for term in candidate.centroid:
             self._index[term].add(candidate.id)
 
     def drop(self, cluster_id: int) -> None:
         old = self._by_id.pop(cluster_id, None)
+        self._unit.pop(cluster_id, None)
         if old is not None:
             for term in old.centroid:
                 self._index[term].discard(cluster_id)

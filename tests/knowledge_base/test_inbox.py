@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from relevo.app.settings import Settings
 from relevo.bot.events import BotMissed
-from relevo.bot.types import Event
 from relevo.bot.store.schema import conversations
+from relevo.bot.types import Event
 from relevo.knowledge_base.schema import kb_clusters, kb_unanswered
 from tests.conftest import started
 from tests.handoff.helpers import new_shopper, say, service
