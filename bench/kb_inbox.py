@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
+    args = parser.parse_args([] if argv is None else argv)  # None: a caller's defaults
     asked = questions(args.questions, args.seed)
     stored = asyncio.run(stored_run(asked, args.database_url))
     memory = memory_run(asked)
@@ -211,4 +211,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
