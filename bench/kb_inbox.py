@@ -1,6 +1,7 @@
 """Unanswered-question inbox benchmark: file and cluster 10,000 questions the way the
 running app does (one `BotMissed` at a time through `UnansweredInbox.file`, each its own
-transaction on a fresh SQLite file, or PostgreSQL with --database-url), and report
+transaction on a fresh SQLite file, or an empty PostgreSQL database with
+--database-url), and report
 questions/s, clusters formed and how pure they are.
 
     .venv/bin/python bench/kb_inbox.py [--questions 10000] [--seed 13]

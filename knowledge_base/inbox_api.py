@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from relevo.bot.http import RowId
 from relevo.bot.roles import Scope, Staff, StaffDoor
+from relevo.bot.text import language_of
 from relevo.bot.types import RefusalKind, Refused
 from relevo.knowledge_base import inbox_actions as actions
 from relevo.knowledge_base import inbox_views as views
@@ -84,7 +85,7 @@ def inbox_router(inbox: UnansweredInbox, door: StaffDoor, languages: Collection[
         async with database.read() as conn:
             found = await views.cluster_summaries(
                 conn, now=inbox.now(), half_life_days=half_life, status=status,
-                language=language, limit=limit)
+                language=language_of(language), limit=limit)
         return {"clusters": found}
 
     @router.get("/clusters/{cluster_id}", summary="One cluster: examples, operator "
