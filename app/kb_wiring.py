@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import Depends
 
-from relevo.app.parts import Assembly
+from relevo.app.parts import Assembly, Lifecycle
 from relevo.app.settings import Settings
 from relevo.bot.bus import InProcessBus
 from relevo.bot.models import LiveModels
@@ -22,6 +22,8 @@ from relevo.handoff.service import Handoff
 from relevo.knowledge_base.api import kb_articles_router
 from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, Article
 from relevo.knowledge_base.editorial import Editorial
+from relevo.knowledge_base.inbox import UnansweredInbox
+from relevo.knowledge_base.inbox_api import inbox_router
 
 log = logging.getLogger("relevo.knowledge_base")
 
@@ -48,6 +50,7 @@ def add_knowledge_base(
     # formatting check (`answer_check`) plug in here as they land.
     editorial = Editorial(database, bus)
     assembly.routers.append(kb_articles_router(editorial, staff))
+    add_inbox(assembly, settings, database, bus, staff)
     return editorial
 
 
@@ -58,3 +61,15 @@ async def served_articles(editorial: Editorial, settings: Settings) -> list[Arti
     if await editorial.seed_from(directory):
         log.info("knowledge base: seeded from %s", directory)
     return await editorial.published_articles()
+
+
+def add_inbox(
+    assembly: Assembly, settings: Settings, database: Database, bus: InProcessBus,
+    staff: StaffDoor,
+) -> UnansweredInbox:
+    """The unanswered-question inbox: files the bus's `BotMissed` into clusters, accepts
+    proposals on `ArticlePublished`, and serves `/api/kb/clusters…`."""
+    inbox = UnansweredInbox(database, bus, settings.knowledge_base.inbox)
+    assembly.lifecycles.append(Lifecycle("kb-inbox", inbox.start, inbox.stop))
+    assembly.routers.append(inbox_router(inbox, staff, settings.languages))
+    return inbox

@@ -177,6 +177,7 @@ def _engine(
 def _engine_settings(settings: Settings) -> EngineSettings:
     return EngineSettings(default_locale=settings.default_locale, languages=settings.languages,
                           clarify_margin=settings.nlu.clarify_margin,
+                          low_confidence=settings.nlu.low_confidence,
                           log_shopper_text=settings.log_shopper_text)
 
 

@@ -61,6 +61,9 @@ class NLUSettings(BaseModel):
     fallback_threshold: float = DEFAULT_FALLBACK_THRESHOLD
     ambiguity_threshold: float = DEFAULT_AMBIGUITY_THRESHOLD
     clarify_margin: float = DEFAULT_CLARIFY_MARGIN
+    # Answers below this confidence still go out, and are filed in the knowledge base's
+    # unanswered-question inbox for an editor to strengthen the article.
+    low_confidence: float = 0.85
     model_path: str = DEFAULT_MODEL_PATH
     # From this many intents (articles) on, the embedded engine scores by nearest
     # neighbours instead of an SVM: linear memory and seconds of training with 10,000
@@ -68,7 +71,8 @@ class NLUSettings(BaseModel):
     neighbour_min_intents: int = Field(default=DEFAULT_NEIGHBOUR_MIN_INTENTS, ge=2)
     rasa: RasaSettings = Field(default_factory=RasaSettings)
 
-    @field_validator("fallback_threshold", "ambiguity_threshold", "clarify_margin")
+    @field_validator("fallback_threshold", "ambiguity_threshold", "clarify_margin",
+                     "low_confidence")
     @classmethod
     def _unit_interval(cls, value: float, info: object) -> float:
         name = getattr(info, "field_name", "threshold")
