@@ -132,7 +132,7 @@ def add_inbound(
         webchat_router(database, inbox.accept, web_hub, settings.webchat, catalog)
     )
     if telegram is not None:
-        _telegram_inbound(assembly, settings, inbox, linker, telegram)
+        _telegram_inbound(assembly, settings, inbox, linker, telegram, catalog)
     if whatsapp is not None:
         _whatsapp_inbound(assembly, settings, inbox, linker, whatsapp)
     add_typing(assembly, bus, database, web_hub, telegram)
@@ -153,12 +153,13 @@ def add_typing(
 
 
 def _telegram_inbound(
-    assembly: Assembly, settings: Settings, inbox: Inbox, linker: Linker, sender: TelegramSender
+    assembly: Assembly, settings: Settings, inbox: Inbox, linker: Linker, sender: TelegramSender,
+    catalog: Catalog,
 ) -> None:
     config = settings.telegram
     handler = UpdateHandler(
         inbox.accept, sender.bot, MediaPolicy(config.media_max_bytes, config.media_types),
-        on_verified_phone=linker.verified_phone,
+        on_verified_phone=linker.verified_phone, catalog=catalog,
     )
     assembly.routers.append(TelegramWebhook(handler, SecretToken(webhook_secret(config))).router())
     poller = Poller(sender.bot, handler, config.polling_timeout_seconds)
