@@ -92,9 +92,10 @@ def add_telegram_welcome(
 
 
 def add_whatsapp(
-    assembly: Assembly, settings: Settings, database: Database
+    assembly: Assembly, settings: Settings, database: Database, catalog: Catalog | None = None
 ) -> WhatsAppSender | None:
-    """The WhatsApp sender and opt-outs, when the Twilio SID and auth token are set."""
+    """The WhatsApp sender and opt-outs, when the Twilio SID and auth token are set.
+    `catalog`: the "did this help?" line under answers that take a vote."""
     config = settings.twilio
     if config.account_sid is None or config.auth_token is None:
         return None
@@ -106,7 +107,8 @@ def add_whatsapp(
     http = TwilioHttp()
     limiter = RateLimiter(per_destination=None, total=config.messages_per_second)
     assembly.channels[WHATSAPP] = WhatsAppChannel(
-        config, database, limiter, http, status_callback=status_url
+        config, database, limiter, http, status_callback=status_url,
+        feedback_line=(lambda locale: catalog.text("feedback.ask", locale)) if catalog else None,
     )
     opt_outs = OptOuts(database, config.opt_out_keywords, config.opt_in_keywords)
     assembly.interceptors.append(opt_outs.interceptor())

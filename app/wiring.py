@@ -114,7 +114,7 @@ def build(
     assembly = Assembly()
     web_hub = add_web(assembly)
     telegram = add_telegram(assembly, settings)
-    whatsapp = add_whatsapp(assembly, settings, database)
+    whatsapp = add_whatsapp(assembly, settings, database, catalog)
     assembly.channels.update(channels or {})
     outbox = OutboxWorker(database, assembly.channels, bus, metrics, settings.outbox,
                           destinations=assembly.post_destinations)

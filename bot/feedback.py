@@ -41,10 +41,12 @@ UP, DOWN = "👍", "👎"
 # 👍/👎 with an optional skin tone or variation selector, then the answer's id.
 _VOTE = re.compile(
     r"^\s*(?P<emoji>👍|👎)[\ufe0f\U0001f3fb-\U0001f3ff]*\s*(?:#(?P<id>\d{1,18}))?\s*$")
-_YES = frozenset("yes y yeah yep sure ok okay si claro vale".split())
-_NO = frozenset("no nope nah".split())
-# The offer of a person is also answered by its option's number (WhatsApp lists them).
-_OFFER_YES, _OFFER_NO = _YES | {"1"}, _NO | {"2"}
+# Typed votes (WhatsApp) are these words alone: "ok" or "vale" after an answer is no verdict.
+_YES = frozenset("yes yeah yep si".split())
+_NO = frozenset("no nope".split())
+# The offer of a person also takes a plain yes and its options' numbers (WhatsApp lists them).
+_OFFER_YES = _YES | {"1", "sure", "ok", "okay", "claro", "vale"}
+_OFFER_NO = _NO | {"2", "nah"}
 
 
 @dataclass(frozen=True, slots=True)
