@@ -35,13 +35,6 @@ async def record(
     return bool(previous)
 
 
-async def vote_of(conn: AsyncConnection, message_id: int) -> bool | None:
-    return (await conn.execute(  # type: ignore[no-any-return]
-        sa.select(message_feedback.c.helpful)
-        .where(message_feedback.c.message_id == message_id)
-    )).scalar_one_or_none()
-
-
 async def last_outbound_before(
     conn: AsyncConnection, conversation_id: int, message_id: int
 ) -> tuple[int, dict[str, Any]] | None:
