@@ -94,6 +94,10 @@ class Feedback:
         self._handoff_text = handoff_text
         self._keyword_channels = keyword_channels
         self._toast_channels = toast_channels
+        # The offer's buttons in every language, as a tap sends them back.
+        self._options = frozenset(
+            fold(catalog.text(f"feedback.offer_{answer}", language))
+            for answer in ("yes", "no") for language in catalog.languages)
 
     async def intercept(self, message: StoredMessage, conversation: ConversationRow) -> bool:
         if message.direction != Direction.INBOUND or message.author.kind != AuthorKind.SHOPPER:
@@ -102,9 +106,12 @@ class Feedback:
         offer = (conversation.bot_context or {}).get("feedback_offer")
         if vote is None and offer is not None and conversation.state == ConversationState.BOT:
             word = _first_word(message.text)
-            if word in _OFFER_YES or word in _OFFER_NO:
+            short = len(message.text.split()) <= 2 or fold(message.text.strip()) in self._options
+            if short and (word in _OFFER_YES or word in _OFFER_NO):
                 return await self._offer_answered(message, conversation, word in _OFFER_YES)
-            return False  # a new question: the engine answers it (and clears the offer)
+            # "no, where is my order?" is a new question: the engine answers it (and
+            # clears the offer)
+            return False
         if vote is None and message.channel in self._keyword_channels:
             word = _first_word(message.text)
             if (word in _YES or word in _NO) and len(message.text.split()) <= 2:

@@ -110,7 +110,8 @@ async def test_thumbs_up_thanks_and_a_change_of_mind_counts_last(
         offer = history[-1]
         history = await _say(app, client, visitor, "no", "es")
         declined = history[-1]
-        history = await _say(app, client, visitor, "¿y el envío?", "es")
+        await _say(app, client, visitor, f"👎 #{answer['id']}", "es")  # offered again
+        history = await _say(app, client, visitor, "no, ¿y el envío?", "es")  # a question
         await app.state.relevo.bus.drain()
         last = await _votes(app)
     assert thanks["text"] == TEXTS.text("feedback.thanks", "es")
@@ -121,7 +122,7 @@ async def test_thumbs_up_thanks_and_a_change_of_mind_counts_last(
     assert last == [(answer["id"], False, "shipping_times")]
     assert [(type(e).__name__, getattr(e, "helpful", None)) for e in heard] == [
         ("AnswerRated", True), ("AnswerRated", False), ("BotMissed", None)]
-    assert nlu.calls == ["¿cuánto tarda el envío?", "¿y el envío?"]
+    assert nlu.calls == ["¿cuánto tarda el envío?", "no, ¿y el envío?"]
 
 
 async def test_smalltalk_clarify_and_misses_take_no_vote_and_a_stray_thumb_is_a_message(
