@@ -21,7 +21,7 @@ from relevo.app.channel_wiring import (
     slack_parts,
 )
 from relevo.app.kb_wiring import add_knowledge_base, staff_door
-from relevo.app.models import build_language
+from relevo.app.models import build_language, engine_settings
 from relevo.app.parts import Assembly, Lifecycle
 from relevo.app.privacy_wiring import add_retention, build_privacy, media_directories
 from relevo.app.settings import Settings
@@ -140,7 +140,8 @@ def build(
     _operators(assembly, settings, handoff, desk, slack)
     assembly.routers.append(linking_router(database, linker))
     _model_parse(assembly, settings, models)
-    add_knowledge_base(assembly, settings, database, bus, models, staff_door(handoff, desk))
+    add_knowledge_base(assembly, settings, database, bus, models, staff_door(handoff, desk),
+                       metrics=metrics)
     rate_limiter, privacy, retention = _guarded_doors(
         assembly, settings, database, conversations, handoff, desk, passwords)
     return Relevo(
@@ -168,9 +169,7 @@ def _engine(
 
 
 def _engine_settings(settings: Settings) -> EngineSettings:
-    return EngineSettings(default_locale=settings.default_locale, languages=settings.languages,
-                          clarify_margin=settings.nlu.clarify_margin,
-                          log_shopper_text=settings.log_shopper_text)
+    return engine_settings(settings)
 
 
 def _live_models(
