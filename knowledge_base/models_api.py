@@ -25,6 +25,7 @@ from relevo.knowledge_base.schema import kb_models
 HISTORY = 20
 MAX_REPLAY_LIMIT = 1000
 _FIELD = re.compile(r"\b((?:questions|answer|title)\.[A-Za-z_-]+)")
+_MISSING = re.compile(r"locale '([^']+)' has .* but no (answer|questions|title)")
 _NAMED = re.compile(r"\b(intent|topic|tags|tag|title|questions|answer)\b")
 
 
@@ -62,6 +63,11 @@ def draft_article(content: ArticleContent) -> Article | JSONResponse:
 
 
 def _field_of(problem: str) -> str:
+    """The dotted field an `ArticleError`'s problem is about ("locale 'en' has an answer
+    but no title" is about title.en)."""
+    missing = _MISSING.search(problem)
+    if missing is not None:
+        return f"{missing.group(2)}.{missing.group(1)}"
     found = _FIELD.search(problem) or _NAMED.search(problem)
     if found is None:
         return "article"

@@ -108,6 +108,14 @@ ROWS = (
     Row("POST", "/api/contacts/{contact_id}/erase", only({ADMIN: 200}, 403),
         url="/api/contacts/{erased_contact_id}/erase"),
     Row("GET", "/api/audit", only({ADMIN: 200}, 403)),
+    # The knowledge base's preview and models (kb:propose reads, kb:review retrains);
+    # the retrain comes last: it swaps the models the rows above are served by.
+    Row("POST", "/api/kb/preview", everyone(200), body={"text": "shipping?"}),
+    Row("POST", "/api/kb/replay", everyone(200), body={"article": {
+        "intent": "gift_wrap", "topic": "product", "title": {"en": "Gift wrap"},
+        "questions": {"en": ["Do you gift wrap?"]}, "answer": {"en": "Yes."}}}),
+    Row("GET", "/api/kb/models", everyone(200)),
+    Row("POST", "/api/kb/models", only({ADMIN: 202, Role.REVIEWER.value: 202}, 403)),
 )
 
 # Routes without operator credentials: shoppers, providers (signed), log-in, operations.

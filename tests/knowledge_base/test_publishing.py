@@ -178,7 +178,7 @@ async def test_stopping_mid_training_records_the_interruption(
     database: Database, bus: InProcessBus
 ) -> None:
     published, builds = Published([SHIPPING]), Builds()
-    publisher, models = publisher_for(database, bus, published, builds)
+    publisher, _models = publisher_for(database, bus, published, builds)
     await publisher.start()
     builds.gate = asyncio.Event()
     publisher.request()
