@@ -38,7 +38,8 @@ UNANSWERED = {
     ],
 }
 NEVER_SEEN = {
-    "en": ["is there a wholesale programme for stores", "reseller pricing for my shop?"],
+    "en": ["is there a wholesale programme for stores",
+           "can my shop buy from you at wholesale prices"],
     "es": ["quiero comprar al por mayor para mi negocio", "precio mayorista para revender"],
 }
 ANSWER = {

@@ -112,7 +112,7 @@ async def test_an_editor_writes_a_reviewer_sends_back_then_publishes(kb: Kb) -> 
     body = published.json()
     assert (body["status"], body["published_revision"]) == ("published", 2)
     assert body["published"]["answer"]["en"] == "Yes, 3 euros."
-    assert body["model"] == {"requested": False}  # no publisher wired: the next start
+    assert body["model"] == {"requested": True}  # the background retrain is asked for
     assert [e["action"] for e in body["events"]] == [
         "create", "save", "submit", "reject", "submit", "publish"]
     assert body["events"][-1]["actor"] == {"id": kb.staff["reviewer"].id, "name": "Reviewer"}
