@@ -16,6 +16,7 @@ from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.http import operator_dependency
 from relevo.handoff.operators import OperatorState
 from relevo.handoff.service import Handoff
+from relevo.knowledge_base.editor import editor_router
 
 
 def staff_door(handoff: Handoff, desk: HandoffDesk) -> StaffDoor:
@@ -35,3 +36,4 @@ def add_knowledge_base(
 ) -> None:
     """The editor, its API, publishing and the inbox: each part adds its routes and
     lifecycles to `assembly` here."""
+    assembly.routers.append(editor_router())
