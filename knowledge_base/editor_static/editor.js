@@ -752,7 +752,8 @@
     const list = $("events");
     list.replaceChildren();
     for (const e of events) {
-      const item = el("li", null, e.action + " · revision " + e.revision + " · " + (e.actor || "") + " · " + when(e.at));
+      const actor = e.actor && typeof e.actor === "object" ? e.actor.name : e.actor;
+      const item = el("li", null, [e.action, "revision " + e.revision, actor, when(e.at)].filter(Boolean).join(" · "));
       if (e.note) item.append(el("div", "muted", e.note));
       list.append(item);
     }
