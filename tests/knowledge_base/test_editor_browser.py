@@ -163,15 +163,15 @@ def _write_article(page: Any) -> None:
     page.get_by_label("Topic", exact=True).fill("orders")
     page.get_by_label("Tags", exact=True).fill("gifts, checkout")
     page.get_by_label("Title (en)").fill("Gift wrapping " + HOSTILE)
-    page.get_by_label("Question (en)").first.fill("can you gift wrap my order")
+    page.get_by_label("Question (en)", exact=True).first.fill("can you gift wrap my order")
     page.get_by_role("button", name="Add question (en)").click()
-    page.get_by_label("Question (en)").nth(1).fill("do you offer gift wrapping")
+    page.get_by_label("Question (en)", exact=True).nth(1).fill("do you offer gift wrapping")
     page.get_by_label("Answer (en)").fill(
         "Yes, **free** gift wrap.\n\n- choose it at checkout\n- [our gift guide]"
         "(https://shop.test/gifts) " + HOSTILE
     )
     page.get_by_label("Title (es)").fill("Envolver para regalo")
-    page.get_by_label("Question (es)").first.fill("envolvéis para regalo")
+    page.get_by_label("Question (es)", exact=True).first.fill("envolvéis para regalo")
     page.get_by_label("Answer (es)").fill("Sí, envolvemos gratis.")
     _saved(page, 1)
 
@@ -296,7 +296,7 @@ def test_a_cluster_of_unanswered_questions_becomes_a_published_article(
         ada.get_by_role("button", name="Use proposal").click()
         ada.get_by_label("Intent", exact=True).fill("moon_delivery")
         ada.get_by_label("Topic", exact=True).fill("shipping")
-        questions = ada.get_by_label("Question (en)")
+        questions = ada.get_by_label("Question (en)", exact=True)
         assert "do you deliver to the moon" in [questions.nth(i).input_value()
                                                 for i in range(questions.count())]
         assert ada.get_by_label("Answer (en)").input_value() == "We only deliver on **Earth**."
