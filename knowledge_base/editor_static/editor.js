@@ -877,8 +877,9 @@
     const text = $("preview-text").value.trim();
     if (!text) return;
     try {
-      const result = await api("POST", "/api/kb/preview",
-        { text, locale: $("preview-locale").value, article: readForm() });
+      const draft = readForm(), body = { text, locale: $("preview-locale").value };
+      if (draft.intent) body.article = draft;  // without an intent there is no draft yet
+      const result = await api("POST", "/api/kb/preview", body);
       box.replaceChildren(replyCard("Bot now", result.current), replyCard("With this draft", result.draft));
     } catch (error) {
       box.replaceChildren(el("p", "error", error.message));
