@@ -242,11 +242,22 @@ def test_edit_diff_conflict_review_and_publish(browser: Any, server: Server) -> 
         rita.get_by_role("button", name="Publish").click()
         rita.locator("#art-status", has_text="published").wait_for(timeout=WAIT_MS)
         rita.locator("#art-revisions", has_text="serving revision 4").wait_for(timeout=WAIT_MS)
+
+        # Eva's own articles; an old revision restored as a new draft beside the served one.
+        eva.reload()
+        eva.get_by_label("Filter by owner").select_option("me")
+        eva.locator("#articles-count", has_text="(1)").wait_for(timeout=WAIT_MS)
+        assert eva.locator("#articles li").first.get_attribute("data-intent") == "gift_wrap"
+        eva.get_by_role("button", name="Restore revision 1").click()
+        eva.locator("#notice", has_text="Restored revision 1 as revision 5").wait_for(
+            timeout=WAIT_MS)
+        assert eva.get_by_label("Answer (es)").input_value() == "Sí, envolvemos gratis."
     finally:
         eva.context.close()
         rita.context.close()
     stored = _api(server, "eva@shop.test", "GET", "/api/kb/articles/gift_wrap")
-    assert (stored["status"], stored["published_revision"]) == ("published", 4)
+    assert (stored["status"], stored["head_revision"], stored["published_revision"]) == (
+        "draft", 5, 4)
     assert stored["published"]["answer"]["es"] == "Sí: elige el papel al pagar."
     assert errors == []
 
