@@ -298,7 +298,7 @@
       line.append(el("strong", null, a.intent), el("span", "tag " + a.status, STATUS_LABEL[a.status] || a.status));
       item.append(line, el("div", null, firstTitle(a)));
       const facts = [a.topic, (a.languages || []).join(", "), a.owner ? a.owner.name : null,
-        "rev " + a.head_revision, "👍 " + (a.helpful || 0) + " 👎 " + (a.not_helpful || 0)];
+        "rev " + a.head_revision, (a.helpful || 0) + " helpful / " + (a.not_helpful || 0) + " not"];
       item.append(el("div", "sub", facts.filter(Boolean).join(" · ")));
       list.append(item);
     }
