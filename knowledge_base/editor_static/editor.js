@@ -7,8 +7,8 @@
  * built node by node, so markup typed by editors or shoppers stays text.
  *
  * Never lose an editor's text: a save refused with 409 keeps the form as typed and offers
- * the newer revision side by side; leaving an article with unsaved changes keeps them
- * (in this tab) until the editor comes back to it.
+ * the newer revision side by side; unsaved changes are kept in this tab's session storage
+ * as they are typed, so leaving the article or reloading the page brings them back.
  */
 (() => {
   "use strict";
@@ -27,11 +27,27 @@
   let article = null;        // the ArticleDetail on screen; null while writing a new one
   let baseRevision = null;   // the revision the form was loaded from (PUT's base_revision)
   let dirty = false;         // the form differs from what was loaded
-  const unsaved = new Map(); // intent (or "" for a new one) → {content, base, note}
+  const unsaved = keeper();   // intent (or "" for a new one) → {content, base, note, pending}
   let pending = null;        // {cluster: {id, label}, proposal: id | null}: done on the next save
   let conflict = null;       // the newer RevisionDetail a save ran into
   let keptAside = null;      // the editor's own text while the newer revision is on screen
   let cluster = null;        // the ClusterDetail on screen
+
+  /* Unsaved changes by article, in the tab's session storage (in memory without it). */
+  function keeper() {
+    const KEY = "relevo-editor-unsaved", memory = {};
+    const read = () => {
+      try { return JSON.parse(sessionStorage.getItem(KEY) || "{}"); } catch { return memory; }
+    };
+    const write = (all) => {
+      try { sessionStorage.setItem(KEY, JSON.stringify(all)); } catch { Object.assign(memory, all); }
+    };
+    return {
+      get: (key) => read()[key] || null,
+      set: (key, value) => { const all = read(); all[key] = value; write(all); },
+      delete: (key) => { const all = read(); delete all[key]; write(all); },
+    };
+  }
 
   /* ---------- talking to the server ---------- */
 
@@ -398,7 +414,7 @@
     const locales = new Set([...Object.keys(content.title || {}), ...Object.keys(content.questions || {}),
       ...Object.keys(content.answer || {})]);
     for (const locale of locales) addLocale(locale, content);
-    $("save").hidden = $("add-locale").parentElement.hidden = !editable;
+    $("save").hidden = $("discard").hidden = $("add-locale").parentElement.hidden = !editable;
     fillPreviewLocales();
     clearInvalid();
   }
@@ -419,8 +435,18 @@
     return content;
   }
 
+  let keepTimer = null;
+
   function changed() {
     dirty = true;
+    clearTimeout(keepTimer);
+    keepTimer = setTimeout(keepUnsaved, 300);
+  }
+
+  function keepUnsaved() {
+    if (!dirty || $("article-view").hidden || !can("kb:edit")) return;
+    unsaved.set(article ? article.intent : "", { content: readForm(), base: baseRevision,
+      note: $("f-note").value, pending });
   }
 
   $("article-form").addEventListener("input", changed);
@@ -462,10 +488,8 @@
 
   function leaveArticle() {
     if ($("article-view").hidden) return;
-    if (dirty && can("kb:edit")) {
-      unsaved.set(article ? article.intent : "", { content: readForm(), base: baseRevision,
-        note: $("f-note").value, pending });
-    }
+    keepUnsaved();
+    clearTimeout(keepTimer);
     dirty = false;
   }
 
@@ -500,28 +524,26 @@
     pending = null;
     notice("");
     showArticle(detail);
-    remember("article/" + enc(intent));
-  }
-
-  function showArticle(detail, formContent) {
-    article = detail;
-    baseRevision = detail.head_revision;
     const kept = unsaved.get(detail.intent);
-    if (formContent) {
-      fillForm(formContent, false);
-    } else if (kept) {
-      unsaved.delete(detail.intent);
+    if (kept && can("kb:edit")) {  // what was typed here and not saved comes back
       fillForm(kept.content, false);
       $("f-note").value = kept.note;
       baseRevision = kept.base;
       pending = kept.pending;
       dirty = true;
+      showPending();
       notice("Your unsaved changes to " + detail.intent + " are back (written on revision " + kept.base + ").");
-    } else {
-      fillForm(Object.assign({ intent: detail.intent }, detail.content), false);
-      $("f-note").value = "";
-      dirty = false;
     }
+    remember("article/" + enc(intent));
+  }
+
+  /* The article as the server has it now, in the form and the panels. */
+  function showArticle(detail) {
+    article = detail;
+    baseRevision = detail.head_revision;
+    fillForm(Object.assign({ intent: detail.intent }, detail.content), false);
+    $("f-note").value = "";
+    dirty = false;
     $("art-heading").textContent = detail.intent;
     $("art-status").textContent = STATUS_LABEL[detail.status] || detail.status;
     $("art-status").className = "tag " + detail.status;
@@ -566,11 +588,11 @@
     article = null;
     baseRevision = null;
     const kept = !from && unsaved.get("");
-    if (kept) unsaved.delete("");
     fillForm(kept ? kept.content : content, true);
     $("f-note").value = kept ? kept.note : "";
     pending = kept ? kept.pending : from;
-    dirty = Boolean(kept || from);
+    dirty = false;
+    if (kept || from) changed();
     $("art-heading").textContent = "New article";
     $("art-status").textContent = "not saved";
     $("art-status").className = "tag";
@@ -609,6 +631,7 @@
       return;
     }
     const resolving = pending && pending.cluster;
+    clearTimeout(keepTimer);
     dirty = false;
     pending = null;
     unsaved.delete(article ? article.intent : "");
@@ -621,6 +644,22 @@
   }
 
   $("article-form").addEventListener("submit", (event) => { event.preventDefault(); save(null); });
+
+  $("discard").addEventListener("click", async () => {
+    clearTimeout(keepTimer);
+    unsaved.delete(article ? article.intent : "");
+    dirty = false;
+    pending = null;
+    if (!article) { newArticle(emptyContent(), null); return; }
+    const detail = await api("GET", "/api/kb/articles/" + enc(article.intent)).catch((error) => {
+      $("art-error").textContent = error.message;
+      return null;
+    });
+    if (!detail) return;
+    resetPanels();
+    showArticle(detail);
+    notice("Changes discarded: revision " + detail.head_revision + " is in the form.");
+  });
 
   /* ---------- a save that ran into a newer revision ---------- */
 
@@ -681,7 +720,7 @@
   $("kept-restore").addEventListener("click", () => {
     fillForm(keptAside.content, false);
     $("f-note").value = keptAside.note;
-    dirty = true;
+    changed();
     keptAside = null;
     $("kept-aside").hidden = true;
     notice("Your version is back in the form; saving it replaces revision " + baseRevision + ".");
@@ -1165,7 +1204,7 @@
     for (const text of added) addQuestion(box, text);
     $("f-note").value = "Added " + added.length + " questions from cluster #" + c.id;
     pending = { cluster: { id: c.id, label: c.label }, proposal: null };
-    dirty = true;
+    changed();
     showPending();
     fillPreviewLocales();
     notice(added.length + " questions added to the form: check them and save.");

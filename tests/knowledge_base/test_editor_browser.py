@@ -4,7 +4,7 @@ PostgreSQL, Debian's Chromium, people signed in through the console's log-in.
 - a stranger is sent to /console; the page and its files carry the console's strict policy;
 - an editor writes an article (two languages, formatting, a hostile payload), saves a
   second revision and reads the diff; a save from a stale tab is refused without losing
-  the text; the editor submits it;
+  the text, and unsaved text survives a reload; the editor submits it;
 - a reviewer finds it in the review queue, sends it back with a note, then publishes it;
   each person sees only the buttons their roles allow;
 - unanswered shopper questions become a cluster in the inbox; an editor turns it into an
@@ -219,6 +219,18 @@ def test_edit_diff_conflict_review_and_publish(browser: Any, server: Server) -> 
         eva.get_by_role("button", name="Put my version back").click()
         assert eva.get_by_label("Answer (es)").input_value() == "Sí: elige el papel al pagar."
         _saved(eva, 4)
+
+        # Unsaved text survives a reload until it is saved or discarded.
+        eva.get_by_label("Tags", exact=True).fill("gifts, typed-before-reload")
+        eva.get_by_label("Tags", exact=True).press("Tab")
+        eva.wait_for_function("() => (sessionStorage.getItem('relevo-editor-unsaved') || '')"
+                              ".includes('typed-before-reload')", timeout=WAIT_MS)
+        eva.reload()
+        eva.locator("#notice", has_text="unsaved changes to gift_wrap").wait_for(timeout=WAIT_MS)
+        assert eva.get_by_label("Tags", exact=True).input_value() == "gifts, typed-before-reload"
+        eva.get_by_role("button", name="Discard changes").click()
+        eva.locator("#notice", has_text="Changes discarded").wait_for(timeout=WAIT_MS)
+        assert eva.get_by_label("Tags", exact=True).input_value() == "gifts, checkout"
         eva.get_by_role("button", name="Submit for review").click()
         eva.locator("#art-status", has_text="in review").wait_for(timeout=WAIT_MS)
 
