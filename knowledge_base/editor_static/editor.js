@@ -214,6 +214,9 @@
     if (kind === "new" && can("kb:edit")) newArticle(emptyContent(), null);
   }
 
+  // A link or a typed address to another view (remember() replaces the hash silently).
+  window.addEventListener("hashchange", () => { if (me) route(location.hash.slice(1)); });
+
   function remember(hash) {
     history.replaceState(null, "", "#" + hash);
   }
