@@ -8,6 +8,7 @@ messages a crash left stored but unanswered. Shutdown: the reverse.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relevo.app import openapi
+from relevo.app.kb_wiring import served_articles
 from relevo.app.migrations import PACKAGE_MIGRATIONS
 from relevo.app.models import load_models
 from relevo.app.settings import Settings
@@ -100,8 +102,14 @@ async def _start(relevo: Relevo, load_defaults: bool) -> None:
     if relevo.settings.auto_migrate:
         await upgrade(relevo.database, locations=PACKAGE_MIGRATIONS)
     if load_defaults:
+        given = relevo.models.current
+        # The database is the knowledge base's source (seeded on a first start), unless
+        # a knowledge base was given (tests' fakes).
+        articles = None if given.knowledge_base is not None else \
+            await served_articles(relevo.editorial, relevo.settings)
         relevo.models.publish(
-            await load_models(relevo.settings, relevo.models.current, relevo.metrics)
+            await load_models(relevo.settings, given, relevo.metrics, articles=articles,
+                              trainer=relevo.trainer)
         )
     served = getattr(relevo.knowledge_base, "articles", None)
     await record_startup(relevo.database, relevo.settings,
@@ -121,6 +129,7 @@ async def _stop(relevo: Relevo) -> None:
             log.exception("shutdown of %s failed", part.name)
     await relevo.engine.close()
     await relevo.bus.close()
+    await asyncio.to_thread(relevo.trainer.close)
     closer = getattr(relevo.nlu, "close", None)
     if closer is not None:
         await closer()
@@ -157,7 +166,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             loc = loc[1:]  # where it came from: the field's name says enough
         where = ".".join(str(p) for p in loc)
         reason = f"{where}: {first['msg']}" if where else str(first["msg"])
-        return JSONResponse({"detail": reason}, status_code=422)
+        return JSONResponse({"detail": reason, **({"field": where} if where else {})},
+                            status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

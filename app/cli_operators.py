@@ -24,7 +24,25 @@ operators_app = typer.Typer(
 )
 
 
-ROLE_HELP = "admin, manager, editor, reviewer or operator (see README: Roles)."
+ROLE_HELP = ("admin, manager, editor, reviewer or operator (see README: Roles); repeat it "
+             "for several: --role editor --role reviewer.")
+ROLES_HELP = "Several roles at once, comma-separated: --roles editor,reviewer."
+
+
+def _roles(role: list[Role] | None, roles: str | None) -> frozenset[Role] | None:
+    """The roles `--role` (repeatable) and `--roles a,b` name together; None: neither
+    was given. An unknown name stops with exit 2."""
+    from relevo.bot.roles import parse_roles
+
+    names: list[object] = [*(role or ()), *_split(roles)]
+    if not names:
+        if roles is not None:
+            fail("--roles: give at least one role", code=2)
+        return None
+    try:
+        return parse_roles(names)
+    except ValueError as exc:
+        fail(f"--{exc}", code=2)
 
 
 def _split(value: str | None) -> list[str]:
@@ -47,16 +65,19 @@ def operators_add(
     languages: Annotated[str, typer.Option(help="Comma-separated, e.g. es,en.")] = "en",
     skills: Annotated[str | None, typer.Option(help="Comma-separated topics/tags.")] = None,
     max_concurrent: Annotated[int, typer.Option(min=1, max=100)] = 3,
-    role: Annotated[Role, typer.Option(help=ROLE_HELP)] = Role.OPERATOR,
+    role: Annotated[list[Role] | None, typer.Option(help=ROLE_HELP)] = None,
+    roles: Annotated[str | None, typer.Option(help=ROLES_HELP)] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Add an operator and print their API token (shown only once)."""
+    """Add an operator and print their API token (shown only once). Role `operator`
+    unless given."""
     from relevo.bot.store import operators as operator_store
     from relevo.handoff import operator_audit
 
     settings = settings_from(config)
     if not name.strip():
         fail("--name must not be empty", code=2)
+    held = _roles(role, roles) or frozenset({Role.OPERATOR})
 
     async def go(database: Database) -> str:
         async with database.write() as conn:
@@ -69,7 +90,7 @@ def operators_add(
                 skills=_split(skills),
                 max_concurrent=max_concurrent,
                 now=utc_now(),
-                role=role,
+                roles=held,
             )
             await operator_audit.created(conn, _actor(), row, utc_now())
         return token
@@ -93,11 +114,12 @@ def operators_list(config: ConfigOption = None) -> None:
             return await operator_store.all_active(conn)
 
     rows = run_with_database(settings, go)
-    table = Table("id", "name", "kind", "role", "email", "languages", "skills", "max",
+    table = Table("id", "name", "kind", "roles", "email", "languages", "skills", "max",
                   "presence")
     for row in rows:
         table.add_row(
-            str(row.id), row.name, row.kind.value, row.role.value, row.email or "",
+            str(row.id), row.name, row.kind.value, ",".join(row.public()["roles"]),
+            row.email or "",
             ",".join(row.languages),
             ",".join(row.skills), str(row.max_concurrent), row.presence,
         )
@@ -120,7 +142,7 @@ async def _find_operator(conn: AsyncConnection, ref: str) -> int | None:
 
 
 def _changes(
-    *, kind: OperatorKind | None, role: Role | None, languages: str | None,
+    *, kind: OperatorKind | None, roles: frozenset[Role] | None, languages: str | None,
     skills: str | None, schedule: str | None, **plain: str | int | None,
 ) -> dict[str, object]:
     """The fields `relevo operators edit` was given, parsed."""
@@ -132,8 +154,8 @@ def _changes(
     }
     if kind is not None:
         values["kind"] = kind
-    if role is not None:
-        values["role"] = role
+    if roles is not None:
+        values["roles"] = roles
     if languages is not None:
         values["languages"] = _split(languages)
     if skills is not None:
@@ -153,7 +175,9 @@ def operators_edit(
     kind: Annotated[
         OperatorKind | None, typer.Option(help="internal, outsourced, expert or ambassador.")
     ] = None,
-    role: Annotated[Role | None, typer.Option(help=ROLE_HELP)] = None,
+    role: Annotated[list[Role] | None, typer.Option(
+        help=ROLE_HELP + " Replaces every role held.")] = None,
+    roles: Annotated[str | None, typer.Option(help=ROLES_HELP)] = None,
     email: Annotated[str | None, typer.Option(help="Login e-mail (unique).")] = None,
     signature: Annotated[str | None, typer.Option(help="Name shown to shoppers.")] = None,
     languages: Annotated[str | None, typer.Option(help="Comma-separated, e.g. es,en.")] = None,
@@ -171,7 +195,8 @@ def operators_edit(
     from relevo.handoff.operator_admin import check_fields
 
     values = _changes(name=name, signature=signature, email=email,
-                      max_concurrent=max_concurrent, timezone=timezone, kind=kind, role=role,
+                      max_concurrent=max_concurrent, timezone=timezone, kind=kind,
+                      roles=_roles(role, roles),
                       languages=languages, skills=skills, schedule=schedule)
     if not values:
         fail("nothing to change: give at least one option", code=2)

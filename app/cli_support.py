@@ -90,11 +90,15 @@ class PackageCommands:
     def knowledge_base_settings(self, config: Path | None) -> KnowledgeBaseSettings:
         return settings_from(config).knowledge_base
 
+    def with_database(self, config: Path | None, work: Callable[[Database], Awaitable[T]]) -> T:
+        """`work` on the configured database, migrated (`relevo kb`)."""
+        return run_with_database(settings_from(config), work)
+
     def telegram_settings(self, config: Path | None) -> TelegramSettings:
         return settings_from(config).telegram
 
     def record_kb_publish(self, config: Path | None, target: Path, after: dict[str, Any]) -> None:
-        """`relevo kb import` wrote articles to `target`: who did, in the audit log."""
+        """`relevo kb import` imported the articles of `target`: who did, in the audit log."""
         from relevo.bot.audit import record
         from relevo.bot.clock import utc_now
 

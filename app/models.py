@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from relevo.app.settings import Settings
 from relevo.bot.metrics import Metrics
@@ -17,11 +18,15 @@ from relevo.bot.text import language_of
 from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, Article, load_dir
 from relevo.knowledge_base.memory import InMemoryKnowledgeBase
 
+if TYPE_CHECKING:  # numpy and the model code load only when a model is built
+    from relevo.nlu.trainer import Trainer
+
 log = logging.getLogger("relevo.nlu")
 
 
 async def build_nlu(
-    settings: Settings, knowledge_base: KnowledgeBase | None, metrics: Metrics
+    settings: Settings, knowledge_base: KnowledgeBase | None, metrics: Metrics,
+    trainer: Trainer | None = None,
 ) -> NLU | None:
     if settings.nlu.backend == "none":
         log.info("no NLU configured: every message is handed to a person")
@@ -36,7 +41,7 @@ async def build_nlu(
         # The model saved by the last training, if its data is unchanged; else trained
         # (seconds of CPU, off the event loop) and saved for the next start.
         ready = await asyncio.to_thread(
-            load_or_train, examples, settings.nlu, model_path(settings.nlu)
+            load_or_train, examples, settings.nlu, model_path(settings.nlu), trainer=trainer
         )
         log.info("nlu model %s", f"loaded from {ready.path}" if ready.loaded else "trained")
         embedded = ready.engine
@@ -66,26 +71,36 @@ def build_language(settings: Settings, knowledge_base: KnowledgeBase | None) -> 
     return WordDetector.fit(examples, settings.languages, language_of(settings.default_locale))
 
 
-async def load_models(settings: Settings, given: Models, metrics: Metrics) -> Models:
-    """What to serve: the models given (tests' fakes), else the configured ones."""
-    knowledge_base = given.knowledge_base or load_knowledge_base(settings)
-    nlu = given.nlu or await build_nlu(settings, knowledge_base, metrics)
+async def load_models(
+    settings: Settings, given: Models, metrics: Metrics,
+    articles: Sequence[Article] | None = None, trainer: Trainer | None = None,
+) -> Models:
+    """What to serve: the models given (tests' fakes), else the configured ones; the
+    knowledge base is `articles` (the database's published ones) when given, else the
+    configured folder's."""
+    knowledge_base = given.knowledge_base or (
+        InMemoryKnowledgeBase(articles) if articles is not None
+        else load_knowledge_base(settings))
+    nlu = given.nlu or await build_nlu(settings, knowledge_base, metrics, trainer)
     return Models(nlu=nlu, knowledge_base=knowledge_base,
                   language=build_language(settings, knowledge_base))
 
 
 async def models_from_articles(
-    settings: Settings, articles: Sequence[Article], metrics: Metrics
+    settings: Settings, articles: Sequence[Article], metrics: Metrics,
+    trainer: Trainer | None = None,
 ) -> Models:
     """The models for exactly these articles (only the published ones answer): what a
     publish trains aside before swapping it in, and what a preview parses with."""
     knowledge_base = InMemoryKnowledgeBase(articles)
-    nlu = await build_nlu(settings, knowledge_base, metrics)
+    nlu = await build_nlu(settings, knowledge_base, metrics, trainer)
     return Models(nlu=nlu, knowledge_base=knowledge_base,
                   language=build_language(settings, knowledge_base))
 
 
 def load_knowledge_base(settings: Settings) -> KnowledgeBase:
+    """The configured folder's articles as files say them (tools and tests; `relevo run`
+    serves the database's published articles, seeded from this folder)."""
     directory = Path(settings.knowledge_base.content_dir or DEMO_CONTENT_DIR)
     articles = load_dir(directory)
     log.info("knowledge base: %d articles from %s", len(articles), directory)

@@ -24,7 +24,11 @@ ERROR_SCHEMA = {
     "title": "Error",
     "type": "object",
     "required": ["detail"],
-    "properties": {"detail": {"type": "string", "description": "One readable reason."}},
+    "properties": {
+        "detail": {"type": "string", "description": "One readable reason."},
+        "field": {"type": "string",
+                  "description": "422: the invalid field, as a dotted path (`questions.es`)."},
+    },
 }
 
 _FORM = "application/x-www-form-urlencoded"

@@ -20,6 +20,7 @@ from relevo.channels.web.privacy import WebUploadsData
 from relevo.channels.whatsapp.privacy import WhatsAppContactData
 from relevo.handoff.privacy import HandoffContactData
 from relevo.handoff.service import Handoff
+from relevo.knowledge_base.inbox_privacy import InboxContactData
 
 
 def media_directories(settings: Settings) -> MediaDirectories:
@@ -37,6 +38,7 @@ def contact_data(settings: Settings, handoff: Handoff | None) -> list[ContactDat
         WhatsAppContactData(),
         WebUploadsData(Path(settings.webchat.media_dir)),
         SlackContactData(refresh=slack_enabled(settings.slack)),
+        InboxContactData(),
     ]
 
 

@@ -53,7 +53,9 @@ from relevo.handoff.login import Logins
 from relevo.handoff.passwords import PasswordHashing
 from relevo.handoff.privacy_api import privacy_api
 from relevo.handoff.service import Handoff
+from relevo.knowledge_base.editorial import Editorial
 from relevo.nlu.http import parse_router
+from relevo.nlu.trainer import Trainer
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,10 @@ class Relevo:
     retention: RetentionTimer | None
     rate_limiter: RateLimiter
     assembly: Assembly
+    editorial: Editorial
+    # Trains the embedded NLU (large knowledge bases in a child process kept warm
+    # between publishes); closed at shutdown.
+    trainer: Trainer
 
     @property
     def nlu(self) -> NLU | None:
@@ -140,7 +146,8 @@ def build(
     _operators(assembly, settings, handoff, desk, slack)
     assembly.routers.append(linking_router(database, linker))
     _model_parse(assembly, settings, models)
-    add_knowledge_base(assembly, settings, database, bus, models, staff_door(handoff, desk))
+    editorial = add_knowledge_base(assembly, settings, database, bus, models,
+                                   staff_door(handoff, desk))
     rate_limiter, privacy, retention = _guarded_doors(
         assembly, settings, database, conversations, handoff, desk, passwords)
     return Relevo(
@@ -148,7 +155,7 @@ def build(
         models=models, conversations=conversations, outbox=outbox, handoff=handoff,
         desk=desk, linker=linker, engine=engine, inbox=inbox, web_hub=web_hub, slack=slack,
         privacy=privacy, retention=retention, assembly=assembly,
-        rate_limiter=rate_limiter,
+        rate_limiter=rate_limiter, editorial=editorial, trainer=Trainer(),
     )
 
 
@@ -170,6 +177,7 @@ def _engine(
 def _engine_settings(settings: Settings) -> EngineSettings:
     return EngineSettings(default_locale=settings.default_locale, languages=settings.languages,
                           clarify_margin=settings.nlu.clarify_margin,
+                          low_confidence=settings.nlu.low_confidence,
                           log_shopper_text=settings.log_shopper_text)
 
 

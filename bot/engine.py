@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from relevo.bot import replies, replying
+from relevo.bot import misses, replies, replying
 from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Change, Conversations
 from relevo.bot.intents import (
@@ -78,6 +78,8 @@ class EngineSettings:
     # Two articles this close (the top two confidences of the ranking) get "which one
     # do you mean?" instead of a silent pick, however confident the top one is.
     clarify_margin: float = DEFAULT_CLARIFY_MARGIN
+    # Answers less sure than this are filed in the unanswered-question inbox (bot/misses.py).
+    low_confidence: float = 0.85
     # Debugging only: a failing NLU's error (which may quote the message) is logged.
     log_shopper_text: bool = False
 
@@ -205,6 +207,10 @@ class Engine:
             ):
                 decision = Decision("relay")  # an operator took it meanwhile
             await self._apply(change, decision, message, fresh)
+            missed = misses.missed(decision, message, language=language.language, at=change.now,
+                                   context=context, low_confidence=self._settings.low_confidence)
+            if missed is not None:
+                change.emit(missed)
         self._metrics.inc("relevo_engine_decisions_total", decision=decision.kind)
         if decision.kind == "handoff" and self._router is not None:
             await self._router.route(conversation.id)
@@ -265,7 +271,7 @@ class Engine:
             if answered is not None:
                 return answered
         if intent.name == OUT_OF_SCOPE_INTENT or result.out_of_scope:
-            return Decision("handoff", reason="out of scope for the bot", locale=locale)
+            return Decision("handoff", reason=misses.OFF_TOPIC, locale=locale)
         if len(options) >= 2:
             return replying.clarify(options, locale, intent.confidence)
         if (options and ranking[0].confidence >= settings.suggest_min_confidence
@@ -274,7 +280,7 @@ class Engine:
             # article costs their trust, and "please rephrase" makes them repeat
             return replying.clarify(options[:1], locale, ranking[0].confidence)
         if conversation.bot_misses + 1 >= settings.max_bot_misses:
-            return Decision("handoff", reason="the bot did not understand twice", locale=locale)
+            return Decision("handoff", reason=misses.NOT_UNDERSTOOD, locale=locale)
         return Decision(
             "miss",
             text=replies.text("didnt_understand", locale),

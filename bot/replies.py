@@ -16,3 +16,8 @@ def _builtin() -> Catalog:
 
 def text(key: str, locale: str | None) -> str:
     return _builtin().text(f"bot.{key}", locale)
+
+
+def has(key: str) -> bool:
+    """Whether relevo has a `bot.<key>` text (in English at least)."""
+    return _builtin().has(f"bot.{key}")

@@ -50,6 +50,46 @@ def has_scope(roles: Role | Iterable[Role], scope: Scope) -> bool:
     return any(scope in ROLE_SCOPES[role] for role in held)
 
 
+def scopes_of(roles: Iterable[Role]) -> frozenset[Scope]:
+    """Every scope a person holding `roles` has: the union of their roles' scopes."""
+    return frozenset().union(*(ROLE_SCOPES[role] for role in roles))
+
+
+def ordered(roles: Iterable[Role]) -> tuple[Role, ...]:
+    """`roles` once each, highest first (admin, manager, editor, reviewer, operator): the
+    order every list of roles is stored and shown in."""
+    held = set(roles)
+    return tuple(role for role in Role if role in held)
+
+
+def highest(roles: Iterable[Role]) -> Role:
+    """The one role to show for a person who holds `roles` (operator when none)."""
+    return next(iter(ordered(roles)), Role.OPERATOR)
+
+
+def parse_roles(values: Iterable[object]) -> frozenset[Role]:
+    """Roles by name (`["editor", "reviewer"]`); ValueError naming the first unknown one,
+    or when there is none (everyone holds at least one role)."""
+    known = {role.value for role in Role}
+    roles = set()
+    for value in values:
+        name = value.value if isinstance(value, Role) else str(value).strip().lower()
+        if name not in known:
+            raise ValueError(f"roles: unknown role {name!r}: one of "
+                             + ", ".join(role.value for role in Role))
+        roles.add(Role(name))
+    if not roles:
+        raise ValueError("roles: give at least one role")
+    return frozenset(roles)
+
+
+def refusal(roles: Iterable[Role], scope: Scope) -> str:
+    """The 403 reason for a person whose roles lack `scope`, in the API's words:
+    "your roles (editor, operator) may not do this: it needs kb:review"."""
+    names = ", ".join(role.value for role in ordered(roles))
+    return f"your roles ({names}) may not do this: it needs {scope.value}"
+
+
 @dataclass(frozen=True, slots=True)
 class Staff:
     """Who is asking, as the packages beside handoff (knowledge base, analytics) see a
@@ -62,6 +102,10 @@ class Staff:
 
     def may(self, scope: Scope) -> bool:
         return has_scope(self.roles, scope)
+
+    def refusal(self, scope: Scope) -> str:
+        """The 403 reason when `may(scope)` is false (see `refusal`)."""
+        return refusal(self.roles, scope)
 
 
 # A FastAPI dependency answering "who is asking?" (401 when nobody signed in):

@@ -10,12 +10,12 @@ import logging
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from relevo.bot.http import BodyId, RowId
 from relevo.bot.protocols import MediaFiles
-from relevo.bot.roles import ROLE_SCOPES
+from relevo.bot.roles import scopes_of
 from relevo.bot.types import Assignment, Origin, PoolRef, Presence
 from relevo.handoff import csat, points, store
 from relevo.handoff.attachments import attachment_route
@@ -26,6 +26,7 @@ from relevo.handoff.http import (
     accepted,
     conversation_guard,
     operator_dependency,
+    reader_language,
 )
 from relevo.handoff.operator_admin import operator_admin_routes
 from relevo.handoff.operators import OperatorState
@@ -115,11 +116,15 @@ def _operator_routes(
     router: APIRouter, current: CurrentOperator, handoff: Handoff, desk: HandoffDesk
 ) -> None:
     @router.get("/operators/me")
-    async def me(operator: OperatorState = Depends(current)) -> dict[str, Any]:
+    async def me(request: Request, operator: OperatorState = Depends(current)) -> dict[str, Any]:
+        """You, with the union of your roles' `scopes`, your points, level and badges
+        (named in your `Accept-Language` where the catalogs name them)."""
+        locale = reader_language(request, handoff.languages)
         async with handoff.database.read() as conn:
-            standing = await points.standing(conn, handoff.settings.points, operator.id)
+            standing = await points.standing(conn, handoff.settings.points, operator.id,
+                                             locale)
         return {"operator": {**operator.public(), **standing,
-                             "scopes": sorted(ROLE_SCOPES[operator.role]),
+                             "scopes": sorted(scopes_of(operator.roles)),
                              "assigned": sorted(operator.assigned),
                              "offered": sorted(operator.offered)}}
 
@@ -136,9 +141,13 @@ def _operator_routes(
         return {"operators": [o.public() for o in everyone]}
 
     @router.get("/leaderboard")
-    async def leaderboard(operator: OperatorState = Depends(current)) -> dict[str, Any]:
+    async def leaderboard(
+        request: Request, operator: OperatorState = Depends(current)
+    ) -> dict[str, Any]:
+        locale = reader_language(request, handoff.languages)
         async with handoff.database.read() as conn:
-            return {"leaderboard": await points.leaderboard(conn, handoff.settings.points)}
+            return {"leaderboard": await points.leaderboard(conn, handoff.settings.points,
+                                                            locale)}
 
     @router.get("/csat")
     async def csat_summary(operator: OperatorState = Depends(current)) -> dict[str, Any]:

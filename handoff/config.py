@@ -11,14 +11,16 @@ import os
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from relevo.bot import replies
 from relevo.bot.ratelimit import Limit
 from relevo.bot.types import OperatorKind
 from relevo.handoff.schedule import DAYS, WeeklyHours, parse_range, parse_zone
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-PointsEvent = Literal["resolved", "csat_high", "thanks"]
+# `community_answer`: a reviewer published an answer the operator proposed (#13).
+PointsEvent = Literal["resolved", "csat_high", "thanks", "community_answer"]
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")
 
 
@@ -129,11 +131,31 @@ class Level(_Model):
 
 
 class Badge(_Model):
-    name: str = Field(min_length=1, max_length=60)
+    # Shown as `name`; a badge with an `id` and no name is named per language by the
+    # catalogs: `bot.badge_<id>` and `bot.badge_<id>_description`.
+    id: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    name: str | None = Field(None, min_length=1, max_length=60)
     description: str = ""
     # Earned once the operator has `count` events of this kind.
     event: PointsEvent
     count: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _named(self) -> Badge:
+        if self.name is None and self.id is None:
+            raise ValueError("a badge needs a name, or an id named by the catalogs")
+        if self.name is None and not replies.has(f"badge_{self.id}"):
+            raise ValueError(f"badge {self.id!r} has no name and no text bot.badge_{self.id} "
+                             "in the catalogs")
+        return self
+
+    def shown(self, locale: str | None) -> dict[str, str]:
+        """Its name and description in the reader's language (`locale`)."""
+        if self.name is not None or self.id is None:
+            return {"name": self.name or "", "description": self.description}
+        description = (replies.text(f"badge_{self.id}_description", locale)
+                       if replies.has(f"badge_{self.id}_description") else self.description)
+        return {"name": replies.text(f"badge_{self.id}", locale), "description": description}
 
 
 class PointsSettings(_Model):
@@ -142,6 +164,8 @@ class PointsSettings(_Model):
     resolved: int = Field(10, ge=0)
     csat_high: int = Field(5, ge=0)
     thanks: int = Field(3, ge=0)
+    # Paid once per published revision whose answer the operator proposed (#13).
+    community_answer: int = Field(25, ge=0)
     csat_high_min: int = Field(4, ge=1, le=5)
     levels: tuple[Level, ...] = (
         Level(name="Newcomer", min_points=0),
@@ -156,6 +180,7 @@ class PointsSettings(_Model):
               event="csat_high", count=10),
         Badge(name="Thanked", description="Five shoppers said thank you",
               event="thanks", count=5),
+        Badge(id="community_author", event="community_answer", count=1),
     )
     leaderboard_size: int = Field(20, ge=1, le=1000)
 

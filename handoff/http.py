@@ -9,14 +9,15 @@ cross-site form cannot send).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Request
 
 from relevo.bot.audit import Actor
 from relevo.bot.http import RowId
-from relevo.bot.roles import Scope, has_scope
+from relevo.bot.roles import Scope, has_scope, refusal
+from relevo.bot.text import language_of
 from relevo.bot.types import OperatorRef, RefusalKind, Refused, Surface
 from relevo.handoff.desk import HandoffDesk
 from relevo.handoff.operators import OperatorState
@@ -41,6 +42,16 @@ def accepted(result: T | Refused) -> T:
     if isinstance(result, Refused):
         raise HTTPException(REFUSAL_STATUS[result.kind], result.reason)
     return result
+
+
+def reader_language(request: Request, languages: Sequence[str]) -> str | None:
+    """The first language of the request's `Accept-Language` that the shop speaks (what
+    badges are named in); None: none of them."""
+    for part in request.headers.get("accept-language", "").split(","):
+        language = language_of(part.split(";", 1)[0].strip())
+        if language in languages:
+            return language
+    return None
 
 
 CurrentOperator = Callable[..., Awaitable[OperatorState]]
@@ -77,15 +88,14 @@ def operator_dependency(desk: HandoffDesk, handoff: Handoff) -> CurrentOperator:
 
 
 def requires(current: CurrentOperator, scope: Scope) -> CurrentOperator:
-    """A dependency like `current`, that also refuses (403) an operator whose role lacks
+    """A dependency like `current`, that also refuses (403) an operator whose roles lack
     `scope`: `operator: OperatorState = Depends(requires(current, Scope.AUDIT_READ))`."""
 
     # `= Depends(current)`, not `Annotated[…]`: with postponed annotations the closure's
     # `current` could not be resolved from the string.
     async def scoped_operator(operator: OperatorState = Depends(current)) -> OperatorState:
-        if not has_scope(operator.role, scope):
-            raise HTTPException(403, f"your role ({operator.role.value}) may not do this: "
-                                     f"it needs {scope.value}")
+        if not has_scope(operator.roles, scope):
+            raise HTTPException(403, refusal(operator.roles, scope))
         return operator
 
     return scoped_operator

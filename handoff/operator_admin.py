@@ -2,9 +2,11 @@
 time zones are validated before anything is saved.
 
 Creating, editing and removing others, and giving any role or kind, needs
-`operators:manage` (admin). Anyone may edit a few of their own fields (signature and
-signatures per language, languages, skills, time zone, schedule, password), also through
-`GET|PUT /api/operators/me/signatures`; nobody changes their own role. Every change is in
+`operators:manage` (admin). A person holds a list of roles (`"roles": ["editor",
+"reviewer"]`, their scopes add up); `"role": "editor"` alone, the single-role form, means
+just that one. Anyone may edit a few of their own fields (signature and signatures per
+language, languages, skills, time zone, schedule, password), also through
+`GET|PUT /api/operators/me/signatures`; nobody changes their own roles. Every change is in
 the audit log (`relevo.handoff.operator_audit`), in its own transaction.
 """
 
@@ -17,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from relevo.bot.audit import Actor
 from relevo.bot.http import RowId
-from relevo.bot.roles import Scope, has_scope
+from relevo.bot.roles import Scope, has_scope, ordered, parse_roles
 from relevo.bot.store import operators as operator_store
 from relevo.bot.types import OperatorKind, Role
 from relevo.handoff import operator_audit, signatures
@@ -29,7 +31,7 @@ from relevo.handoff.service import Handoff
 from relevo.handoff.signature_routes import SignatureMap, signature_routes
 
 # Fields that always have a value (an explicit null is refused, not stored).
-NOT_NULL = ("name", "kind", "role", "signature", "languages", "skills", "max_concurrent",
+NOT_NULL = ("name", "kind", "role", "roles", "signature", "languages", "skills", "max_concurrent",
             "timezone")
 # What an operator may change of their own without operators:manage.
 SELF_EDITABLE = frozenset({"signature", "signatures", "languages", "skills", "timezone",
@@ -40,6 +42,7 @@ class OperatorFields(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
     kind: OperatorKind | None = None
     role: Role | None = None
+    roles: list[Role] | None = None
     email: str | None = Field(None, max_length=320)
     signature: str | None = Field(None, min_length=1, max_length=200)
     signatures: SignatureMap | None = None
@@ -65,6 +68,7 @@ def check_fields(
     for key in NOT_NULL:
         if key in values and values[key] is None:
             raise ValueError(f"{key}: must not be null")
+    merge_roles(values)
     if "languages" in values and not values["languages"]:
         raise ValueError("languages: give at least one language")
     if "schedule" in values or "timezone" in values:
@@ -72,6 +76,22 @@ def check_fields(
             validate_schedule(values.get("schedule"), values.get("timezone", current_timezone))
         except ValueError as exc:
             raise ValueError(f"schedule: {exc}") from None
+
+
+def merge_roles(values: dict[str, Any]) -> None:
+    """`role` and `roles` as one `roles` set (ValueError naming the field): `roles` is
+    every role held; `role` alone, the single-role form, means just that one; given
+    both, `role` must be among `roles`."""
+    if "role" in values and values["role"] is None:
+        raise ValueError("role: must not be null")
+    role = values.pop("role", None)
+    if values.get("roles") is not None:
+        roles = parse_roles(values["roles"])
+        if role is not None and Role(role) not in roles:
+            raise ValueError(f"role: {Role(role).value} is not among roles")
+        values["roles"] = roles
+    elif role is not None:
+        values["roles"] = frozenset({Role(role)})
 
 
 def operator_admin_routes(router: APIRouter, current: CurrentOperator, handoff: Handoff) -> None:
@@ -131,7 +151,7 @@ async def _create(handoff: Handoff, body: OperatorFields, actor: Actor) -> dict[
                 conn, name=body.name.strip(), kind=body.kind, email=body.email,
                 languages=body.languages or ["en"], skills=body.skills or [],
                 max_concurrent=body.max_concurrent or 3, now=handoff.now(),
-                role=body.role or Role.OPERATOR,
+                roles=values.get("roles") or {Role.OPERATOR},
             )
             extra = {k: values[k] for k in ("signature", "signatures", "timezone", "schedule")
                      if k in values}
@@ -148,14 +168,15 @@ async def _create(handoff: Handoff, body: OperatorFields, actor: Actor) -> dict[
 
 def _check_allowed(operator: OperatorState, operator_id: int, values: dict[str, Any]) -> None:
     """403 unless `operator` may make these changes to `operator_id`."""
-    manages = has_scope(operator.role, Scope.OPERATORS_MANAGE)
+    manages = has_scope(operator.roles, Scope.OPERATORS_MANAGE)
     if operator_id != operator.id:
         if not manages:
-            raise HTTPException(403, f"your role ({operator.role.value}) may not edit other "
+            names = ", ".join(role.value for role in ordered(operator.roles))
+            raise HTTPException(403, f"your roles ({names}) may not edit other "
                                      f"operators: it needs {Scope.OPERATORS_MANAGE.value}")
         return
-    if values.get("role", operator.role) != operator.role:
-        raise HTTPException(403, "you may not change your own role: ask an admin")
+    if values.get("roles", operator.roles) != operator.roles:
+        raise HTTPException(403, "you may not change your own roles: ask an admin")
     refused = sorted(set(values) - SELF_EDITABLE - {"password"})
     if refused and not manages:
         raise HTTPException(403, f"you may not change your own {refused[0]}")
@@ -166,7 +187,14 @@ async def _edit(
     request: Request,
 ) -> dict[str, Any]:
     values = body.model_dump(exclude_unset=True)
+    try:  # who may comes first (403), then whether the roles make sense (422)
+        merge_roles(values)
+        invalid = None
+    except ValueError as exc:
+        invalid = str(exc)
     _check_allowed(operator, operator_id, values)
+    if invalid is not None:
+        raise HTTPException(422, invalid)
     if handoff.state.operators.get(operator_id) is None:
         raise HTTPException(404, f"operator {operator_id} does not exist")
     password = values.pop("password", None)

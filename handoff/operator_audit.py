@@ -3,7 +3,8 @@ is written in the transaction of the change (`relevo.bot.audit.record`).
 
 `operator.create` (after: the new operator), `operator.update` (before/after of the
 fields that changed, a new password shown as `***`), `operator.role` (before/after of the
-role alone, so role changes can be read on their own), `operator.remove` (before).
+roles alone, as lists — `{"roles": ["editor"]}` → `{"roles": ["editor", "reviewer"]}` —
+so role changes can be read on their own), `operator.remove` (before).
 """
 
 from __future__ import annotations
@@ -33,19 +34,19 @@ async def changed(
     conn: AsyncConnection, actor: Actor, before: OperatorRow, after: OperatorRow,
     at: datetime, *, password: bool = False,
 ) -> None:
-    """One entry for the changed fields (if any) and one for a changed role (if so)."""
+    """One entry for the changed fields (if any) and one for changed roles (if so)."""
     old, new = _fields(before), _fields(after)
-    keys = [k for k in new if k != "role" and new[k] != old.get(k)]
+    keys = [k for k in new if k not in ("role", "roles") and new[k] != old.get(k)]
     if keys or password:
         await record(
             conn, actor=actor, action="operator.update", at=at, target=("operator", after.id),
             before={k: old.get(k) for k in keys} | ({"password": "old"} if password else {}),
             after={k: new[k] for k in keys} | ({"password": "new"} if password else {}),
         )
-    if before.role != after.role:
+    if before.roles != after.roles:
         await record(conn, actor=actor, action="operator.role", at=at,
                      target=("operator", after.id),
-                     before={"role": before.role.value}, after={"role": after.role.value})
+                     before={"roles": old["roles"]}, after={"roles": new["roles"]})
 
 
 async def removed(conn: AsyncConnection, actor: Actor, row: OperatorRow, at: datetime) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from relevo.bot.roles import highest, ordered
 from relevo.bot.store.operators import OperatorRow
 from relevo.bot.text import language_of
 from relevo.bot.types import OperatorKind, Role
@@ -53,10 +54,16 @@ class OperatorState:
     last_seen_at: datetime = NEVER
     last_assigned_at: datetime = NEVER
     points: int = 0
-    role: Role = Role.OPERATOR
+    # Every role held: their scopes add up (`relevo.bot.roles.has_scope(roles, …)`).
+    roles: frozenset[Role] = frozenset({Role.OPERATOR})
     signatures: dict[str, Signature] = field(default_factory=dict)
     assigned: set[int] = field(default_factory=set)
     offered: set[int] = field(default_factory=set)
+
+    @property
+    def role(self) -> Role:
+        """The highest of `roles`, for readers that show one."""
+        return highest(self.roles)
 
     @property
     def load(self) -> int:
@@ -87,6 +94,7 @@ class OperatorState:
             "signatures": to_json(self.signatures),
             "kind": self.kind.value,
             "role": self.role.value,
+            "roles": [role.value for role in ordered(self.roles)],
             "languages": sorted(self.languages),
             "skills": sorted(self.skills),
             "max_concurrent": self.max_concurrent,
@@ -114,7 +122,7 @@ class OperatorState:
             last_seen_at=row.last_seen_at or NEVER,
             last_assigned_at=row.last_assigned_at or NEVER,
             points=row.points,
-            role=row.role,
+            roles=row.roles,
             signatures=from_json(row.signatures),
         )
 

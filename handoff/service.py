@@ -34,6 +34,7 @@ from relevo.bot.types import (
 from relevo.handoff import csat, csat_parse, points, queued_ack, store
 from relevo.handoff.actions import Actions
 from relevo.handoff.auth import session_operator
+from relevo.handoff.community import CommunityCredits
 from relevo.handoff.config import HandoffSettings
 from relevo.handoff.hub import ConsoleHub
 from relevo.handoff.operators import OperatorState, Presence
@@ -88,6 +89,9 @@ class Handoff:
         self.sla = SlaTimers(database, self.conversations, settings, self.state, self.router,
                              clock=clock)
         self.hub = ConsoleHub(self.state)
+        # Points for published community answers (`ArticlePublished` on the bus).
+        self.community = CommunityCredits(database, settings.points, self.state.operators,
+                                          clock)
         self._tokens: dict[str, int] = {}  # API token → operator id (tokens never change)
 
     def now(self) -> datetime:
@@ -101,6 +105,7 @@ class Handoff:
             await self.state.load(conn)
             unrouted = await store.queued_without_handoff(conn)
         self.hub.subscribe(self.bus)
+        self.community.subscribe(self.bus)
         for conversation_id in unrouted:
             await self.router.decide(conversation_id, trigger="recovery")
         await self.router.drain()
@@ -110,6 +115,7 @@ class Handoff:
     async def stop(self) -> None:
         await self.sla.stop()
         await self.hub.close()
+        await self.community.close()
 
     # --- hooks for the engine ----------------------------------------------------------
 

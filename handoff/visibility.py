@@ -55,7 +55,7 @@ class Whereabouts:
 
 
 def reach(operator: OperatorState) -> Reach:
-    if has_scope(operator.role, Scope.CONVERSATIONS_ALL):
+    if has_scope(operator.roles, Scope.CONVERSATIONS_ALL):
         return Reach.ALL
     if operator.kind in OWN_ONLY_KINDS:
         return Reach.OFFERED_OR_ASSIGNED
@@ -81,7 +81,7 @@ def may_note(operator: OperatorState, where: Whereabouts) -> bool:
 
 
 def sees_ratings_of_others(operator: OperatorState) -> bool:
-    return has_scope(operator.role, Scope.RATINGS_READ)
+    return has_scope(operator.roles, Scope.RATINGS_READ)
 
 
 def masks_personal_data(operator: OperatorState, settings: HandoffSettings) -> bool:

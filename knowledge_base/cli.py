@@ -1,20 +1,26 @@
 """`relevo kb`: import and export knowledge-base articles (YAML files, one per article).
 
-`relevo run` loads the articles of `knowledge_base.content_dir` (the demo shop's
-when unset). `import` validates everything first and writes nothing when any file
-is wrong, so a half-imported knowledge base never reaches shoppers.
+The database is the knowledge base (a first `relevo run` seeds it from
+`knowledge_base.content_dir`, the demo shop's when unset). `import` validates every file
+first and writes nothing when any is wrong; then each new or changed article becomes a
+revision by "import" (an unchanged one writes nothing), published at once when its file
+says `published` (teams that review YAML in git have reviewed it), or a draft with
+`--draft`. `export` writes each article's head revision with its status.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Protocol, runtime_checkable
+from typing import Annotated, Any, NoReturn, Protocol, TypeVar, runtime_checkable
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from relevo.bot.bus import InProcessBus
+from relevo.bot.store.db import Database
 from relevo.knowledge_base.articles import (
     DEMO_CONTENT_DIR,
     Article,
@@ -23,11 +29,12 @@ from relevo.knowledge_base.articles import (
     load_dir,
 )
 from relevo.knowledge_base.config import KnowledgeBaseSettings
+from relevo.knowledge_base.editorial import Editorial
+from relevo.knowledge_base.importing import Imported
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
-DEFAULT_IMPORT_DIR = Path("kb")
-
+T = TypeVar("T")
 
 ConfigOption = Annotated[
     Path | None,
@@ -38,9 +45,14 @@ ConfigOption = Annotated[
 @runtime_checkable
 class KnowledgeBaseConfig(Protocol):
     """What `relevo kb` needs from the command it is mounted under: this package's
-    section of the configuration (read, validated, with the environment applied)."""
+    section of the configuration (read, validated, with the environment applied), and
+    the configured database, migrated, for the length of one piece of work."""
 
     def knowledge_base_settings(self, config: Path | None) -> KnowledgeBaseSettings: ...
+
+    def with_database(
+        self, config: Path | None, work: Callable[[Database], Awaitable[T]]
+    ) -> T: ...
 
 
 @runtime_checkable
@@ -56,12 +68,15 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _content_dir(ctx: typer.Context, config: Path | None) -> Path | None:
-    source = ctx.obj
-    if not isinstance(source, KnowledgeBaseConfig):
-        return None  # mounted alone (no configuration): the defaults
-    configured = source.knowledge_base_settings(config).content_dir
-    return Path(configured) if configured else None
+def _source(ctx: typer.Context) -> KnowledgeBaseConfig:
+    if not isinstance(ctx.obj, KnowledgeBaseConfig):
+        fail("relevo kb needs the configured database: run it as `relevo kb …`")
+    return ctx.obj
+
+
+def _content_dir(ctx: typer.Context, config: Path | None) -> Path:
+    configured = _source(ctx).knowledge_base_settings(config).content_dir
+    return Path(configured) if configured else DEMO_CONTENT_DIR
 
 
 def _load(path: Path) -> list[Article]:
@@ -71,38 +86,52 @@ def _load(path: Path) -> list[Article]:
         fail(str(exc))
 
 
+def _articles(ctx: typer.Context, config: Path | None) -> list[Article]:
+    """Every article's head revision (the database seeded first, as `relevo run` would)."""
+    seed_dir = _content_dir(ctx, config)
+
+    async def work(database: Database) -> list[Article]:
+        editorial = Editorial(database, InProcessBus())
+        await editorial.seed_from(seed_dir)
+        return await editorial.all_articles()
+
+    try:
+        return _source(ctx).with_database(config, work)
+    except ArticleError as exc:
+        fail(str(exc))
+
+
 @app.command("import")
 def import_articles(
     ctx: typer.Context,
     source: Annotated[Path, typer.Argument(help="A folder of article files, or one file.")],
+    draft: Annotated[bool, typer.Option("--draft", help="Import as drafts for review.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Validate SOURCE and copy its articles into the knowledge base relevo serves."""
+    """Validate SOURCE and import its articles into the database as new revisions."""
     incoming = _load(source)
     if not incoming:
         fail(f"{source}: no article files (*.yml, *.yaml) found")
-    target = _content_dir(ctx, config) or DEFAULT_IMPORT_DIR
-    existing = _load(target) if target.exists() else []
-    merged = {article.intent: article for article in existing}
-    replaced = sum(1 for article in incoming if article.intent in merged)
-    merged.update((article.intent, article) for article in incoming)
-    export_dir(sorted(merged.values(), key=lambda a: a.intent), target)
+
+    async def work(database: Database) -> tuple[Imported, int]:
+        editorial = Editorial(database, InProcessBus())
+        done = await editorial.import_articles(
+            incoming, "import", f"imported from {source}", draft=draft)
+        return done, len(await editorial.all_articles())
+
+    done, total = _source(ctx).with_database(config, work)
     if isinstance(ctx.obj, PublishAudit):
-        ctx.obj.record_kb_publish(config, target, {
-            "imported": sorted(article.intent for article in incoming),
-            "new": len(incoming) - replaced, "replaced": replaced, "total": len(merged),
+        ctx.obj.record_kb_publish(config, source, {
+            "imported": sorted(article.intent for article in incoming), "draft": draft,
+            "new": len(done.created), "revised": len(done.revised),
+            "unchanged": len(done.unchanged), "total": total,
         })
-    Console().print(
-        f"imported {len(incoming)} articles into {target} "
-        f"({len(incoming) - replaced} new, {replaced} replaced; {len(merged)} in total)",
-        markup=False, highlight=False,
-    )
-    if _content_dir(ctx, config) is None:
-        Console().print(
-            f"relevo serves the demo shop until you set knowledge_base.content_dir: {target} "
-            f"(or RELEVO_KNOWLEDGE_BASE__CONTENT_DIR={target})",
-            markup=False, highlight=False,
-        )
+    # Plain writes: rich would wrap the counts onto two lines.
+    typer.echo(f"imported {len(incoming)} articles from {source} ({len(done.created)} new, "
+               f"{len(done.revised)} revised, {len(done.unchanged)} unchanged; {total} in "
+               f"total), {len(done.published)} published")
+    if done.published:
+        typer.echo("a running relevo serves them from its next start")
 
 
 @app.command("export")
@@ -111,19 +140,16 @@ def export_articles(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write <intent>.yml files into.")],
     config: ConfigOption = None,
 ) -> None:
-    """Write the knowledge base relevo serves (the demo shop's by default) to OUT_DIR."""
-    source = _content_dir(ctx, config) or DEMO_CONTENT_DIR
-    articles = _load(source)
-    written = export_dir(articles, out_dir)
+    """Write every article of the database (its latest revision and status) to OUT_DIR."""
+    written = export_dir(_articles(ctx, config), out_dir)
     Console().print(f"exported {len(written)} articles to {out_dir}", markup=False)
 
 
 @app.command("list")
 def list_articles(ctx: typer.Context, config: ConfigOption = None) -> None:
-    """List the articles relevo serves: intent, topic, status, locales."""
-    source = _content_dir(ctx, config) or DEMO_CONTENT_DIR
+    """List the database's articles: intent, topic, status, locales."""
     table = Table("intent", "topic", "status", "locales", "questions")
-    for article in _load(source):
+    for article in _articles(ctx, config):
         table.add_row(
             article.intent, article.topic, article.status, ",".join(sorted(article.answer)),
             str(sum(len(q) for q in article.questions.values())),

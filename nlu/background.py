@@ -50,12 +50,22 @@ def unclaimed(background: csr_matrix, training: csr_matrix) -> np.ndarray:
     if background.shape[0] == 0 or training.shape[0] == 0:
         return np.ones(background.shape[0], dtype=bool)
     # float32 and a max over each row's stored products (all >= 0: TF-IDF weights):
-    # half the time of sparse .max(), which first sorts the product's indices
-    product = (background.astype(np.float32) @ training.T.astype(np.float32)).tocsr()
+    # half the time of sparse .max(), which first sorts the product's indices; in
+    # chunks, so memory stays bounded however many rows there are (the product of
+    # 4,000 background rows with 60,000 questions is nearly dense)
+    training_t = training.T.astype(np.float32).tocsc()
     nearest = np.zeros(background.shape[0], dtype=np.float32)
-    filled = np.diff(product.indptr) > 0
-    nearest[filled] = np.maximum.reduceat(product.data, product.indptr[:-1][filled])
+    for begin in range(0, background.shape[0], _CHUNK):
+        chunk = background[begin : begin + _CHUNK].astype(np.float32)
+        product = (chunk @ training_t).tocsr()
+        filled = np.diff(product.indptr) > 0
+        block = np.zeros(chunk.shape[0], dtype=np.float32)
+        block[filled] = np.maximum.reduceat(product.data, product.indptr[:-1][filled])
+        nearest[begin : begin + _CHUNK] = block
     return nearest < MAX_SIMILARITY
+
+
+_CHUNK = 512
 
 
 # at most this many background rows per training example: the SVM's cost grows with the

@@ -287,12 +287,24 @@ def _monotone_fit(x: np.ndarray, correct: np.ndarray, seed: int) -> tuple[np.nda
     return coef, float(lr.intercept_[0])
 
 
+_SOFTMAX_TOP = 64
+
+
 def _fit_temperature(raw: np.ndarray, truth: np.ndarray) -> float:
     """Softmax temperature minimising held-out log loss over the in-scope examples."""
     in_scope = truth >= 0
     if not in_scope.any():
         return 0.2
     scores, target = raw[in_scope], truth[in_scope]
+    if scores.shape[1] > _SOFTMAX_TOP:
+        # thousands of intents: the softmax is decided by the top scores (the rest add
+        # exp(-large)); keep the true intent's score first, then the top ones
+        rows = np.arange(len(target))
+        true_scores = scores[rows, target]
+        others = scores.copy()
+        others[rows, target] = -np.inf
+        top = -np.partition(-others, _SOFTMAX_TOP - 2, axis=1)[:, : _SOFTMAX_TOP - 1]
+        scores, target = np.column_stack([true_scores, top]), np.zeros(len(target), np.int64)
     best, best_loss = 0.2, math.inf
     for temperature in np.geomspace(0.02, 2.0, 25):
         z = scores / temperature

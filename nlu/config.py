@@ -34,6 +34,9 @@ DEFAULT_AMBIGUITY_THRESHOLD = 0.0
 # start-up load it instead of training again while the data is unchanged. Relative to
 # the working directory, like the default SQLite file. Empty: never saved.
 DEFAULT_MODEL_PATH = ".relevo/nlu-model.npz"
+# Below this many intents the SVM is both affordable and the more accurate (BANKING77,
+# the demo shop); from it on, nearest neighbours (nlu/neighbours.py).
+DEFAULT_NEIGHBOUR_MIN_INTENTS = 400
 
 class RasaSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -58,10 +61,18 @@ class NLUSettings(BaseModel):
     fallback_threshold: float = DEFAULT_FALLBACK_THRESHOLD
     ambiguity_threshold: float = DEFAULT_AMBIGUITY_THRESHOLD
     clarify_margin: float = DEFAULT_CLARIFY_MARGIN
+    # Answers below this confidence still go out, and are filed in the knowledge base's
+    # unanswered-question inbox for an editor to strengthen the article.
+    low_confidence: float = 0.85
     model_path: str = DEFAULT_MODEL_PATH
+    # From this many intents (articles) on, the embedded engine scores by nearest
+    # neighbours instead of an SVM: linear memory and seconds of training with 10,000
+    # articles (nlu/neighbours.py); below it the SVM is the more accurate.
+    neighbour_min_intents: int = Field(default=DEFAULT_NEIGHBOUR_MIN_INTENTS, ge=2)
     rasa: RasaSettings = Field(default_factory=RasaSettings)
 
-    @field_validator("fallback_threshold", "ambiguity_threshold", "clarify_margin")
+    @field_validator("fallback_threshold", "ambiguity_threshold", "clarify_margin",
+                     "low_confidence")
     @classmethod
     def _unit_interval(cls, value: float, info: object) -> float:
         name = getattr(info, "field_name", "threshold")

@@ -14,10 +14,14 @@ import itertools
 import logging
 from collections.abc import Container, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 from relevo.bot.intents import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT
 from relevo.bot.logs import without_message
@@ -29,6 +33,8 @@ from relevo.nlu.background import (
     background_weights,
 )
 from relevo.nlu.calibration import (
+    Calibrator,
+    LinearModel,
     TrainingData,
     fit_with_calibration,
     score_features,
@@ -44,6 +50,7 @@ from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import FUNCTION_WORDS, LanguageDetector
 from relevo.nlu.lexicon import lexicon_version, load_lexicon
 from relevo.nlu.model import TrainedModel
+from relevo.nlu.neighbours import NeighbourModel, fit_neighbours, function_word_mask, index_rows
 from relevo.nlu.segments import further_questions, question_segments
 from relevo.nlu.speller import Speller
 from relevo.nlu.stemming import stem_language
@@ -127,11 +134,16 @@ class EmbeddedNLU:
         extra_docs, extra_terms = [a.words for a in extra], [a.extra for a in extra]
         vectorizer = Vectorizer.fit(docs + extra_docs, extras + extra_terms)
         matrix, stats = vectorizer.matrix(docs + extra_docs, extras + extra_terms)
+        large = len(intents) >= self.settings.neighbour_min_intents
+        # the rows as nearest neighbours will index them (neighbours.index_rows)
+        index = index_rows(matrix, function_word_mask(vectorizer)) if large else None
         if extra:
             n = len(docs)
-            keep = n + background_rows(matrix[n:], matrix[:n])
+            own = index[:n] if index is not None else matrix[:n]
+            keep = n + background_rows(matrix[n:], own)
             rows = np.concatenate([np.arange(n), keep])
             matrix, stats = matrix[rows], stats[rows]
+            index = None if index is None else index[rows]
             docs += [extra_docs[i - n] for i in keep]
             labels = np.concatenate([labels, np.full(len(keep), len(intents), dtype=np.int64)])
             row_weights = background_weights(labels, len(intents))
@@ -143,7 +155,7 @@ class EmbeddedNLU:
             n_word_features=len(vectorizer.word_vocab), protected=protected,
             row_weights=row_weights,
         )
-        linear, calibrator = fit_with_calibration(data, self.seed)
+        linear, calibrator = _fit(data, self.seed, index)
         self._model = TrainedModel(
             intents=intents,
             vectorizer=vectorizer,
@@ -318,10 +330,7 @@ def _analyse_examples(
 ) -> tuple[list[Analysed], frozenset[str], Speller]:
     """Each example analysed in its own language; the taught words (with their stem and
     concept tokens) and the speller built from the intents' own examples."""
-    analysed = [
-        analyser.analyse(tokens(e.text), stem_language(e.locale, language.default))
-        for e in usable
-    ]
+    analysed = [_analysed(e.text, stem_language(e.locale, language.default)) for e in usable]
     taught = [a for e, a in zip(usable, analysed, strict=True)
               if e.intent != OUT_OF_SCOPE_INTENT]
     topic_words = frozenset(
@@ -330,6 +339,13 @@ def _analyse_examples(
     lexicon_words = analyser.lexicon.words if analyser.lexicon else frozenset()
     speller = Speller.from_words((w for a in taught for w in a.words), lexicon_words)
     return analysed, topic_words, speller
+
+
+@lru_cache(maxsize=250_000)
+def _analysed(text: str, language: str) -> Analysed:
+    """One training question analysed (tokens, stems, lexicon concepts; no speller):
+    pure, so a retrain after a publish re-analyses only the questions that changed."""
+    return Analyser(lexicon=load_lexicon()).analyse(tokens(text), language)
 
 
 @cache
@@ -344,6 +360,16 @@ def _background() -> tuple[Analysed, ...]:
     )
 
 
+def _fit(
+    data: TrainingData, seed: int, index: csr_matrix | None
+) -> tuple[LinearModel | NeighbourModel, Calibrator]:
+    """Nearest neighbours over `index` (a large knowledge base: see neighbours.py),
+    else the SVM."""
+    if index is not None:
+        return fit_neighbours(data, seed, index)
+    return fit_with_calibration(data, seed)
+
+
 def _ranking(
     model: TrainedModel, scores: np.ndarray, confidence: float
 ) -> tuple[IntentPrediction, ...]:
@@ -352,7 +378,11 @@ def _ranking(
     below the top's confidence scaled by its softmax ratio to the top: two intents whose
     raw scores tie are reported tied, so a clarify margin sees it; never above the top
     (stays sorted)."""
-    order = np.argsort(-scores, kind="stable")[:RANKING_LENGTH]
+    if len(scores) > RANKING_LENGTH:  # thousands of intents: no need to sort them all
+        top = np.sort(np.argpartition(-scores, RANKING_LENGTH - 1)[:RANKING_LENGTH])
+        order = top[np.argsort(-scores[top], kind="stable")]  # ties in intent order
+    else:
+        order = np.argsort(-scores, kind="stable")
     z = (scores - scores[order[0]]) / model.calibrator.temperature
     probs = np.exp(z)  # the top's is 1: each one's ratio to the top
     total = float(probs.sum())

@@ -9,6 +9,7 @@ from relevo.nlu.calibration import Calibrator, LinearModel
 from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import LanguageDetector
 from relevo.nlu.lexicon import load_lexicon
+from relevo.nlu.neighbours import NeighbourModel
 from relevo.nlu.speller import Speller
 
 
@@ -16,7 +17,8 @@ from relevo.nlu.speller import Speller
 class TrainedModel:
     intents: tuple[str, ...]
     vectorizer: Vectorizer
-    linear: LinearModel
+    # the SVM for up to `nlu.neighbour_min_intents` intents, nearest neighbours beyond
+    linear: LinearModel | NeighbourModel
     calibrator: Calibrator
     language: LanguageDetector
     n_examples: int

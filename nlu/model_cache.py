@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from relevo.bot.nlu_types import TrainingExample
 from relevo.nlu.config import NLUSettings
 from relevo.nlu.model_io import ModelFileError, fingerprint, saved_fingerprint
+from relevo.nlu.trainer import Trainer
 
 if TYPE_CHECKING:
     from relevo.nlu.embedded import EmbeddedNLU
@@ -35,7 +36,7 @@ class Ready:
 
 def load_or_train(
     examples: Sequence[TrainingExample], settings: NLUSettings, path: Path | None,
-    *, seed: int = 0,
+    *, seed: int = 0, trainer: Trainer | None = None,
 ) -> Ready:
     """The engine for `examples`: loaded from `path` if it holds a model of exactly these
     examples, else trained and saved there. Blocking (seconds when it trains)."""
@@ -47,8 +48,13 @@ def load_or_train(
             return Ready(EmbeddedNLU.load(path, settings, seed=seed), True, path)
         except ModelFileError:
             log.warning("nlu model file unreadable: training again")
-    engine = EmbeddedNLU(settings, seed=seed)
-    engine.train_sync(examples)
+    owned = trainer is None  # a one-off trainer: its child process ends with this call
+    trainer = trainer or Trainer()
+    try:
+        engine = trainer.train(examples, settings, seed=seed)
+    finally:
+        if owned:
+            trainer.close()
     if path is None:
         return Ready(engine, False, None)
     try:

@@ -12,6 +12,7 @@ import os
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from relevo.nlu.features import Vectorizer
 from relevo.nlu.langid import LanguageDetector
 from relevo.nlu.lexicon import lexicon_version
 from relevo.nlu.model import TrainedModel
+from relevo.nlu.neighbours import NeighbourModel
 from relevo.nlu.speller import Speller
 
 FORMAT = "relevo-nlu-embedded/2"  # 2: stems, lexicon concepts, speller
@@ -80,18 +82,15 @@ def save_model(model: TrainedModel, path: Path, fingerprint: str | None = None) 
         "speller": model.speller.counts if model.speller else None,
         "lexicon_version": model.lexicon_version,
         "fingerprint": fingerprint,
+        "scorer": "neighbours" if isinstance(model.linear, NeighbourModel) else "svm",
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{secrets.token_hex(6)}.partial")
     try:
         with partial.open("wb") as handle:
-            np.savez_compressed(
-                handle,
-                header=np.array(json.dumps(header, ensure_ascii=False)),
-                idf=model.vectorizer.idf,
-                weights=model.linear.weights,
-                bias=model.linear.bias,
-            )
+            arrays = {"header": np.array(json.dumps(header, ensure_ascii=False)),
+                      "idf": model.vectorizer.idf, **_scorer_arrays(model.linear)}
+            np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
@@ -102,7 +101,8 @@ def load_model(path: Path) -> TrainedModel:
     try:
         with np.load(path, allow_pickle=False) as data:
             header = json.loads(str(data["header"]))
-            idf, weights, bias = data["idf"], data["weights"], data["bias"]
+            idf = data["idf"]
+            scorer = _scorer(header, data)
     except (OSError, ValueError, KeyError) as exc:
         raise ModelFileError(f"{path}: not a relevo NLU model: {exc}") from exc
     if header.get("format") != FORMAT:
@@ -110,7 +110,7 @@ def load_model(path: Path) -> TrainedModel:
     return TrainedModel(
         intents=tuple(header["intents"]),
         vectorizer=Vectorizer.from_state(header["vectorizer"], idf),
-        linear=LinearModel(weights=weights, bias=bias),
+        linear=scorer,
         calibrator=Calibrator.from_state(header["calibrator"]),
         language=LanguageDetector.from_state(header["language"]),
         n_examples=int(header["n_examples"]),
@@ -118,3 +118,23 @@ def load_model(path: Path) -> TrainedModel:
         speller=Speller(header["speller"]) if header.get("speller") else None,
         lexicon_version=str(header.get("lexicon_version", "")),
     )
+
+
+def _scorer_arrays(scorer: LinearModel | NeighbourModel) -> dict[str, np.ndarray]:
+    if isinstance(scorer, LinearModel):
+        return {"weights": scorer.weights, "bias": scorer.bias}
+    postings = scorer.postings
+    return {"postings_data": postings.data, "postings_indices": postings.indices,
+            "postings_indptr": postings.indptr, "postings_shape": np.array(postings.shape),
+            "starts": scorer.starts}
+
+
+def _scorer(header: dict[str, Any], data: Any) -> LinearModel | NeighbourModel:
+    if header.get("scorer", "svm") == "svm":
+        return LinearModel(weights=data["weights"], bias=data["bias"])
+    from scipy.sparse import csr_matrix
+
+    shape = tuple(int(n) for n in data["postings_shape"])
+    postings = csr_matrix((data["postings_data"], data["postings_indices"],
+                           data["postings_indptr"]), shape=shape)
+    return NeighbourModel.build(postings, data["starts"])

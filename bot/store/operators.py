@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relevo.bot.roles import highest, ordered
 from relevo.bot.store.contacts import hash_token
 from relevo.bot.store.schema import operators
 from relevo.bot.types import OperatorKind, Role
@@ -32,9 +34,15 @@ class OperatorRow:
     points: int = 0
     last_seen_at: datetime | None = None
     last_assigned_at: datetime | None = None
-    role: Role = Role.OPERATOR
+    # Every role the person holds (`relevo.bot.roles`: their scopes add up).
+    roles: frozenset[Role] = frozenset({Role.OPERATOR})
     # Per language: {"es": {"name": "Lucía", "title": "experta"}} (both keys optional).
     signatures: dict[str, dict[str, str]] | None = None
+
+    @property
+    def role(self) -> Role:
+        """The highest of `roles`, for readers that show one."""
+        return highest(self.roles)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -42,6 +50,7 @@ class OperatorRow:
             "name": self.name,
             "kind": self.kind.value,
             "role": self.role.value,
+            "roles": [role.value for role in ordered(self.roles)],
             "email": self.email,
             "languages": list(self.languages),
             "skills": list(self.skills),
@@ -64,8 +73,22 @@ _COLUMNS = (
     operators.c.languages, operators.c.skills, operators.c.max_concurrent,
     operators.c.presence, operators.c.signature, operators.c.timezone, operators.c.schedule,
     operators.c.points, operators.c.last_seen_at, operators.c.last_assigned_at,
-    operators.c.role, operators.c.signatures,
+    operators.c.role, operators.c.roles, operators.c.signatures,
 )
+
+
+def _roles(role: str, roles: Any) -> frozenset[Role]:
+    """The stored roles: the `roles` list, or `[role]` on rows written before it (0011).
+    A name this version does not know is skipped, never a failure to read the row."""
+    known = {r.value for r in Role}
+    listed = frozenset(Role(name) for name in roles or () if name in known)
+    return listed or frozenset({Role(role) if role in known else Role.OPERATOR})
+
+
+def role_columns(roles: Iterable[Role]) -> dict[str, Any]:
+    """The two columns for a set of roles: `roles`, and `role` its highest (NOT NULL)."""
+    held = ordered(roles) or (Role.OPERATOR,)
+    return {"role": held[0].value, "roles": [role.value for role in held]}
 
 
 def _row(row: Any) -> OperatorRow:  # an sa.Row of _COLUMNS
@@ -84,7 +107,7 @@ def _row(row: Any) -> OperatorRow:  # an sa.Row of _COLUMNS
         points=row.points,
         last_seen_at=row.last_seen_at,
         last_assigned_at=row.last_assigned_at,
-        role=Role(row.role),
+        roles=_roles(row.role, row.roles),
         signatures=row.signatures or None,
     )
 
@@ -100,16 +123,20 @@ async def add(
     max_concurrent: int,
     now: datetime,
     role: Role = Role.OPERATOR,
+    roles: Iterable[Role] | None = None,
 ) -> tuple[OperatorRow, str]:
-    """Create an operator; returns it and its API token (shown once, stored hashed)."""
+    """Create an operator; returns it and its API token (shown once, stored hashed).
+    `roles`: every role they hold (default: just `role`)."""
     token = "rlv_" + secrets.token_urlsafe(32)
+    held = frozenset(roles) if roles is not None else frozenset({role})
+    columns = role_columns(held)
     try:
         async with conn.begin_nested():
             operator_id = (
                 await conn.execute(
                     sa.insert(operators)
                     .values(
-                        name=name, kind=kind.value, role=role.value, email=email, signature=name,
+                        name=name, kind=kind.value, **columns, email=email, signature=name,
                         languages=languages, skills=skills, max_concurrent=max_concurrent,
                         timezone="UTC", presence="offline", token_hash=hash_token(token),
                         points=0, active=True, created_at=now,
@@ -121,7 +148,7 @@ async def add(
         raise OperatorExists(f"an operator with email {email} already exists") from None
     row = OperatorRow(
         operator_id, name, kind, email, tuple(languages), tuple(skills), max_concurrent,
-        "offline", signature=name, role=role,
+        "offline", signature=name, roles=_roles(columns["role"], columns["roles"]),
     )
     return row, token
 
@@ -147,7 +174,7 @@ async def by_token(conn: AsyncConnection, token: str) -> OperatorRow | None:
 # --- edits (handoff: CLI `operators edit|remove|set-password`, the operators API) -------
 
 EDITABLE = frozenset(
-    {"name", "kind", "role", "email", "signature", "languages", "skills", "max_concurrent",
+    {"name", "kind", "role", "roles", "email", "signature", "languages", "skills", "max_concurrent",
      "timezone", "schedule", "slack_user_id", "signatures"}
 )
 
@@ -164,14 +191,19 @@ async def get(conn: AsyncConnection, operator_id: int) -> OperatorRow | None:
 
 
 async def update(conn: AsyncConnection, operator_id: int, **values: Any) -> OperatorRow | None:
-    """Change the given fields (see `EDITABLE`); None when there is no such operator."""
+    """Change the given fields (see `EDITABLE`); None when there is no such operator.
+    `roles` replaces every role held; `role` alone (the single-role form) too: the
+    person then holds just that one."""
     unknown = set(values) - EDITABLE
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
     if "kind" in values:
         values["kind"] = OperatorKind(values["kind"]).value
-    if "role" in values:
-        values["role"] = Role(values["role"]).value
+    given = values.pop("roles", None)
+    if given is None and "role" in values:
+        given = [values["role"]]
+    if given is not None:
+        values.update(role_columns(Role(role) for role in given))
     if values:
         try:
             async with conn.begin_nested():

@@ -386,3 +386,15 @@ message_feedback = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Index("ix_message_feedback_intent", "intent"),
 )
+
+# Points for a published community answer (#13): one row per article revision, so a
+# replayed `ArticlePublished` pays once (the points add up in `operators.points`).
+community_credits = sa.Table(
+    "community_credits",
+    metadata,
+    sa.Column("intent", sa.String(100), primary_key=True),
+    sa.Column("revision", sa.Integer, primary_key=True),
+    sa.Column("operator_id", Id, sa.ForeignKey("operators.id"), nullable=False, index=True),
+    sa.Column("points", sa.Integer, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)

@@ -62,8 +62,10 @@
   }
 
   document.addEventListener("relevo:me", (event) => {
-    $("audit-open").hidden = event.detail.role !== "admin";
-    if (event.detail.role !== "admin") show(false);
+    // The audit log needs audit:read (GET /api/operators/me lists every role's scopes).
+    const reads = (event.detail.scopes || []).includes("audit:read");
+    $("audit-open").hidden = !reads;
+    if (!reads) show(false);
   });
   $("audit-open").addEventListener("click", () => { show(true); load(true); });
   $("audit-close").addEventListener("click", () => show(false));

@@ -19,7 +19,12 @@ from relevo.app.cli import app as cli
 from relevo.app.settings import Settings, load_settings
 from relevo.app.startup_audit import effective_settings
 from relevo.bot.audit import AuditEntry, entries
+from relevo.bot.bus import InProcessBus
 from relevo.bot.store.db import Database
+from relevo.bot.types import Refused
+from relevo.knowledge_base.editorial import Editorial
+from relevo.knowledge_base.store import Person
+from relevo.knowledge_base.views import ArticleDetail
 from tests.conftest import started
 
 SECRET = "s3cr3t-value-never-logged"
@@ -82,6 +87,22 @@ def test_the_database_password_is_masked() -> None:
     assert "hunter2" not in str(effective)
 
 
+async def _edit(url: str) -> None:
+    """Publish a new answer to gift_wrapping and archive reset_password."""
+    database = Database(url)
+    editorial, rex = Editorial(database, InProcessBus()), Person(None, "Rex")
+    try:
+        gift = await editorial.article("gift_wrapping")
+        assert isinstance(gift, ArticleDetail)
+        changed = {**gift.view.content, "answer": {"en": "Yes, for 2 euros."}}
+        assert not isinstance(await editorial.save("gift_wrapping", changed, 1, rex), Refused)
+        published = await editorial.publish("gift_wrapping", rex, skip_review=True)
+        assert not isinstance(published, Refused)
+        assert not isinstance(await editorial.archive("reset_password", rex), Refused)
+    finally:
+        await database.close()
+
+
 async def test_published_articles_are_recorded_when_they_change(
     make_settings: Callable[..., Settings], database_url: str, tmp_path: Path
 ) -> None:
@@ -94,9 +115,8 @@ async def test_published_articles_are_recorded_when_they_change(
     await _start(make_settings, knowledge_base=knowledge_base)
     await _start(make_settings, knowledge_base=knowledge_base)
     first = await _log(database_url, "kb.publish")
-    (content / "gift_wrapping.yml").write_text(ARTICLE.format(
-        intent="gift_wrapping", question="gift wrap?", answer="Yes, for 2 euros."), "utf-8")
-    (content / "reset_password.yml").unlink()
+    # The folder seeded the database on the first start; editors change it from there.
+    await _edit(database_url)
     await _start(make_settings, knowledge_base=knowledge_base)
     changed = await _log(database_url, "kb.publish")
     (initial,) = first
@@ -125,6 +145,7 @@ def test_kb_import_records_who_imported_which_articles(
     assert imported.exit_code == 0, imported.output
     (entry,) = asyncio.run(_log(url, "kb.publish"))
     assert entry.actor.kind == "cli" and entry.actor.source == "cli"
-    assert entry.target_id == "shop"
-    assert entry.after == {"imported": ["gift_wrapping"], "new": 1, "replaced": 0, "total": 1}
+    assert entry.target_id == "new"  # the folder imported (into the database)
+    assert entry.after == {"imported": ["gift_wrapping"], "draft": False, "new": 1,
+                           "revised": 0, "unchanged": 0, "total": 1}
 

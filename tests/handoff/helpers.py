@@ -67,13 +67,15 @@ async def add_operator(
     max_concurrent: int = 3,
     email: str | None = None,
     role: Role | str = Role.OPERATOR,
+    roles: tuple[Role | str, ...] = (),
 ) -> Op:
+    """An operator holding `role`, or every one of `roles` when given."""
     handoff = service(app)
     async with handoff.database.write() as conn:
         row, token = await operator_store.add(
             conn, name=name, kind=OperatorKind(kind), email=email, languages=list(languages),
             skills=list(skills), max_concurrent=max_concurrent, now=handoff.now(),
-            role=Role(role),
+            roles=[Role(r) for r in roles] or [Role(role)],
         )
     handoff.state.operators.upsert(row)
     return Op(row.id, token, {"Authorization": f"Bearer {token}"})

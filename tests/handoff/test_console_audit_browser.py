@@ -4,7 +4,6 @@ markup, shown as text), filters by action; a plain operator has no such view."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,15 +32,12 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     yields the URL and Ana's API token."""
     env = relevo_env(tmp_path)
     token = relevo_cli(env, "operators", "add", "--name", HOSTILE, "--kind", "internal",
-                       "--email", "ana@shop.test").strip()
+                       "--email", "ana@shop.test", "--role", "admin").strip()
     relevo_cli(env, "operators", "add", "--name", "Olga", "--kind", "outsourced",
                "--email", "olga@shop.test")
     for email in ("ana@shop.test", "olga@shop.test"):
         relevo_cli(env, "operators", "set-password", email, "--password-stdin",
                    stdin=PASSWORD + "\n")
-    # Roles are given by an admin; here the database is set up by hand instead.
-    with sqlite3.connect(tmp_path / "relevo.db") as db:
-        db.execute("UPDATE operators SET role = 'admin' WHERE email = 'ana@shop.test'")
     with relevo_server(env, tmp_path / "server.log") as url:
         yield url, token
 

@@ -9,6 +9,11 @@ The scene: operators of each role (all in-house, `internal`, so kind rules stay 
 the way; `test_visibility.py` covers kinds) and one conversation resolved by someone
 else, which only roles with `conversations:all` (manager, admin) may reach: the others
 get 404 on every route under it, as for an id that was never used.
+
+People who hold several roles (`COMBOS`) are asked too: their scopes add up, so a route
+answers them as it answers the most powerful of their roles *for that route*
+(`with_combos`), never as their "highest" role alone: an editor who is also a reviewer
+reviews, an operator who is also an editor edits but does not review.
 """
 
 from __future__ import annotations
@@ -36,18 +41,37 @@ from tests.settle import settle
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 NOBODY = "none"
-PRINCIPALS = (*(role.value for role in Role), NOBODY)
+# Several roles held at once: principal (also a saved-reply shortcut) → its roles.
+COMBOS: dict[str, tuple[Role, ...]] = {
+    "editor-reviewer": (Role.EDITOR, Role.REVIEWER),
+    "operator-editor": (Role.OPERATOR, Role.EDITOR),
+    "reviewer-manager": (Role.REVIEWER, Role.MANAGER),
+}
+PRINCIPALS = (*(role.value for role in Role), *COMBOS, NOBODY)
 ADMIN, MANAGER = Role.ADMIN.value, Role.MANAGER.value
 
 
 def everyone(status: int) -> dict[str, int]:
     """Every role gets `status`; no credentials, 401."""
-    return {**{role.value: status for role in Role}, NOBODY: 401}
+    return with_combos({**{role.value: status for role in Role}, NOBODY: 401})
 
 
 def only(allowed: dict[str, int], others: int) -> dict[str, int]:
     """The roles named get their status, the other roles `others`; no credentials, 401."""
-    return {**everyone(others), **allowed}
+    return with_combos({**everyone(others), **allowed})
+
+
+def with_combos(expect: dict[str, int]) -> dict[str, int]:
+    """`expect` with what each person of several roles gets: their scopes add up, so the
+    furthest any of their roles gets — let through (any status but 403/404) beats
+    forbidden (403, in reach but not allowed), which beats out of reach (404)."""
+
+    def progress(status: int) -> int:
+        return {404: 0, 403: 1}.get(status, 2)
+
+    combos = {principal: max((expect[role.value] for role in roles), key=progress)
+              for principal, roles in COMBOS.items()}
+    return {**expect, **combos}
 
 
 # Routes under /conversations/{id} for a conversation resolved by another operator.
@@ -65,6 +89,11 @@ class Row:
 
 
 C = "/api/conversations/{conversation_id}"
+KB = "/api/kb/articles"
+EDITOR, REVIEWER = Role.EDITOR.value, Role.REVIEWER.value
+KB_CONTENT = {"topic": "store", "title": {"en": "Scene"}, "questions": {"en": ["scene?"]},
+              "answer": {"en": "A scene."}}
+KB_ARTICLE = {**KB_CONTENT, "intent": "kb_scene"}
 ROWS = (
     Row("GET", "/api/operators/me", everyone(200)),
     Row("POST", "/api/operators/me/presence", everyone(200), body={"status": "offline"}),
@@ -108,6 +137,30 @@ ROWS = (
     Row("POST", "/api/contacts/{contact_id}/erase", only({ADMIN: 200}, 403),
         url="/api/contacts/{erased_contact_id}/erase"),
     Row("GET", "/api/audit", only({ADMIN: 200}, 403)),
+    # The knowledge base's articles (knowledge_base/api.py; tests/knowledge_base prove the
+    # workflow): everyone reads, editors and admins write drafts, reviewers and admins
+    # review. The scene's article `kb_scene` is a draft at revision 1 nobody may publish
+    # unsubmitted but an admin (reviewer and editor at once).
+    Row("GET", KB, everyone(200)),
+    Row("GET", KB + "/{intent}", everyone(200), url=KB + "/kb_scene"),
+    Row("GET", KB + "/{intent}/revisions", everyone(200), url=KB + "/kb_scene/revisions"),
+    Row("GET", KB + "/{intent}/revisions/{number}", everyone(200),
+        url=KB + "/kb_scene/revisions/1"),
+    Row("GET", KB + "/{intent}/diff", everyone(200), url=KB + "/kb_scene/diff?from=1&to=1"),
+    Row("POST", KB, only({ADMIN: 201, EDITOR: 201}, 403),
+        body={**KB_ARTICLE, "intent": "kb_{principal}"}),
+    Row("PUT", KB + "/{intent}", only({ADMIN: 409, EDITOR: 409}, 403),  # stale on purpose
+        url=KB + "/kb_scene", body={**KB_CONTENT, "base_revision": 99}),
+    Row("POST", KB + "/{intent}/restore", only({ADMIN: 409, EDITOR: 409}, 403),
+        url=KB + "/kb_scene/restore", body={"revision": 1, "base_revision": 99}),
+    Row("POST", KB + "/{intent}/submit", only({ADMIN: 404, EDITOR: 404}, 403),
+        url=KB + "/kb_none/submit", body={}),
+    Row("POST", KB + "/{intent}/reject", only({ADMIN: 409, REVIEWER: 409}, 403),
+        url=KB + "/kb_scene/reject", body={"note": "no"}),
+    Row("POST", KB + "/{intent}/publish", only({ADMIN: 409, REVIEWER: 409}, 403),
+        url=KB + "/kb_scene/publish", body={"revision": 99}),
+    Row("POST", KB + "/{intent}/archive", only({ADMIN: 404, REVIEWER: 404}, 403),
+        url=KB + "/kb_none/archive", body={}),
 )
 
 # Routes without operator credentials: shoppers, providers (signed), log-in, operations.
@@ -181,6 +234,8 @@ class Scene:
 
 async def _scene(app: FastAPI, client: httpx.AsyncClient) -> Scene:
     staff = {role.value: await add_operator(app, role.value.title(), role=role) for role in Role}
+    for principal, roles in COMBOS.items():
+        staff[principal] = await add_operator(app, principal.title(), roles=roles)
     principals: dict[str, Op | None] = {**staff, NOBODY: None}
     holder = await add_operator(app, "Hal")
     await go_online(client, holder)
@@ -194,6 +249,8 @@ async def _scene(app: FastAPI, client: httpx.AsyncClient) -> Scene:
     erased = await client.get(f"/api/conversations/{other}", headers=staff[ADMIN].headers)
     replies = [await _saved_reply(client, staff[ADMIN], shortcut)
                for shortcut in ("kept", *PRINCIPALS)]
+    article = await client.post(KB, headers=staff[ADMIN].headers, json=KB_ARTICLE)
+    assert article.status_code == 201, article.text
     return Scene(principals, {
         "saved_reply_id": replies[0],
         "conversation_id": cid,
