@@ -7,9 +7,11 @@ PostgreSQL, Debian's Chromium, people signed in through the console's log-in.
   the text, and unsaved text survives a reload; the editor submits it;
 - a reviewer finds it in the review queue, sends it back with a note, then publishes it;
   each person sees only the buttons their roles allow;
-- unanswered shopper questions become a cluster in the inbox; an editor turns it into an
-  article (questions prefilled from the examples), which resolves the cluster; the
-  preview and the regression replay answer from the draft; the article is published.
+- unanswered shopper questions become clusters in the inbox; an operator proposes an
+  answer; an editor dismisses one cluster, adds another's examples to an article, and
+  turns a third into an article (questions prefilled from the examples, the proposed
+  answer), which resolves it; the preview and the regression replay answer from the
+  draft; the article is published.
 
 Every page fails the test on a script error or a dialog (an alert() would mean injected
 markup ran).
@@ -286,7 +288,8 @@ def test_edit_diff_conflict_review_and_publish(browser: Any, server: Server) -> 
 
 
 UNANSWERED = ("do you deliver to the moon", "can you deliver to the moon please",
-              "moon delivery is it possible", HOSTILE + " moon delivery")
+              "moon delivery is it possible", HOSTILE + " moon delivery",
+              "do you sell gift cards", "can I pay with bitcoin")
 
 
 def _shopper_asks(server: Server, texts: tuple[str, ...]) -> None:
@@ -306,11 +309,16 @@ def test_a_cluster_of_unanswered_questions_becomes_a_published_article(
     server = nlu_server
     _shopper_asks(server, UNANSWERED)
 
-    def moon_cluster() -> Any:
-        clusters = _api(server, "ada@shop.test", "GET", "/api/kb/clusters?language=en")["clusters"]
-        return next((c for c in clusters if "moon" in c["label"] and c["size"] >= 2), None)
+    def clustered(word: str, size: int) -> Callable[[], Any]:
+        def found() -> Any:
+            clusters = _api(server, "ada@shop.test", "GET", "/api/kb/clusters")["clusters"]
+            return next((c for c in clusters if word in c["label"] and c["size"] >= size), None)
 
-    cluster = _until(moon_cluster, "the moon questions to form a cluster")
+        return found
+
+    cluster = _until(clustered("moon", 2), "the moon questions to form a cluster")
+    gift_cards = _until(clustered("gift cards", 1), "the gift-card question to be filed")
+    bitcoin = _until(clustered("bitcoin", 1), "the bitcoin question to be filed")
     errors: list[str] = []
     olga = _signed_in(browser, server, "olga@shop.test", errors)
     ada = _signed_in(browser, server, "ada@shop.test", errors)
@@ -324,6 +332,21 @@ def test_a_cluster_of_unanswered_questions_becomes_a_published_article(
         olga.get_by_role("button", name="Propose answer").click()
         olga.locator("#cl-proposals li", has_text="We only deliver on").wait_for(timeout=WAIT_MS)
         assert olga.locator("#cluster-view img, #cluster-view script").count() == 0
+
+        # An editor dismisses one cluster with a reason, adds another to an article.
+        ada.goto(f"{server.url}/editor#cluster/{bitcoin['id']}")
+        ada.get_by_label("Why dismiss").fill("We take cards and PayPal only; no article needed")
+        ada.get_by_role("button", name="Dismiss", exact=True).click()
+        ada.locator("#cl-status", has_text="dismissed").wait_for(timeout=WAIT_MS)
+        ada.goto(f"{server.url}/editor#cluster/{gift_cards['id']}")
+        ada.get_by_label("Article to add the examples to").select_option("returns_policy")
+        ada.get_by_role("button", name="Add examples to article").click()
+        ada.locator("#resolve-banner", has_text="resolves cluster").wait_for(timeout=WAIT_MS)
+        questions = ada.get_by_label("Question (en)", exact=True)
+        assert "do you sell gift cards" in [questions.nth(i).input_value()
+                                            for i in range(questions.count())]
+        _saved(ada, 2)
+        ada.locator("#notice", has_text="resolved by returns_policy").wait_for(timeout=WAIT_MS)
 
         ada.goto(f"{server.url}/editor#cluster/{cluster['id']}")
         ada.locator("#cl-proposals li", has_text="We only deliver on").wait_for(timeout=WAIT_MS)
@@ -358,6 +381,12 @@ def test_a_cluster_of_unanswered_questions_becomes_a_published_article(
         ada.context.close()
     resolved = _api(server, "ada@shop.test", "GET", f"/api/kb/clusters/{cluster['id']}")
     assert resolved["status"] == "resolved"
+    dismissed = _api(server, "ada@shop.test", "GET", f"/api/kb/clusters/{bitcoin['id']}")
+    assert dismissed["status"] == "dismissed"
+    added = _api(server, "ada@shop.test", "GET", f"/api/kb/clusters/{gift_cards['id']}")
+    assert added["status"] == "resolved"
+    returns = _api(server, "ada@shop.test", "GET", "/api/kb/articles/returns_policy")
+    assert "do you sell gift cards" in returns["content"]["questions"]["en"]
     article = _api(server, "ada@shop.test", "GET", "/api/kb/articles/moon_delivery")
     assert article["status"] == "published"
     assert set(asked) <= set(article["published"]["questions"]["en"])
