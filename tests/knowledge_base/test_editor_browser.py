@@ -392,3 +392,46 @@ def test_a_cluster_of_unanswered_questions_becomes_a_published_article(
     assert set(asked) <= set(article["published"]["questions"]["en"])
     assert errors == []
 
+
+
+def test_a_publish_that_turns_right_answers_wrong_asks_the_reviewer_to_confirm(
+    browser: Any, nlu_server: Server
+) -> None:
+    server = nlu_server
+    asked = "How long does delivery take?"  # answered today by shipping_times
+    _shopper_asks(server, (asked,))
+    shipping = _api(server, "ada@shop.test", "GET", "/api/kb/articles/shipping_times")
+    copied = shipping["content"]["questions"]["en"][:6]
+    errors: list[str] = []
+    ada = _signed_in(browser, server, "ada@shop.test", errors)
+    try:
+        ada.locator("#model-badge", has_text="model v").wait_for(timeout=WAIT_MS)
+        serving = ada.locator("#model-badge").text_content()
+        ada.get_by_role("button", name="New article").click()
+        ada.get_by_label("Intent", exact=True).fill("delivery_speed")
+        ada.get_by_label("Topic", exact=True).fill("shipping")
+        ada.get_by_role("button", name="Remove language es").click()
+        ada.get_by_label("Title (en)").fill("How fast we deliver")
+        ada.get_by_label("Question (en)", exact=True).first.fill(copied[0])
+        for question in copied[1:]:
+            ada.get_by_role("button", name="Add question (en)").click()
+            ada.get_by_label("Question (en)", exact=True).last.fill(question)
+        ada.get_by_label("Answer (en)").fill("Fast.")
+        _saved(ada, 1)
+
+        # The reviewer sees which right answers would turn wrong, and confirms.
+        ada.get_by_role("button", name="Publish").click()
+        box = ada.locator("#publish-box")
+        box.locator("#publish-detail", has_text="confirm").wait_for(timeout=WAIT_MS)
+        box.locator("tr.regression", has_text=asked).wait_for(timeout=WAIT_MS)
+        assert "shipping_times" in (box.locator("tr.regression").first.text_content() or "")
+        ada.locator("#art-status", has_text="draft").wait_for(timeout=WAIT_MS)
+        ada.get_by_role("button", name="Publish anyway").click()
+        ada.locator("#art-status", has_text="published").wait_for(timeout=WAIT_MS)
+        ada.locator("#model-badge:not(:text-is('" + (serving or "") + "'))").wait_for(
+            timeout=WAIT_MS)
+    finally:
+        ada.context.close()
+    article = _api(server, "ada@shop.test", "GET", "/api/kb/articles/delivery_speed")
+    assert (article["status"], article["published_revision"]) == ("published", 1)
+    assert errors == []
