@@ -974,7 +974,7 @@
       models = await api("GET", "/api/kb/models");
     } catch (error) {
       $("model-badge").textContent = "model: unknown";
-      $("model-failure").textContent = error.status === 401 ? "" : error.message;
+      $("model-failure").textContent = error.status === 401 || error.status === 404 ? "" : error.message;
       return;
     }
     const serving = models.serving, failure = models.last_failure;
