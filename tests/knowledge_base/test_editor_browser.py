@@ -375,7 +375,13 @@ def test_a_cluster_of_unanswered_questions_becomes_a_published_article(
 
         _saved(ada, 1)
         ada.locator("#notice", has_text="resolved by moon_delivery").wait_for(timeout=WAIT_MS)
+        # The shoppers' moon questions were answered (unsurely) with shipping times: the
+        # replay may count them as answers that change, and then asks to confirm.
         ada.get_by_role("button", name="Publish").click()
+        ada.locator("#art-status.published, #publish-box:not([hidden])").first.wait_for(
+            timeout=WAIT_MS)
+        if ada.locator("#publish-box").is_visible():
+            ada.get_by_role("button", name="Publish anyway").click()
         ada.locator("#art-status", has_text="published").wait_for(timeout=WAIT_MS)
     finally:
         olga.context.close()
@@ -399,10 +405,12 @@ def test_a_publish_that_turns_right_answers_wrong_asks_the_reviewer_to_confirm(
     browser: Any, nlu_server: Server
 ) -> None:
     server = nlu_server
-    asked = "How long does delivery take?"  # answered today by shipping_times
+    # Answered today by shipping_times, and not one of its questions word for word (the
+    # replay checks the article's own questions apart from the shoppers').
+    asked = "how long does delivery take to madrid"
     _shopper_asks(server, (asked,))
     shipping = _api(server, "ada@shop.test", "GET", "/api/kb/articles/shipping_times")
-    copied = shipping["content"]["questions"]["en"][:6]
+    copied = shipping["content"]["questions"]["en"]  # a rival article for the same questions
     errors: list[str] = []
     ada = _signed_in(browser, server, "ada@shop.test", errors)
     try:
