@@ -92,9 +92,10 @@ def add_telegram_welcome(
 
 
 def add_whatsapp(
-    assembly: Assembly, settings: Settings, database: Database
+    assembly: Assembly, settings: Settings, database: Database, catalog: Catalog | None = None
 ) -> WhatsAppSender | None:
-    """The WhatsApp sender and opt-outs, when the Twilio SID and auth token are set."""
+    """The WhatsApp sender and opt-outs, when the Twilio SID and auth token are set.
+    `catalog`: the "did this help?" line under answers that take a vote."""
     config = settings.twilio
     if config.account_sid is None or config.auth_token is None:
         return None
@@ -106,7 +107,8 @@ def add_whatsapp(
     http = TwilioHttp()
     limiter = RateLimiter(per_destination=None, total=config.messages_per_second)
     assembly.channels[WHATSAPP] = WhatsAppChannel(
-        config, database, limiter, http, status_callback=status_url
+        config, database, limiter, http, status_callback=status_url,
+        feedback_line=(lambda locale: catalog.text("feedback.ask", locale)) if catalog else None,
     )
     opt_outs = OptOuts(database, config.opt_out_keywords, config.opt_in_keywords)
     assembly.interceptors.append(opt_outs.interceptor())
@@ -132,7 +134,7 @@ def add_inbound(
         webchat_router(database, inbox.accept, web_hub, settings.webchat, catalog)
     )
     if telegram is not None:
-        _telegram_inbound(assembly, settings, inbox, linker, telegram)
+        _telegram_inbound(assembly, settings, inbox, linker, telegram, catalog)
     if whatsapp is not None:
         _whatsapp_inbound(assembly, settings, inbox, linker, whatsapp)
     add_typing(assembly, bus, database, web_hub, telegram)
@@ -153,12 +155,13 @@ def add_typing(
 
 
 def _telegram_inbound(
-    assembly: Assembly, settings: Settings, inbox: Inbox, linker: Linker, sender: TelegramSender
+    assembly: Assembly, settings: Settings, inbox: Inbox, linker: Linker, sender: TelegramSender,
+    catalog: Catalog,
 ) -> None:
     config = settings.telegram
     handler = UpdateHandler(
         inbox.accept, sender.bot, MediaPolicy(config.media_max_bytes, config.media_types),
-        on_verified_phone=linker.verified_phone,
+        on_verified_phone=linker.verified_phone, catalog=catalog,
     )
     assembly.routers.append(TelegramWebhook(handler, SecretToken(webhook_secret(config))).router())
     poller = Poller(sender.bot, handler, config.polling_timeout_seconds)

@@ -11,6 +11,7 @@ from fastapi import Depends
 
 from relevo.app.parts import Assembly, Lifecycle
 from relevo.app.settings import Settings
+from relevo.bot import formatting
 from relevo.bot.bus import InProcessBus
 from relevo.bot.models import LiveModels
 from relevo.bot.roles import Staff, StaffDoor
@@ -47,9 +48,9 @@ def add_knowledge_base(
     """The editor, its API, publishing and the inbox: each part adds its routes and
     lifecycles to `assembly` here. Returns the editorial service (the articles' owner:
     start-up seeds it and serves its published articles)."""
-    # Publishing's replay (`check_regressions`), its retrain (`on_published`) and the
-    # formatting check (`answer_check`) plug in here as they land.
-    editorial = Editorial(database, bus)
+    # Publishing's replay (`check_regressions`) and its retrain (`on_published`) plug in
+    # here; answers are checked against the safe formatting subset.
+    editorial = Editorial(database, bus, answer_check=formatting.problems)
     assembly.routers.append(kb_articles_router(editorial, staff))
     assembly.routers.append(editor_router())
     add_inbox(assembly, settings, database, bus, staff)

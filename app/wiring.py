@@ -30,6 +30,7 @@ from relevo.bot.catalog import Catalog
 from relevo.bot.clientip import parse_networks
 from relevo.bot.conversations import Conversations
 from relevo.bot.engine import Engine, EngineSettings, Interceptor
+from relevo.bot.feedback import Feedback
 from relevo.bot.inbox import Inbox
 from relevo.bot.language import ShopLanguages
 from relevo.bot.linking import Linker, linking_router
@@ -44,7 +45,9 @@ from relevo.bot.retention import RetentionTimer
 from relevo.bot.store import outbox as outbox_store
 from relevo.bot.store.db import Database
 from relevo.channels.slack.channel import SlackRuntime
+from relevo.channels.telegram.parse import NAME as TELEGRAM
 from relevo.channels.web import WebChatHub
+from relevo.channels.whatsapp.parse import NAME as WHATSAPP
 from relevo.channels.whatsapp.parse import identity_for_phone as whatsapp_identity_for_phone
 from relevo.handoff.api import operator_api
 from relevo.handoff.console import console_router
@@ -117,7 +120,7 @@ def build(
     assembly = Assembly()
     web_hub = add_web(assembly)
     telegram = add_telegram(assembly, settings)
-    whatsapp = add_whatsapp(assembly, settings, database)
+    whatsapp = add_whatsapp(assembly, settings, database, catalog)
     assembly.channels.update(channels or {})
     outbox = OutboxWorker(database, assembly.channels, bus, metrics, settings.outbox,
                           destinations=assembly.post_destinations)
@@ -135,8 +138,10 @@ def build(
     linker = Linker(conversations, catalog, phone_identities=(whatsapp_identity_for_phone,))
     if telegram is not None:
         add_telegram_welcome(assembly, conversations, catalog)
+    feedback = feedback_interceptor(conversations, catalog, handoff)
     engine = _engine(settings, database, conversations, metrics, models, handoff,
-                     (handoff.intercept, *assembly.interceptors, linker.intercept))
+                     (handoff.intercept, feedback.intercept, *assembly.interceptors,
+                      linker.intercept))
     # A rating lands on the resolved conversation it rates, never in a new one.
     inbox = Inbox(database, bus, metrics, on_accepted=engine.submit, epoch=engine.epoch,
                   rating_target=handoff.rated_conversation)
@@ -164,7 +169,7 @@ def _engine(
     models: LiveModels, handoff: Handoff, interceptors: tuple[Interceptor, ...],
 ) -> Engine:
     """The engine with the handoff tier's hooks. `interceptors`: the CSAT answer first,
-    then the channels' own (opt-outs, /start), then link codes."""
+    then 👍/👎 votes, then the channels' own (opt-outs, /start), then link codes."""
     return Engine(
         database, conversations, metrics, models=models, router=handoff.router,
         answers_while_queued=handoff.answers_while_queued, handoff_text=handoff.handoff_text,
@@ -172,6 +177,18 @@ def _engine(
         interceptors=interceptors,
         settings=_engine_settings(settings),
     )
+
+
+def feedback_interceptor(
+    conversations: Conversations, catalog: Catalog, handoff: Handoff
+) -> Feedback:
+    """👍/👎 under bot answers: a person is offered after 👎 (handoff's router and
+    handoff text, as the engine has them). WhatsApp, which has no buttons, takes
+    "sí"/"no" right after an answer; Telegram thanks for a 👍 with a toast."""
+    return Feedback(conversations, catalog, router=handoff.router,
+                    handoff_text=handoff.handoff_text,
+                    keyword_channels=frozenset({WHATSAPP}),
+                    toast_channels=frozenset({TELEGRAM}))
 
 
 def _engine_settings(settings: Settings) -> EngineSettings:

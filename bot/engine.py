@@ -207,9 +207,9 @@ class Engine:
             ):
                 decision = Decision("relay")  # an operator took it meanwhile
             await self._apply(change, decision, message, fresh)
-            missed = misses.missed(decision, message, language=language.language, at=change.now,
-                                   context=context, low_confidence=self._settings.low_confidence)
-            if missed is not None:
+            for missed in misses.missed(decision, message, language=language.language,
+                                        at=change.now, context=context,
+                                        low_confidence=self._settings.low_confidence):
                 change.emit(missed)
         self._metrics.inc("relevo_engine_decisions_total", decision=decision.kind)
         if decision.kind == "handoff" and self._router is not None:
@@ -324,10 +324,10 @@ class Engine:
         if decision.kind == "relay":
             return await self._relayed(change, message, conversation)
         locale = decision.locale or conversation.locale or self._settings.default_locale
-        misses = conversation.bot_misses + 1 if decision.kind in ("miss", "clarify") else 0
+        missed = conversation.bot_misses + 1 if decision.kind in ("miss", "clarify") else 0
         await conversation_store.touch(
-            change.conn, conversation.id, now=change.now, locale=locale, bot_misses=misses,
-            bot_context=decision.bot_context,
+            change.conn, conversation.id, now=change.now, locale=locale, bot_misses=missed,
+            bot_context=misses.remember_question(decision.bot_context, message.id),
         )
         if decision.kind == "handoff":
             await change.transition(

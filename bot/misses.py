@@ -5,7 +5,8 @@ it goes out only once the decision is committed).
 One reason per shopper message, the strongest first: the bot did not understand it
 (`miss`, also when that handed the conversation to a person), declined it as off-topic
 (`out_of_scope`), asked "which one?" and the shopper chose none of the options
-(`clarify_unpicked`), or answered it below the low-confidence bar (`low_confidence`).
+(`clarify_unpicked`: the question asked is filed), or answered it below the
+low-confidence bar (`low_confidence`).
 `not_helpful` comes from the shopper's 👎, elsewhere.
 """
 
@@ -21,6 +22,7 @@ from relevo.bot.store.messages import StoredMessage
 # The engine's handoff reasons that mean "not understood" / "off-topic".
 NOT_UNDERSTOOD = "the bot did not understand twice"
 OFF_TOPIC = "out of scope for the bot"
+ASKED = "asked"  # in a clarify's bot context: the shopper message it asked about
 
 
 def missed(
@@ -31,22 +33,40 @@ def missed(
     context: dict[str, Any] | None,
     low_confidence: float,
     at: datetime,
-) -> BotMissed | None:
-    """The inbox's event for `decision` on the shopper's `message`, or None when the bot
-    answered it well (or a person was asked for, or the message was for the operators).
-    `context`: the conversation's bot context before this message."""
-    kind = _kind(decision, context, low_confidence)
-    if kind is None:
-        return None
-    intent, confidence = _reading(decision)
-    return BotMissed(
-        conversation_id=message.conversation_id, at=at, message_id=message.id,
-        channel=message.channel, language=language, kind=kind, intent=intent,
-        confidence=confidence,
-    )
+) -> list[BotMissed]:
+    """The inbox's events for `decision` on the shopper's `message` (none when the bot
+    answered it well, a person was asked for, or the message was for the operators).
+    `context`: the conversation's bot context before this message. When it held a
+    "which one?" the shopper did not pick, the question that was asked (`ASKED`) is
+    filed as `clarify_unpicked`: it is the gap, not the reply that moved on."""
+    events = []
+    asked = (context or {}).get(ASKED)
+    if (context and context.get("clarify") and not decision.meta.get("clarified")
+            and decision.kind != "relay" and isinstance(asked, int)):
+        options = context["clarify"]
+        events.append(BotMissed(
+            conversation_id=message.conversation_id, at=at, message_id=asked,
+            channel=message.channel, language=language, kind="clarify_unpicked",
+            intent=str(options[0][0]) if options else None))
+    kind = _kind(decision, low_confidence)
+    if kind is not None:
+        intent, confidence = _reading(decision)
+        events.append(BotMissed(
+            conversation_id=message.conversation_id, at=at, message_id=message.id,
+            channel=message.channel, language=language, kind=kind, intent=intent,
+            confidence=confidence))
+    return events
 
 
-def _kind(decision: Decision, context: dict[str, Any] | None, bar: float) -> str | None:
+def remember_question(context: dict[str, Any] | None, message_id: int) -> dict[str, Any] | None:
+    """The bot context to store with a "which one?": the question it answers, so an
+    unpicked one can be filed (`missed`)."""
+    if context and context.get("clarify"):
+        return {**context, ASKED: message_id}
+    return context
+
+
+def _kind(decision: Decision, bar: float) -> str | None:
     if decision.kind == "relay":
         return None
     if decision.kind == "miss" or (decision.kind == "handoff"
@@ -54,8 +74,6 @@ def _kind(decision: Decision, context: dict[str, Any] | None, bar: float) -> str
         return "miss"
     if decision.kind == "handoff" and decision.reason == OFF_TOPIC:
         return "out_of_scope"
-    if context and context.get("clarify") and not decision.meta.get("clarified"):
-        return "clarify_unpicked"
     if decision.kind == "answer":
         confidence = decision.meta.get("confidence")
         if isinstance(confidence, (int, float)) and confidence < bar:

@@ -56,20 +56,18 @@ def answer(
         heading = replies.text("also_about", locale).format(
             title=kb.title(intent, locale) or intent)
         parts.append(f"{heading}\n{more.strip()}")
-    return Decision(
-        "answer",
-        text="\n\n".join(parts),
-        locale=locale,
-        meta={
-            "intent": top,
-            "article": top,
-            "articles": [intent for intent, _ in found],
-            "confidence": round(confidence, 4),
-            "runners_up": [
-                {"intent": p.name, "confidence": round(p.confidence, 4)} for p in runners_up
-            ],
-        },
-    )
+    meta: dict[str, Any] = {
+        "intent": top,
+        "article": top,
+        "articles": [intent for intent, _ in found],
+        "confidence": round(confidence, 4),
+        "runners_up": [
+            {"intent": p.name, "confidence": round(p.confidence, 4)} for p in runners_up
+        ],
+    }
+    if kb.topic(top) != SMALLTALK_TOPIC:
+        meta["feedback"] = True  # "was this helpful?" (bot/feedback.py)
+    return Decision("answer", text="\n\n".join(parts), locale=locale, meta=meta)
 
 
 def clarify_options(

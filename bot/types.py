@@ -142,6 +142,8 @@ class OutboundMessage:
     created_at: datetime | None = None
     # A rating question (CSAT): its scale, 5 → the quick replies are the scores 1..5.
     rating_scale: int | None = None
+    # A bot answer that accepts a 👍/👎 vote (bot/feedback.py): buttons or a text line.
+    feedback: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from relevo.bot import formatting
 from relevo.bot.clientip import Network, client_ip
 from relevo.handoff.console_static import asset
 from relevo.handoff.http import SESSION_COOKIE
@@ -61,6 +62,10 @@ def _pages(router: APIRouter) -> None:
     for name, media_type in _ASSETS.items():
         router.add_api_route(f"/console/{name}", _static(asset(name), media_type),
                              methods=["GET"], name=f"console_{name}")
+    # The answers' formatting subset (bot/formatting.js): bot messages are drawn with it.
+    router.add_api_route("/console/formatting.js",
+                         _static(formatting.script(), "application/javascript; charset=utf-8"),
+                         methods=["GET"], name="console_formatting.js")
 
 
 def _static(body: bytes, media_type: str) -> Callable[[], Awaitable[Response]]:

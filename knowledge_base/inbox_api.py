@@ -23,13 +23,20 @@ from relevo.knowledge_base.schema import CLUSTER_STATUSES
 
 _STATUS = {RefusalKind.NOT_FOUND: 404, RefusalKind.CONFLICT: 409,
            RefusalKind.FORBIDDEN: 403, RefusalKind.INVALID: 422}
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "nobody signed in"},
-    403: {"description": "the signed-in person's roles may not do this"},
-}
-_ONE = {**_ERRORS, 404: {"description": "no such cluster"}}
-_WRITE = {**_ONE, 409: {"description": "the cluster is no longer open"},
-          422: {"description": "invalid: `{detail, field}`"}}
+# Every refusal is the shared `{"detail": reason}` (422 adds `field`).
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+def _refusals(**descriptions: str) -> dict[int | str, dict[str, Any]]:
+    return {int(code[1:]): {"description": text, "content": _ERROR}
+            for code, text in descriptions.items()}
+
+
+_ERRORS = _refusals(s401="nobody signed in",
+                    s403="the signed-in person's roles may not do this")
+_ONE = {**_ERRORS, **_refusals(s404="no such cluster")}
+_WRITE = {**_ONE, **_refusals(s409="the cluster is no longer open",
+                              s422="invalid: `{detail, field}`")}
 
 
 class ResolveBody(BaseModel):
@@ -157,8 +164,8 @@ def _proposal_routes(
 
     @router.post("/proposals/{proposal_id}/decline", summary="Decline a proposed answer",
                  response_model=None,
-                 responses={**_WRITE, 404: {"description": "no such proposal"},
-                            409: {"description": "the proposal is no longer open"}})
+                 responses={**_WRITE, **_refusals(s404="no such proposal",
+                                                  s409="the proposal is no longer open")})
     async def decline(proposal_id: RowId, body: DeclineBody | None = None,
                       staff: Staff = Depends(door)) -> dict[str, Any] | JSONResponse:
         _allowed(staff, Scope.KB_REVIEW)

@@ -100,6 +100,7 @@ async def claim_due(
                     ),
                     created_at=row.created_at,
                     rating_scale=(meta.get("rating") or {}).get("scale"),
+                    feedback=meta.get("feedback") is True,
                 ),
             )
         )

@@ -10,7 +10,10 @@ from typing import Any
 from telegram import Bot
 from telegram.error import TelegramError
 
+from relevo.bot.catalog import Catalog
+from relevo.bot.feedback import parse_vote
 from relevo.bot.inbox import Accepted, OnMessage, VerifiedPhoneHook
+from relevo.bot.types import InboundMessage
 from relevo.channels.media import MediaPolicy
 from relevo.channels.telegram.parse import NAME, parse_update
 
@@ -27,11 +30,14 @@ class UpdateHandler:
         policy: MediaPolicy,
         *,
         on_verified_phone: VerifiedPhoneHook | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
+        """`catalog`: the toast a 👍 button answers with (none without it)."""
         self._on_message = on_message
         self._bot = bot
         self._policy = policy
         self._on_verified_phone = on_verified_phone
+        self._catalog = catalog
 
     async def handle(self, data: Mapping[str, Any]) -> Accepted | None:
         """Store one update. Raises `BadUpdate` for one that is not a Telegram update."""
@@ -46,13 +52,20 @@ class UpdateHandler:
             ):
                 await self._on_verified_phone(accepted.contact_id, NAME, parsed.shared_phone)
         if parsed.callback_query_id is not None:
-            await self._answer(parsed.callback_query_id)
+            await self._answer(parsed.callback_query_id, self._toast(parsed.message))
         return accepted
 
-    async def _answer(self, query_id: str) -> None:
+    def _toast(self, message: InboundMessage | None) -> str | None:
+        """A 👍 is thanked with a toast on the button, not a message in the chat."""
+        vote = parse_vote(message.text) if message is not None else None
+        if vote is None or not vote.helpful or self._catalog is None:
+            return None
+        return self._catalog.text("feedback.toast", message.locale if message else None)
+
+    async def _answer(self, query_id: str, text: str | None = None) -> None:
         # Stops the button's spinner. A replay may find the query already answered
         # or too old: nothing to do then.
         try:
-            await self._bot.answer_callback_query(query_id)
+            await self._bot.answer_callback_query(query_id, text=text)
         except TelegramError as exc:
             log.info("callback query not answered: %s", exc.message)

@@ -1,7 +1,9 @@
 """Sending to Telegram through python-telegram-bot's `Bot`, within the Bot API limits.
 
 Quick replies become an inline keyboard (the shopper's tap comes back as a
-callback query); operators' messages carry their display name in bold. Errors are
+callback query), and so do 👍/👎 under a bot answer that takes a vote; bot answers
+use the safe formatting subset (bold, links, lists: `bot.formatting`), everything
+else is escaped text; operators' messages carry their display name in bold. Errors are
 mapped for the outbox: flood control (429) and network trouble are transient, with
 Telegram's `retry_after` honoured; a blocked bot or a bad request is permanent.
 """
@@ -25,6 +27,8 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from relevo.bot import feedback
+from relevo.bot.formatting import to_telegram_html
 from relevo.bot.types import (
     AuthorKind,
     DeliveryStatus,
@@ -166,6 +170,8 @@ def _fitting(text: str) -> int:
 
 
 def _html(chunk: str, message: OutboundMessage, *, first: bool) -> str:
+    if message.author.kind == AuthorKind.BOT:
+        return to_telegram_html(chunk) or escape(chunk, quote=False)
     body = escape(chunk, quote=False)
     if first and message.author.kind == AuthorKind.OPERATOR and message.author.name:
         return f"<b>{escape(message.author.name, quote=False)}</b>\n{body}"
@@ -173,13 +179,16 @@ def _html(chunk: str, message: OutboundMessage, *, first: bool) -> str:
 
 
 def _keyboard(message: OutboundMessage) -> InlineKeyboardMarkup | None:
-    if not message.quick_replies:
-        return None
     rows = [
         [InlineKeyboardButton(q.title[:64], callback_data=_fit(q.payload))]
         for q in message.quick_replies
     ]
-    return InlineKeyboardMarkup(rows)
+    if message.feedback:  # one row: 👍 👎, the tap names the answer it rates
+        rows.append([
+            InlineKeyboardButton(emoji, callback_data=feedback.payload(message.message_id, up))
+            for emoji, up in ((feedback.UP, True), (feedback.DOWN, False))
+        ])
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def _fit(payload: str) -> str:

@@ -21,6 +21,7 @@ def message_json(
     attachments: Iterable[Attachment] = (),
     *,
     rating_scale: int | None = None,
+    feedback: bool = False,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "id": message_id,
@@ -41,6 +42,10 @@ def message_json(
         # Optional: a rating question (CSAT). The quick replies are the scores 1..scale;
         # a client may draw stars and a comment box, and send "4" or "4 <comment>".
         payload["rating"] = {"scale": rating_scale}
+    if feedback:
+        # Optional: a bot answer that takes a vote. A client may show 👍/👎, which send
+        # the ordinary message "👍 #<id>" or "👎 #<id>" (bot/feedback.py).
+        payload["feedback"] = True
     return payload
 
 
@@ -48,7 +53,8 @@ def stored_message_json(message: StoredMessage) -> dict[str, Any]:
     rating = (message.meta or {}).get("rating") or {}
     return message_json(message.id, message.author, message.text, message.created_at,
                         _quick_replies(message.meta), message.attachments,
-                        rating_scale=rating.get("scale"))
+                        rating_scale=rating.get("scale"),
+                        feedback=(message.meta or {}).get("feedback") is True)
 
 
 def _quick_replies(meta: Mapping[str, Any] | None) -> tuple[QuickReply, ...]:

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from relevo.bot import formatting
 from relevo.bot.catalog import Catalog
 from relevo.bot.http import Cursor
 from relevo.bot.inbox import OnVisitorMessage
@@ -201,6 +202,7 @@ def webchat_router(
 _LABELS = re.compile(rb"/\*relevo:widget-strings\*/.*?/\*end\*/", re.DOTALL)
 _STYLES = re.compile(rb"/\*relevo:widget-css\*/.*?/\*end\*/", re.DOTALL)
 _MESSAGES = re.compile(rb"/\*relevo:widget-messages\*/")
+_FORMATTING = re.compile(rb"/\*relevo:formatting\*/")
 
 
 def widget_script(catalog: Catalog) -> bytes:
@@ -214,6 +216,10 @@ def widget_script(catalog: Catalog) -> bytes:
     script, count = _MESSAGES.subn(lambda _: _static("widget_messages.js"), script)
     if count != 1:
         raise RuntimeError("widget.js lost its relevo:widget-messages marker")
+    # The answers' formatting subset, the same file the console and the editor load.
+    script, count = _FORMATTING.subn(lambda _: formatting.script(), script)
+    if count != 1:
+        raise RuntimeError("widget_messages.js lost its relevo:formatting marker")
     for marker, value in ((_LABELS, labels), (_STYLES, styles)):
         # ASCII-only JSON is a valid JS literal whatever the texts hold (\u2028 included).
         literal = json.dumps(value, ensure_ascii=True, sort_keys=True).encode("ascii")

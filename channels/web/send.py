@@ -34,6 +34,7 @@ class WebChannel:
             message.created_at or self._clock(),
             message.quick_replies,
             rating_scale=message.rating_scale,
+            feedback=message.feedback,
         )
         pushed = self._hub.push(message.recipient, payload)
         return SendResult(

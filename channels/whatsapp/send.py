@@ -13,6 +13,7 @@ one httpx client (`http`), never blocking the event loop, within WhatsApp's rule
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from relevo.bot.clock import Clock, utc_now
+from relevo.bot.formatting import to_whatsapp
 from relevo.bot.store.db import Database
 from relevo.bot.types import (
     AuthorKind,
@@ -80,7 +82,10 @@ class WhatsAppChannel:
         *,
         status_callback: str | None,
         clock: Clock = utc_now,
+        feedback_line: Callable[[str | None], str] | None = None,
     ) -> None:
+        """`feedback_line(locale)`: "Did this help? Reply 👍 or 👎", the line under a
+        bot answer that takes a vote (WhatsApp free text has no buttons)."""
         if settings.whatsapp_from is None:
             raise ValueError("twilio.whatsapp_from is required")
         self._settings = settings
@@ -89,6 +94,7 @@ class WhatsAppChannel:
         self._limiter = limiter
         self._status_callback = status_callback
         self._clock = clock
+        self._feedback_line = feedback_line
         self._client = make_client(settings, http)
 
     async def send(self, message: OutboundMessage) -> SendResult:
@@ -122,7 +128,7 @@ class WhatsAppChannel:
             params["status_callback"] = self._status_callback
         now = self._clock()
         if last is not None and now - last < WINDOW:
-            params["body"] = _text(message)
+            params["body"] = _text(message, self._feedback_line)
             return params
         purpose = template_purpose(message, meta)
         template = self._settings.templates.get(purpose)
@@ -151,8 +157,13 @@ class _Blank(dict[str, str]):
         return ""
 
 
-def _text(message: OutboundMessage) -> str:
-    text = message.text
+def _text(
+    message: OutboundMessage, feedback_line: Callable[[str | None], str] | None = None
+) -> str:
+    # Bot answers in WhatsApp's own formatting (*bold*, "label (url)"); the rest as written.
+    text = to_whatsapp(message.text) if message.author.kind == AuthorKind.BOT else message.text
+    if message.feedback and feedback_line is not None:
+        text += "\n\n" + feedback_line(message.locale)
     if message.rating_scale:  # a rating (CSAT): "1 ⭐ Bad" … "5 ⭐⭐⭐⭐⭐ Excellent"
         text += "\n" + "\n".join(f"{q.payload} {q.title}" for q in message.quick_replies)
     missing = [q.title for q in message.quick_replies if q.title not in text]

@@ -69,7 +69,11 @@
       if (m.conversation_id !== id) item.classList.add("other-conv");
       const who = m.author.kind === "shopper" ? "Shopper" : (m.author.name || m.author.kind);
       item.append(el("span", "who", who + " · " + new Date(m.created_at).toLocaleString()));
-      item.append(el("span", "text", m.text));
+      const text = el(m.author.kind === "bot" ? "div" : "span", "text");
+      // Bot answers in the safe formatting subset (bot/formatting.js): DOM nodes, never markup.
+      if (m.author.kind === "bot" && window.RelevoFormat) window.RelevoFormat.render(text, m.text);
+      else text.textContent = m.text;
+      item.append(text);
       if (m.attachments && m.attachments.length) item.append(renderAttachments(m.attachments));
       if (m.meta && m.meta.intent) {
         const parts = ["intent " + m.meta.intent];

@@ -22,6 +22,7 @@ NOT_IN_SCHEMA = {
     ("GET", "/console/console.js"), ("GET", "/console/console.css"),
     ("GET", "/console/audit.js"), ("GET", "/console/profile.js"),
     ("GET", "/console/compose.js"), ("GET", "/console/render.js"), ("GET", "/console/alerts.js"),
+    ("GET", "/console/formatting.js"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
     ("WS", "/webchat/ws"), ("WS", "/api/ws"),

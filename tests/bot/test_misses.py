@@ -55,8 +55,8 @@ async def test_the_engine_files_each_kind_of_miss_once_for_the_shoppers_message(
         off = await say(app, client, await new_visitor(client), "will the weather be nice")
         unsure = await say(app, client, await new_visitor(client), "can i return it")
         asked = await new_visitor(client)
-        await say(app, client, asked, "which charger")
-        unpicked = await say(app, client, asked, "shipping please")
+        unpicked = await say(app, client, asked, "which charger")  # the question filed
+        await say(app, client, asked, "shipping please")  # moved on: answered, not filed
         picking = await new_visitor(client)
         await say(app, client, picking, "which charger")
         await say(app, client, picking, "1")

@@ -57,8 +57,13 @@ def everyone(status: int) -> dict[str, int]:
 
 
 def only(allowed: dict[str, int], others: int) -> dict[str, int]:
-    """The roles named get their status, the other roles `others`; no credentials, 401."""
-    return with_combos({**everyone(others), **allowed})
+    """The roles named get their status, the other roles `others`; no credentials, 401.
+    A person of several roles gets the status of the first of them allowed (a 404 of
+    an allowed role is "not found" once let through, not "out of reach")."""
+    expect = {**{role.value: others for role in Role}, NOBODY: 401, **allowed}
+    combos = {principal: next((allowed[r.value] for r in roles if r.value in allowed), others)
+              for principal, roles in COMBOS.items()}
+    return {**expect, **combos}
 
 
 def with_combos(expect: dict[str, int]) -> dict[str, int]:
@@ -90,6 +95,7 @@ class Row:
 
 C = "/api/conversations/{conversation_id}"
 KB = "/api/kb/articles"
+CLUSTER, NO_CLUSTER = "/api/kb/clusters/{cluster_id}", "/api/kb/clusters/999999"
 EDITOR, REVIEWER = Role.EDITOR.value, Role.REVIEWER.value
 KB_CONTENT = {"topic": "store", "title": {"en": "Scene"}, "questions": {"en": ["scene?"]},
               "answer": {"en": "A scene."}}
@@ -161,12 +167,26 @@ ROWS = (
         url=KB + "/kb_scene/publish", body={"revision": 99}),
     Row("POST", KB + "/{intent}/archive", only({ADMIN: 404, REVIEWER: 404}, 403),
         url=KB + "/kb_none/archive", body={}),
+    # The unanswered-question inbox (knowledge_base/inbox_api.py): everyone reads and
+    # proposes, editors work clusters, reviewers decline proposals. No cluster exists.
+    Row("GET", "/api/kb/clusters", everyone(200)),
+    Row("GET", CLUSTER, everyone(404), url=NO_CLUSTER),
+    Row("POST", CLUSTER + "/resolve", only({ADMIN: 404, EDITOR: 404}, 403),
+        url=NO_CLUSTER + "/resolve", body={"article": "kb_scene"}),
+    Row("POST", CLUSTER + "/dismiss", only({ADMIN: 404, EDITOR: 404}, 403),
+        url=NO_CLUSTER + "/dismiss", body={"reason": "spam"}),
+    Row("POST", CLUSTER + "/proposals", everyone(404), url=NO_CLUSTER + "/proposals",
+        body={"answer": "We ship on Saturdays."}),
+    Row("POST", "/api/kb/proposals/{proposal_id}/decline",
+        only({ADMIN: 404, REVIEWER: 404}, 403), url="/api/kb/proposals/999999/decline",
+        body={}),
 )
 
 # Routes without operator credentials: shoppers, providers (signed), log-in, operations.
 PUBLIC = {
     ("GET", "/"), ("GET", "/widget.js"), ("GET", "/console/audit.js"),
     ("GET", "/console/compose.js"), ("GET", "/console/render.js"), ("GET", "/console/alerts.js"),
+    ("GET", "/console/formatting.js"),
     ("GET", "/console/profile.js"),
     ("POST", "/webchat/sessions"), ("POST", "/webchat/messages"),
     ("GET", "/webchat/messages"), ("WS", "/webchat/ws"),
@@ -303,7 +323,7 @@ async def _status(
     headers = op.headers if op is not None else {}
     body = row.body
     if isinstance(body, dict):  # "{principal}" in a body: one value per principal
-        body = {k: v.format(principal=principal) if isinstance(v, str) else v
+        body = {k: v.format(principal=principal.replace("-", "_")) if isinstance(v, str) else v
                 for k, v in body.items()}
     response = await client.request(row.method, url, headers=headers, json=body)
     return response.status_code

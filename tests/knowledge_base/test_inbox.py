@@ -48,7 +48,7 @@ async def test_each_kind_lands_once_and_a_replayed_event_files_nothing_more(
                     ).all()
     assert sorted(rows) == sorted([
         ("miss", "blorp the flux capacitor"), ("out_of_scope", "will the weather be nice tomorrow"),
-        ("low_confidence", "can i return the jacket"), ("clarify_unpicked", "shipping please")])
+        ("low_confidence", "can i return the jacket"), ("clarify_unpicked", "which charger")])
     assert after == before
     kinds: dict[str, int] = {}
     for found in after:

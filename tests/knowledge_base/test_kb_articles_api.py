@@ -161,6 +161,9 @@ async def test_restore_makes_a_new_draft_revision(kb: Kb) -> None:
     ({**GIFT, "tags": ["Bad Tag"]}, "tags"),
     ({**GIFT, "title": {"en": "Gift wrapping"}}, "title.es"),
     ({**GIFT, "answer": {"en": 5, "es": "Sí."}}, "answer.en"),  # not a string at all
+    # the safe formatting subset: links are http(s) or mailto only
+    ({**GIFT, "answer": {"en": "[Track](javascript:alert(1))", "es": "Sí."}}, "answer.en"),
+    ({**GIFT, "answer": {"en": "Yes.", "es": "[aquí](data:text/html,x)"}}, "answer.es"),
 ])
 async def test_an_invalid_article_is_422_naming_the_field(
     kb: Kb, body: dict[str, Any], field: str

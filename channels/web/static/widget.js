@@ -262,6 +262,7 @@
       confirm(mine, m.id);
     } else {
       el = place(messageEl(kind, m.author && m.author.name, text, m.created_at, m.attachments), m.id);
+      if (kind === "bot" && m.feedback === true) addFeedback(el, m.id);
     }
     if (m.id >= lastId) {
       // Only the latest message's choices are live: anything newer makes them stale.

@@ -10,6 +10,12 @@
     return el;
   }
 
+  // The safe formatting subset of bot answers (bot/formatting.js, written in here when
+  // /widget.js is served): inside this function `window` is a local object, so the
+  // renderer lands in FORMAT and nothing is added to the shop's page.
+  const FORMAT = (function () { const window = {}; /*relevo:formatting*/ return window.RelevoFormat; })();
+  const VOTE_RE = /^(\u{1F44D}|\u{1F44E}) #\d+$/u; // a 👍/👎 button's message: "👎 #<answer id>"
+
   function messageEl(kind, name, text, createdAt, files) {
     const safeKind = ["shopper", "bot", "operator", "system"].includes(kind) ? kind : "system";
     const el = h("div", "relevo-msg relevo-msg--" + safeKind);
@@ -18,7 +24,10 @@
     const bubble = h("div", "relevo-bubble");
     const names = (Array.isArray(files) ? files : []).map((f) => (f && typeof f.name === "string" && f.name) || "file");
     // A file sent alone has the text "[name]": its chip says it already.
-    if (text !== names.map((n) => "[" + n + "]").join("\n")) linkify(bubble, text);
+    const vote = safeKind === "shopper" ? VOTE_RE.exec(text) : null;
+    if (vote) bubble.textContent = vote[1]; // the answer's id is for the server, not the eye
+    else if (safeKind === "bot") FORMAT.render(bubble, text);
+    else if (text !== names.map((n) => "[" + n + "]").join("\n")) linkify(bubble, text);
     for (const n of names) bubble.appendChild(h("span", "relevo-file", null, n));
     const when = createdAt ? new Date(createdAt) : null;
     if (when && !isNaN(when)) bubble.title = when.toLocaleString(LOCALE);
@@ -78,6 +87,23 @@
       row.appendChild(button);
     }
     if (row.children.length) el.appendChild(row);
+  }
+
+  // "Was this helpful?" under a bot answer ({"feedback": true}): 👍/👎 send the ordinary message
+  // "👍 #<id>" (the last vote counts); after 👎 the bot offers a person.
+  function addFeedback(el, id) {
+    const box = h("div", "relevo-feedback", { role: "group", "aria-label": T.feedback_prompt });
+    box.appendChild(h("span", "relevo-feedback-prompt", null, T.feedback_prompt));
+    for (const [emoji, label] of [["\u{1F44D}", T.feedback_up], ["\u{1F44E}", T.feedback_down]]) {
+      const button = h("button", "relevo-vote", { type: "button", "aria-pressed": "false",
+        "aria-label": label, title: label }, emoji);
+      button.addEventListener("click", () => {
+        for (const b of box.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b === button));
+        submit(emoji + " #" + id);
+      });
+      box.appendChild(button);
+    }
+    el.appendChild(box);
   }
 
   function setStatus(item, state, reason) {

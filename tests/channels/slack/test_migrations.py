@@ -22,7 +22,7 @@ from relevo.channels.slack.migrations import MIGRATIONS_DIR
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 # Alembic stores only the heads no other applied revision depends on: the core's 0009,
 # slack_0002 (which stands for the 0004 it follows) and WhatsApp's branch.
-APPLIED = ["kb_0001", "slack_0002", "whatsapp_0001"]
+APPLIED = ["0012", "kb_0001", "slack_0002", "whatsapp_0001"]
 
 
 def old_layout(folder: Path) -> Path:
@@ -90,7 +90,7 @@ async def test_a_database_stamped_0004_upgrades_and_keeps_its_pending_posts(
 
 def test_the_core_and_slack_are_two_branches() -> None:
     scripts = ScriptDirectory.from_config(alembic_config("sqlite://", PACKAGE_MIGRATIONS))
-    assert set(scripts.get_heads()) == {"0011", "kb_0001", "slack_0002", "whatsapp_0001"}
+    assert set(scripts.get_heads()) == {"0012", "kb_0001", "slack_0002", "whatsapp_0001"}
     assert scripts.get_revision("0004").dependencies == "0003"
     assert scripts.get_revision("0005").down_revision == "0003"
 

@@ -20,6 +20,7 @@ from relevo.app import create_app
 from relevo.app.settings import load_settings
 from relevo.app.wiring import Relevo
 from relevo.bot.clock import utc_now
+from relevo.bot.protocols import NLU, KnowledgeBase
 from relevo.bot.store.schema import conversations
 from relevo.bot.types import Author, AuthorKind, OperatorTyping
 from tests.conftest import free_port
@@ -78,15 +79,16 @@ class LiveApp:
 
 @contextmanager
 def live_app(
-    tmp_path: Path, database_url: str | None = None, **webchat: Any
+    tmp_path: Path, database_url: str | None = None, *, nlu: NLU | None = None,
+    knowledge_base: KnowledgeBase | None = None, **webchat: Any
 ) -> Iterator[LiveApp]:
-    """A fresh app (its own database, a SQLite file unless given; no NLU: every message
-    goes to a person)."""
+    """A fresh app (its own database, a SQLite file unless given; no NLU unless given:
+    every message goes to a person)."""
     settings = load_settings(
         "/dev/null", database_url=database_url or f"sqlite+aiosqlite:///{tmp_path}/relevo.db",
         nlu={"backend": "none"}, webchat={"media_dir": str(tmp_path / "media"), **webchat},
     )
-    app = create_app(settings)
+    app = create_app(settings, nlu=nlu, knowledge_base=knowledge_base)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))

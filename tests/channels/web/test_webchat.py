@@ -49,7 +49,7 @@ async def test_bot_answers_a_product_question_in_the_shoppers_language(
     assert [m["author"]["kind"] for m in history] == ["shopper", "bot"]
     assert history[0]["id"] == body["message_id"]
     assert history[1]["text"] == "Los pedidos llegan en 2-3 días laborables."
-    assert set(history[1]) == {"id", "author", "text", "created_at"}
+    assert set(history[1]) == {"id", "author", "text", "created_at", "feedback"}
 
 
 async def test_asking_for_a_person_queues_and_tells_the_shopper(

@@ -26,8 +26,8 @@ async def test_a_spanish_message_without_a_locale_is_answered_in_spanish(
         await settle(app)
         (conversation,) = await rows(app, "SELECT locale FROM conversations")
     bodies = [m["Body"] for m in twilio_api.messages]
-    assert bodies == ["Los pedidos llegan en 2-3 días laborables.",
-                      replies.text("didnt_understand", "es")]
+    assert bodies == ["Los pedidos llegan en 2-3 días laborables.\n\n¿Te ayudó? Responde 👍 o 👎",
+                      replies.text("didnt_understand", "es")]  # "ok" is no vote
     assert conversation.locale == "es"
 
 
@@ -38,4 +38,5 @@ async def test_an_english_message_without_a_locale_is_answered_in_english(
     async with started(app) as client:
         await post(client, text("how long does shipping take?", sid="SM" + "3" * 32))
         await settle(app)
-    assert [m["Body"] for m in twilio_api.messages] == ["Orders arrive in 2-3 working days."]
+    assert [m["Body"] for m in twilio_api.messages] == [
+        "Orders arrive in 2-3 working days.\n\nDid this help? Reply 👍 or 👎"]

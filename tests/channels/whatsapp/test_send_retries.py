@@ -19,6 +19,7 @@ from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.settle import settle, wait_until
 
 ANSWER = "Orders arrive in 2-3 working days."
+BODY = ANSWER + "\n\nDid this help? Reply 👍 or 👎"  # what WhatsApp gets: the vote line too
 
 
 def whatsapp_app(make_settings: Callable[..., Settings], base_url: str,
@@ -53,7 +54,7 @@ async def test_server_errors_are_retried_and_the_reply_sent_once(
     assert (reply.outbox_status, reply.delivery_status) == ("done", "sent")
     assert reply.attempts == 4
     assert twilio.attempts == 4
-    assert [m["Body"] for m in twilio.messages] == [ANSWER]
+    assert [m["Body"] for m in twilio.messages] == [BODY]
     assert reply.provider_message_id == twilio.messages[0]["Sid"]
 
 
@@ -72,4 +73,4 @@ async def test_an_unreachable_twilio_is_retried_and_the_reply_sent_once(
     assert "unreachable" in waiting.last_error
     assert (reply.outbox_status, reply.delivery_status) == ("done", "sent")
     assert twilio.attempts == 1
-    assert [m["Body"] for m in twilio.messages] == [ANSWER]
+    assert [m["Body"] for m in twilio.messages] == [BODY]

@@ -32,4 +32,5 @@ async def test_nul_characters_from_twilio_are_stored_sanitised(
     assert [(m.text, m.author_name) for m in stored] == [
         ("How long does shipping take?", "Marta Ruiz")]
     assert [r.text for r in replies] == ["Orders arrive in 2-3 working days."]
-    assert [m["Body"] for m in twilio_api.messages] == ["Orders arrive in 2-3 working days."]
+    assert [m["Body"] for m in twilio_api.messages] == [
+        "Orders arrive in 2-3 working days.\n\nDid this help? Reply 👍 or 👎"]

@@ -37,7 +37,7 @@ async def test_a_shopper_question_gets_the_bot_answer_on_whatsapp(
     (sent,) = twilio_api.messages
     assert sent["From"] == SENDER
     assert sent["To"] == SHOPPER
-    assert sent["Body"] == "Orders arrive in 2-3 working days."
+    assert sent["Body"] == "Orders arrive in 2-3 working days.\n\nDid this help? Reply 👍 or 👎"
     assert sent["StatusCallback"] == PUBLIC + STATUS
     assert reply.provider_message_id == sent["Sid"]
     assert reply.delivery_status == "sent"
