@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from relevo.bot import formatting
 from relevo.knowledge_base.editor_static import asset
 
 # The console's policy, copied (the knowledge base does not import handoff): the page
@@ -39,11 +40,16 @@ def _serve(body: bytes, media_type: str) -> Callable[[], Awaitable[Response]]:
 
 
 def editor_router() -> APIRouter:
-    """`GET /editor` and its two files; the files are read once, here."""
+    """`GET /editor`, its script and styles, and the answers' formatting subset
+    (`bot/formatting.js`, the grammar the widget and the console draw answers with, so
+    an answer looks here as shoppers will see it); the files are read once, here."""
     router = APIRouter(include_in_schema=False)
     router.add_api_route("/editor", _serve(asset("index.html"), "text/html; charset=utf-8"),
                          methods=["GET"], name="editor_page")
     for name, media_type in _ASSETS.items():
         router.add_api_route(f"/editor/{name}", _serve(asset(name), media_type),
                              methods=["GET"], name=f"editor_{name}")
+    router.add_api_route("/editor/formatting.js",
+                         _serve(formatting.script(), "application/javascript; charset=utf-8"),
+                         methods=["GET"], name="editor_formatting.js")
     return router

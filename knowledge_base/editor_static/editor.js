@@ -123,59 +123,25 @@
     return item;
   }
 
-  /* ---------- the safe formatting subset, as DOM nodes ---------- */
+  /* ---------- the safe formatting subset, as DOM nodes ----------
+   * Drawn by bot/formatting.js (window.RelevoFormat, loaded before this file): the same
+   * grammar the widget and the console use, so an answer looks here as shoppers see it. */
 
-  const INLINE = /\*\*([^*\n]+?)\*\*|\[([^\]\n]+)\]\(([^)\s]+)\)/g;
-  const SAFE_URL = /^(?:https?:\/\/[^\s]+|mailto:[^\s]+)$/i;
-
-  function inline(parent, text) {
-    let last = 0;
-    for (const match of text.matchAll(INLINE)) {
-      if (match.index > last) parent.append(document.createTextNode(text.slice(last, match.index)));
-      if (match[1] !== undefined) {
-        parent.append(el("strong", null, match[1]));
-      } else if (SAFE_URL.test(match[3])) {
-        const link = el("a", null, match[2]);
-        link.href = match[3];
-        link.target = "_blank";
-        link.rel = "noopener noreferrer";
-        parent.append(link);
-      } else {
-        parent.append(document.createTextNode(match[0]));
-      }
-      last = match.index + match[0].length;
-    }
-    if (last < text.length) parent.append(document.createTextNode(text.slice(last)));
-  }
+  const LINK = /\[([^\[\]\n]+)\]\(((?:[^()\s]|\([^()\s]*\))+)\)/g;
 
   function formatted(text, className) {
     const box = el("div", className || "rendered");
-    for (const block of String(text || "").split(/\n[ \t]*\n/)) {
-      let list = null, paragraph = null;
-      for (const line of block.split("\n")) {
-        const bullet = /^- (.*)$/.exec(line), numbered = /^\d+\. (.*)$/.exec(line);
-        if (bullet || numbered) {
-          const kind = bullet ? "ul" : "ol";
-          if (!list || list.tagName.toLowerCase() !== kind) { list = el(kind); box.append(list); }
-          paragraph = null;
-          const item = el("li");
-          inline(item, (bullet || numbered)[1]);
-          list.append(item);
-        } else if (line.trim()) {
-          if (!paragraph) { paragraph = el("p"); box.append(paragraph); } else paragraph.append(el("br"));
-          list = null;
-          inline(paragraph, line);
-        }
-      }
-    }
+    if (window.RelevoFormat) window.RelevoFormat.render(box, String(text || ""));
+    else box.textContent = String(text || "");  // the formatter missing: plain text, still safe
     return box;
   }
 
   function formattingProblems(text) {
     const problems = [];
-    for (const match of String(text || "").matchAll(INLINE)) {
-      if (match[3] !== undefined && !SAFE_URL.test(match[3])) {
-        problems.push("the link to “" + match[3] + "” is not http, https or mailto: it shows as text");
+    if (!window.RelevoFormat) return problems;
+    for (const match of String(text || "").matchAll(LINK)) {
+      if (!window.RelevoFormat.safeUrl(match[2])) {
+        problems.push("the link to “" + match[2] + "” is not an http, https or mailto address: it shows as text");
       }
     }
     return problems;

@@ -16,6 +16,7 @@ FILES = {
     "/editor": "text/html",
     "/editor/editor.js": "application/javascript",
     "/editor/editor.css": "text/css",
+    "/editor/formatting.js": "application/javascript",
 }
 
 
