@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from relevo.app.settings import Settings
+from relevo.bot.deciding import EngineSettings
 from relevo.bot.metrics import Metrics
 from relevo.bot.models import Models
 from relevo.bot.protocols import NLU, KnowledgeBase, LanguageDetector
@@ -96,6 +97,14 @@ async def models_from_articles(
     nlu = await build_nlu(settings, knowledge_base, metrics, trainer)
     return Models(nlu=nlu, knowledge_base=knowledge_base,
                   language=build_language(settings, knowledge_base))
+
+
+def engine_settings(settings: Settings) -> EngineSettings:
+    """The engine's thresholds from the configuration (the preview decides with them)."""
+    return EngineSettings(default_locale=settings.default_locale, languages=settings.languages,
+                          clarify_margin=settings.nlu.clarify_margin,
+                          low_confidence=settings.nlu.low_confidence,
+                          log_shopper_text=settings.log_shopper_text)
 
 
 def load_knowledge_base(settings: Settings) -> KnowledgeBase:

@@ -21,7 +21,7 @@ from relevo.app.channel_wiring import (
     slack_parts,
 )
 from relevo.app.kb_wiring import add_knowledge_base, staff_door
-from relevo.app.models import build_language
+from relevo.app.models import build_language, engine_settings
 from relevo.app.parts import Assembly, Lifecycle
 from relevo.app.privacy_wiring import add_retention, build_privacy, media_directories
 from relevo.app.settings import Settings
@@ -113,7 +113,7 @@ def build(
     start; otherwise the app trains and loads the configured ones at start-up.
     `channels` adds or replaces senders (tests' fake channels)."""
     database = Database(settings.database_url, show_values=settings.log_shopper_text)
-    bus, metrics = InProcessBus(), Metrics()
+    bus, metrics, trainer = InProcessBus(), Metrics(), Trainer()
     _describe(metrics, database)
     catalog = Catalog.load()
     models = _live_models(settings, nlu, knowledge_base)
@@ -152,7 +152,7 @@ def build(
     assembly.routers.append(linking_router(database, linker))
     _model_parse(assembly, settings, models)
     editorial = add_knowledge_base(assembly, settings, database, bus, models,
-                                   staff_door(handoff, desk))
+                                   staff_door(handoff, desk), metrics=metrics, trainer=trainer)
     rate_limiter, privacy, retention = _guarded_doors(
         assembly, settings, database, conversations, handoff, desk, passwords)
     return Relevo(
@@ -160,7 +160,7 @@ def build(
         models=models, conversations=conversations, outbox=outbox, handoff=handoff,
         desk=desk, linker=linker, engine=engine, inbox=inbox, web_hub=web_hub, slack=slack,
         privacy=privacy, retention=retention, assembly=assembly,
-        rate_limiter=rate_limiter, editorial=editorial, trainer=Trainer(),
+        rate_limiter=rate_limiter, editorial=editorial, trainer=trainer,
     )
 
 
@@ -192,10 +192,7 @@ def feedback_interceptor(
 
 
 def _engine_settings(settings: Settings) -> EngineSettings:
-    return EngineSettings(default_locale=settings.default_locale, languages=settings.languages,
-                          clarify_margin=settings.nlu.clarify_margin,
-                          low_confidence=settings.nlu.low_confidence,
-                          log_shopper_text=settings.log_shopper_text)
+    return engine_settings(settings)
 
 
 def _live_models(

@@ -12,18 +12,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from relevo.bot import misses, replies, replying
+from relevo.bot import deciding, misses, replies
 from relevo.bot.clock import Clock, utc_now
 from relevo.bot.conversations import Change, Conversations
-from relevo.bot.intents import (
-    DEFAULT_CLARIFY_MARGIN,
-    FALLBACK_INTENTS,
-    HANDOFF_INTENT,
-    OUT_OF_SCOPE_INTENT,
-)
+from relevo.bot.deciding import EngineSettings as EngineSettings
 from relevo.bot.language import ShopLanguages
 from relevo.bot.logs import without_message
 from relevo.bot.metrics import Metrics
@@ -44,12 +39,6 @@ from relevo.bot.types import Author, AuthorKind, ConversationState
 log = logging.getLogger("relevo.engine")
 
 
-# A shopper asking for a human, in the languages shipped (the NLU's `human_handoff`
-# intent catches the rest). Matched on whole words, accents folded.
-_HUMAN_REQUEST = re.compile(
-    r"\b(human|humano|humana|person|persona|agent|agente|operator|operador|operadora|"
-    r"asesor|asesora|representative|representante|real person|alguien real)\b"
-)
 _YES = frozenset("yes yeah yep yup sure correct exactly si claro vale exacto eso ok okay".split())
 _ORDINALS = {
     "1": 0, "first": 0, "primero": 0, "primera": 0,
@@ -63,25 +52,6 @@ _ORDINALS = {
 # (e.g. the handoff package reading a CSAT score). It must be idempotent: after a
 # crash the same message may be offered again.
 Interceptor = Callable[[StoredMessage, ConversationRow], Awaitable[bool]]
-
-
-@dataclass(frozen=True, slots=True)
-class EngineSettings:
-    default_locale: str = "en"
-    languages: tuple[str, ...] = ("es", "en")
-    max_bot_misses: int = 2
-    clarify_min_confidence: float = 0.25
-    # Below the NLU's fallback threshold but at least this sure of one article: ask
-    # "did you mean …?" with that article instead of "please rephrase".
-    suggest_min_confidence: float = 0.4
-    max_clarify_options: int = 3
-    # Two articles this close (the top two confidences of the ranking) get "which one
-    # do you mean?" instead of a silent pick, however confident the top one is.
-    clarify_margin: float = DEFAULT_CLARIFY_MARGIN
-    # Answers less sure than this are filed in the unanswered-question inbox (bot/misses.py).
-    low_confidence: float = 0.85
-    # Debugging only: a failing NLU's error (which may quote the message) is logged.
-    log_shopper_text: bool = False
 
 
 class Engine:
@@ -245,7 +215,7 @@ class Engine:
             log.error("nlu parse failed (%s): handed to a person", type(exc).__name__,
                       exc_info=failed)
             return Decision("handoff", reason="the NLU failed", locale=locale)
-        if _HUMAN_REQUEST.search(folded):
+        if deciding.asks_for_person(folded):
             decision = Decision("handoff", reason="the shopper asked for a person", locale=locale)
         elif result is None:
             return Decision("handoff", reason="no NLU is configured", locale=locale)
@@ -257,40 +227,8 @@ class Engine:
     def _from_parse(
         self, result: ParseResult, conversation: ConversationRow, locale: str
     ) -> Decision:
-        intent = result.intent
-        ranking = [p for p in result.intent_ranking if p.name not in FALLBACK_INTENTS]
-        if intent.name == HANDOFF_INTENT:
-            return Decision("handoff", reason="the shopper asked for a person", locale=locale)
-        settings = self._settings
-        tie = replying.tied(ranking, settings.clarify_margin, settings.clarify_min_confidence,
-                            result.also) and not self._smalltalk(ranking[1].name)
-        options = self._clarify_options(ranking, locale, keep=2 if tie else 1)
-        if intent.name not in FALLBACK_INTENTS and not (tie and len(options) >= 2):
-            answered = self._answer(intent.name, intent.confidence, locale,
-                                    tuple(ranking[1:4]), also=result.also)
-            if answered is not None:
-                return answered
-        if intent.name == OUT_OF_SCOPE_INTENT or result.out_of_scope:
-            return Decision("handoff", reason=misses.OFF_TOPIC, locale=locale)
-        if len(options) >= 2:
-            return replying.clarify(options, locale, intent.confidence)
-        if (options and ranking[0].confidence >= settings.suggest_min_confidence
-                and not self._smalltalk(ranking[0].name)):
-            # unsure but not lost: "did you mean …?" costs the shopper one tap, a wrong
-            # article costs their trust, and "please rephrase" makes them repeat
-            return replying.clarify(options[:1], locale, ranking[0].confidence)
-        if conversation.bot_misses + 1 >= settings.max_bot_misses:
-            return Decision("handoff", reason=misses.NOT_UNDERSTOOD, locale=locale)
-        return Decision(
-            "miss",
-            text=replies.text("didnt_understand", locale),
-            locale=locale,
-            meta={"intent": intent.name, "confidence": intent.confidence},
-        )
-
-    def _smalltalk(self, intent: str) -> bool:
-        # "hola" beside a real question is no second option to choose from
-        return self._kb is not None and self._kb.topic(intent) == replying.SMALLTALK_TOPIC
+        return deciding.from_parse(result, self._kb, locale, self._settings,
+                                   bot_misses=conversation.bot_misses)
 
     def _answer(
         self,
@@ -298,21 +236,8 @@ class Engine:
         confidence: float,
         locale: str,
         runners_up: Sequence[IntentPrediction],
-        also: Sequence[IntentPrediction] = (),
     ) -> Decision | None:
-        if self._kb is None:
-            return None
-        intents = [intent, *(p.name for p in also)]
-        return replying.answer(self._kb, intents, confidence, locale, runners_up)
-
-    def _clarify_options(
-        self, ranking: Sequence[IntentPrediction], locale: str, *, keep: int = 1
-    ) -> list[tuple[str, str]]:
-        if self._kb is None or not ranking:
-            return []
-        floor = max(self._settings.clarify_min_confidence, ranking[0].confidence / 2)
-        return replying.clarify_options(self._kb, ranking, locale, floor=floor,
-                                        limit=self._settings.max_clarify_options, keep=keep)
+        return deciding.answer(self._kb, intent, confidence, locale, runners_up)
 
     async def _apply(
         self,

@@ -51,6 +51,13 @@ from relevo.knowledge_base.views import (
 
 log = logging.getLogger("relevo.knowledge_base")
 
+async def published_articles(database: Database) -> list[Article]:
+    """What shoppers are served: each article's published revision (not archived)."""
+    async with database.read() as conn:
+        served = await store.served_contents(conn)
+    return [article_of(intent, "published", content) for intent, content in served]
+
+
 RegressionCheck = Callable[[Article], Awaitable[list[dict[str, Any]]]]
 Hook = Callable[[], Awaitable[None]]
 
@@ -137,9 +144,7 @@ class Editorial:
 
     async def published_articles(self) -> list[Article]:
         """What shoppers are served: each article's published revision (not archived)."""
-        async with self._database.read() as conn:
-            served = await store.served_contents(conn)
-        return [article_of(intent, "published", content) for intent, content in served]
+        return await published_articles(self._database)
 
     async def all_articles(self) -> list[Article]:
         """Every article's head revision with its status (what an export writes)."""

@@ -180,6 +180,14 @@ ROWS = (
     Row("POST", "/api/kb/proposals/{proposal_id}/decline",
         only({ADMIN: 404, REVIEWER: 404}, 403), url="/api/kb/proposals/999999/decline",
         body={}),
+    # The knowledge base's preview and models (kb:propose reads, kb:review retrains);
+    # the retrain comes last: it swaps the models the rows above are served by.
+    Row("POST", "/api/kb/preview", everyone(200), body={"text": "shipping?"}),
+    Row("POST", "/api/kb/replay", everyone(200), body={"article": {
+        "intent": "gift_wrap", "topic": "product", "title": {"en": "Gift wrap"},
+        "questions": {"en": ["Do you gift wrap?"]}, "answer": {"en": "Yes."}}}),
+    Row("GET", "/api/kb/models", everyone(200)),
+    Row("POST", "/api/kb/models", only({ADMIN: 202, Role.REVIEWER.value: 202}, 403)),
 )
 
 # Routes without operator credentials: shoppers, providers (signed), log-in, operations.
