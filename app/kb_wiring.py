@@ -27,6 +27,7 @@ from relevo.handoff.operators import OperatorState
 from relevo.handoff.service import Handoff
 from relevo.knowledge_base.api import kb_articles_router
 from relevo.knowledge_base.articles import DEMO_CONTENT_DIR, Article
+from relevo.knowledge_base.editor import editor_router
 from relevo.knowledge_base.editorial import Editorial, Hook, published_articles
 from relevo.knowledge_base.inbox import UnansweredInbox
 from relevo.knowledge_base.inbox_api import inbox_router
@@ -64,6 +65,7 @@ def add_knowledge_base(
                           check_regressions=previewer.regressions,
                           on_published=_retrain(publisher))
     assembly.routers.append(kb_articles_router(editorial, staff))
+    assembly.routers.append(editor_router())
     add_inbox(assembly, settings, database, bus, staff)
     return editorial
 

@@ -87,7 +87,8 @@ EXTRA_ERRORS: dict[tuple[str, str], dict[int, str]] = {
 
 def is_page(method: str, path: str) -> bool:
     """A page or a static asset (HTML, JavaScript, CSS), not an API operation."""
-    return method == "GET" and (path in ("/", "/console") or path.endswith((".js", ".css")))
+    return method == "GET" and (path in ("/", "/console", "/editor")
+                                or path.endswith((".js", ".css")))
 
 
 def install(app: FastAPI) -> None:

@@ -89,8 +89,11 @@ def relevo_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str
 
 
 @contextmanager
-def relevo_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """`relevo run` on a free port; yields its base URL once /healthz answers."""
+def relevo_server(
+    env: dict[str, str], log_path: Path, startup_timeout_s: float = STARTUP_TIMEOUT_S
+) -> Iterator[str]:
+    """`relevo run` on a free port; yields its base URL once /healthz answers (within
+    `startup_timeout_s`: more for a server that trains its NLU at start-up)."""
     port = free_port()
     command = [
         sys.executable, "-m", "relevo.app.cli", "run", "--host", "127.0.0.1", "--port", str(port)
@@ -102,7 +105,7 @@ def relevo_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, process, log_path)
+        _wait_healthy(url, process, log_path, startup_timeout_s)
         yield url
     finally:
         process.terminate()
@@ -113,8 +116,10 @@ def relevo_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
             process.wait(timeout=10)
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+def _wait_healthy(
+    url: str, process: subprocess.Popen[bytes], log_path: Path, timeout_s: float
+) -> None:
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(
@@ -128,6 +133,6 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) ->
             pass
         time.sleep(0.2)
     pytest.fail(
-        f"relevo was not healthy within {STARTUP_TIMEOUT_S:.0f} s:\n"
+        f"relevo was not healthy within {timeout_s:.0f} s:\n"
         + log_path.read_text(errors="replace")
     )

@@ -23,6 +23,8 @@ NOT_IN_SCHEMA = {
     ("GET", "/console/audit.js"), ("GET", "/console/profile.js"),
     ("GET", "/console/compose.js"), ("GET", "/console/render.js"), ("GET", "/console/alerts.js"),
     ("GET", "/console/formatting.js"),
+    ("GET", "/editor"), ("GET", "/editor/editor.js"), ("GET", "/editor/editor.css"),
+    ("GET", "/editor/formatting.js"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
     ("WS", "/webchat/ws"), ("WS", "/api/ws"),

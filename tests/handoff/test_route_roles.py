@@ -195,6 +195,8 @@ PUBLIC = {
     ("GET", "/"), ("GET", "/widget.js"), ("GET", "/console/audit.js"),
     ("GET", "/console/compose.js"), ("GET", "/console/render.js"), ("GET", "/console/alerts.js"),
     ("GET", "/console/formatting.js"),
+    ("GET", "/editor"), ("GET", "/editor/editor.js"), ("GET", "/editor/editor.css"),
+    ("GET", "/editor/formatting.js"),
     ("GET", "/console/profile.js"),
     ("POST", "/webchat/sessions"), ("POST", "/webchat/messages"),
     ("GET", "/webchat/messages"), ("WS", "/webchat/ws"),
