@@ -85,8 +85,8 @@ class Relevo:
     rate_limiter: RateLimiter
     assembly: Assembly
     editorial: Editorial
-    # Trains the embedded NLU (large knowledge bases in a child process kept warm
-    # between publishes); closed at shutdown.
+    # Trains the embedded NLU (a large knowledge base in a child process of its own,
+    # which ends with the training); closed at shutdown.
     trainer: Trainer
 
     @property

@@ -22,16 +22,16 @@ if TYPE_CHECKING:
     from relevo.nlu.embedded import EmbeddedNLU
 
 # From this many examples on, training runs in a child process: its peak memory (the
-# training matrices, the analysed examples: ~1 GB for 10,000 articles) stays out of the
+# training matrices, the analysed examples: ~1 GB for 10,000 articles) never enters the
 # server's heap, and its pure-Python stages do not hold the server's GIL while shoppers'
 # messages are being parsed.
 SUBPROCESS_FROM = 5000
 
 
 class Trainer:
-    """Trains embedded models: small ones in the calling thread, large ones in one
-    long-lived child process (started on first need, so its imports, the off-topic
-    background and the analysed questions stay warm from one publish to the next).
+    """Trains embedded models: small ones in the calling thread, large ones in a child
+    process of their own that ends with the training (its ~1 GB for 10,000 articles goes
+    back to the system; a new one costs a few seconds of imports, once per publish).
     The composition root owns one and closes it at shutdown."""
 
     def __init__(self, subprocess_from: int = SUBPROCESS_FROM) -> None:
@@ -53,7 +53,8 @@ class Trainer:
             out = Path(folder) / "model.npz"
             if self._pool is None:
                 context = multiprocessing.get_context("spawn")  # never fork a threaded server
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context,
+                                                 max_tasks_per_child=1)
             try:
                 self._pool.submit(_train_to_file, list(examples), settings.model_dump(),
                                   seed, str(out)).result()

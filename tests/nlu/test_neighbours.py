@@ -87,7 +87,7 @@ def test_a_large_training_runs_in_a_child_process_with_the_same_result() -> None
     trainer = Trainer(subprocess_from=1)  # everything counts as large
     try:
         child = trainer.train(examples, NLUSettings())
-        again = trainer.train(examples, NLUSettings())  # the same warm child process
+        again = trainer.train(examples, NLUSettings())  # a second child, same pool
     finally:
         trainer.close()
     here = EmbeddedNLU(NLUSettings())
