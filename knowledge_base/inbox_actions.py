@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relevo.bot import formatting
 from relevo.bot.roles import Staff
 from relevo.bot.text import unstorable
 from relevo.bot.types import RefusalKind, Refused
@@ -101,6 +102,9 @@ async def propose(
     text = _text("answer", answer, ANSWER_MAX, required=True)
     if isinstance(text, Invalid):
         return text
+    unsafe = formatting.problems(text)  # the safe formatting subset, as articles
+    if unsafe:
+        return Invalid("answer", unsafe[0])
     found = await _open_cluster(conn, cluster_id)
     if isinstance(found, Refused):
         return found

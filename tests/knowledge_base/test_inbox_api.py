@@ -148,6 +148,9 @@ async def test_a_proposal_is_accepted_when_its_article_revision_is_published(
         foreign = await client.post(f"/api/kb/clusters/{gift}/proposals",
                                     json={"answer": "Oui", "language": "fr"},
                                     headers=operator.headers)
+        unsafe = await client.post(f"/api/kb/clusters/{gift}/proposals",
+                                   json={"answer": "[our cards](javascript:alert(1))"},
+                                   headers=operator.headers)
         await client.post(f"/api/kb/proposals/{declined['id']}/decline",
                           json={"reason": "not an answer"}, headers=reviewer.headers)
         await add_article(app, "gift_cards")
@@ -163,6 +166,7 @@ async def test_a_proposal_is_accepted_when_its_article_revision_is_published(
     assert (accepted["language"], accepted["status"]) == ("en", "open")
     assert (empty.status_code, empty.json()["field"]) == (422, "answer")
     assert (foreign.status_code, foreign.json()["field"]) == (422, "language")
+    assert (unsafe.status_code, unsafe.json()["field"]) == (422, "answer")  # safe subset only
     assert {p["id"]: p["status"] for p in detail["proposals"]} == {
         accepted["id"]: "accepted", declined["id"]: "declined"}
     assert detail["prefill"]["answer"] == {"en": "Yes: **gift cards** from 10 euros."}
