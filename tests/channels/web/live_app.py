@@ -106,3 +106,22 @@ def live_app(
         server.should_exit = True
         thread.join(timeout=10)
         loop.close()
+
+
+# A bot answer using the whole safe formatting subset, with hostile markup in it that
+# must stay text (the widget's and the console's formatting browser tests).
+FORMATTED_ANSWER = (
+    "Orders arrive in **2-3 working days**. Follow them on [tracking](https://shop.test/track)"
+    " — not [this](javascript:window.__xss=1) <img src=x onerror=window.__xss=1>"
+    " **<script>window.__xss=1</script>**\n\n- Express: 24 h\n- Pickup: same day"
+)
+
+
+@contextmanager
+def formatted_answer_app(tmp_path: Path, database_url: str) -> Iterator[LiveApp]:
+    """A live app whose bot answers shipping questions with `FORMATTED_ANSWER`."""
+    from tests.fakes.nlu import DictKnowledgeBase, shop_nlu
+
+    kb = DictKnowledgeBase({"shipping_times": {"en": ("Shipping times", FORMATTED_ANSWER)}})
+    with live_app(tmp_path, database_url, nlu=shop_nlu(), knowledge_base=kb) as running:
+        yield running

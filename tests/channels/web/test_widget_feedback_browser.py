@@ -13,19 +13,19 @@ import pytest
 import sqlalchemy as sa
 
 from relevo.bot.store.schema import conversations, message_feedback
-from tests.channels.web.live_app import LiveApp, live_app, screenshot
-from tests.fakes.nlu import DictKnowledgeBase, shop_nlu
+from tests.channels.web.live_app import (
+    FORMATTED_ANSWER,
+    LiveApp,
+    formatted_answer_app,
+    screenshot,
+)
 from tests.live import chromium
 
 pytestmark = pytest.mark.browser
 
 WAIT_MS = 15_000
 BOT = ".relevo-msg--bot .relevo-bubble"
-ANSWER = (
-    "Orders arrive in **2-3 working days**. Follow them on [tracking](https://shop.test/track)"
-    " — not [this](javascript:window.__xss=1) <img src=x onerror=window.__xss=1>"
-    " **<script>window.__xss=1</script>**\n\n- Express: 24 h\n- Pickup: same day"
-)
+ANSWER = FORMATTED_ANSWER
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +36,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def app(tmp_path: Path, live_database_url: str) -> Iterator[LiveApp]:
-    kb = DictKnowledgeBase({"shipping_times": {"en": ("Shipping times", ANSWER)}})
-    with live_app(tmp_path, live_database_url, nlu=shop_nlu(), knowledge_base=kb) as running:
+    with formatted_answer_app(tmp_path, live_database_url) as running:
         yield running
 
 
