@@ -87,16 +87,13 @@
   }
 
   function renderMe() {
-    // Every role held (editor, reviewer…); "operator" goes without saying.
-    const roles = (me.roles || [me.role]).filter((role) => role && role !== "operator");
-    const badges = (me.badges || []).map((badge) => badge.name).filter(Boolean);
+    const roles = (me.roles || [me.role]).filter((r) => r && r !== "operator"); // implied
+    const badges = (me.badges || []).filter((badge) => badge.name);
     $("me-name").textContent = me.name;
-    $("me-kind").textContent = (KIND_LABEL[me.kind] || me.kind) +
-      (roles.length ? " · " + roles.join(", ") : "");
+    $("me-kind").textContent = (KIND_LABEL[me.kind] || me.kind) + (roles.length ? " · " + roles.join(", ") : "");
     $("me-load").textContent = me.load + "/" + me.max_concurrent + " · " + (me.points || 0) + " pts" +
-      (me.level ? " · " + me.level : "") + (badges.length ? " · " + badges.join(", ") : "");
-    $("me-load").title = (me.badges || []).map((badge) => badge.name + ": " + badge.description)
-      .join("\n");
+      (me.level ? " · " + me.level : "") + (badges.length ? " · " + badges.map((b) => b.name).join(", ") : "");
+    $("me-load").title = badges.map((badge) => badge.name + ": " + badge.description).join("\n");
     $("presence").value = me.presence;
     $("presence-badge").textContent = me.presence;
     $("presence-badge").className = "presence-badge " + me.presence;
